@@ -1,0 +1,44 @@
+# Every target bootstraps .venv from nothing, so `make run` and `make test` work on a fresh machine
+# with only Python 3.11 and pip.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install build validate run test browser bench soak clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+build: install
+	$(BIN)/peacegraph build
+
+validate: install
+	$(BIN)/peacegraph validate
+
+run: build
+	$(BIN)/peacegraph serve --host $(HOST) --port $(PORT)
+
+# Headless Chromium for the browser tests, from Debian's packages (no browser downloads).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install browser
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/peacegraph bench --out bench-results
+
+soak: install
+	$(BIN)/python -m pytest tests/soak -m soak --soak-seconds 60
+
+clean:
+	rm -rf dist build bench-results src/*.egg-info .pytest_cache

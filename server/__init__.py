@@ -1,0 +1,1 @@
+"""peacegraph.server: the SPARQL endpoint and linked-data site."""

@@ -1,0 +1,124 @@
+"""The `peacegraph` command. Each subcommand lives in the module named after what it does;
+this file only parses arguments, reports errors on one line and sets the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from peacegraph.errors import PeacegraphError
+
+# subcommand -> (module, function); imported only when that subcommand runs.
+COMMANDS = {
+    "build": ("peacegraph.build", "cli_build"),
+    "validate": ("peacegraph.validate", "cli_validate"),
+    "query": ("peacegraph.query", "cli_query"),
+    "diff": ("peacegraph.diff", "cli_diff"),
+    "serve": ("peacegraph.server.cli", "cli_serve"),
+    "synth": ("peacegraph.synth", "cli_synth"),
+    "push": ("peacegraph.push", "cli_push"),
+    "bench": ("peacegraph.bench", "cli_bench"),
+}
+
+
+def _add_source_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", type=Path, help="folder of source texts and sources.ttl (default: the shipped seeds/)")
+    p.add_argument("--ontology", type=Path, help="folder of ontology Turtle files (default: the shipped ontology/)")
+    p.add_argument("--graph", type=Path, help="folder of curated Turtle files (default: the shipped graph/)")
+    p.add_argument("--shapes", type=Path, help="folder of SHACL shapes (default: the shipped shapes/)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="peacegraph", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="anchor, reason, validate and export to dist/")
+    _add_source_options(p)
+    p.add_argument("--out", type=Path, help="output folder (default: dist/)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("validate", help="check the data against the SHACL shapes")
+    _add_source_options(p)
+    p.add_argument("--data", type=Path, nargs="*", help="validate these RDF files (e.g. a built dist/peacegraph.trig) instead of the source folders")
+    p.add_argument("--format", choices=["text", "turtle"], default="text", help="report format")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("query", help="run a SPARQL query (a .rq file, a stored query name, or the query text) and print a table")
+    p.add_argument("query", help="FILE.rq, the name of a stored query, or SPARQL text")
+    p.add_argument("--data", type=Path, nargs="*", help="RDF files to query (default: dist/peacegraph.trig, built if missing)")
+    p.add_argument("--bind", action="append", default=[], metavar="VAR=TERM", help="bind a variable, e.g. --bind topic=topic:territory")
+    p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
+
+    p = sub.add_parser("diff", help="compare two documents provision by provision")
+    p.add_argument("doc_a", help="a document IRI, pgid: name or slug (e.g. us-28-point-plan)")
+    p.add_argument("doc_b", help="a document IRI, pgid: name or slug")
+    p.add_argument("--data", type=Path, nargs="*", help="RDF files (default: dist/peacegraph.trig, built if missing)")
+
+    p = sub.add_parser("serve", help="serve the SPARQL endpoint and linked-data pages")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--data", type=Path, nargs="*", help="RDF files to serve instead of dist/ (TriG, N-Quads, Turtle, N-Triples, JSON-LD)")
+    p.add_argument("--store-dir", type=Path, help="persist the embedded store here; reused at the next start")
+    p.add_argument("--store", metavar="URL", help="serve from a remote SPARQL 1.1 endpoint instead of the embedded store")
+    p.add_argument("--base", default=None, help="public base IRI of the data (default https://w3id.org/peacegraph/)")
+    p.add_argument("--public-url", default=None, help="the URL clients reach this server at (for the service description)")
+    p.add_argument("--workers", type=int, default=None, help="query worker processes")
+    p.add_argument("--threads", type=int, default=None, help="HTTP threads")
+    p.add_argument("--timeout", type=float, default=None, help="query time limit in seconds")
+    p.add_argument("--max-rows", type=int, default=None, help="row limit per query")
+    p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("synth", help="generate a synthetic corpus in the authoring form of graph/")
+    p.add_argument("--triples", type=int, required=True, help="approximate number of triples of the built graph")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("push", help="load a build into a SPARQL 1.1 store through the Graph Store Protocol")
+    p.add_argument("url", help="the store's Graph Store Protocol endpoint")
+    p.add_argument("--data", type=Path, help="the TriG dump to push (default: dist/peacegraph.trig)")
+    p.add_argument("--user", help="HTTP basic auth user")
+    p.add_argument("--password", help="HTTP basic auth password")
+    p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("bench", help="benchmark the pipeline and the endpoint against Oxigraph server")
+    p.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated triple counts")
+    p.add_argument("--out", type=Path, default=Path("bench-results"))
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint measurement")
+    p.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def _version() -> str:
+    from peacegraph import __version__
+    return f"peacegraph {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    module_name, func_name = COMMANDS[args.command]
+    try:
+        handler = getattr(importlib.import_module(module_name), func_name)
+        return int(handler(args) or 0)
+    except PeacegraphError as exc:
+        if args.debug:
+            raise
+        print(f"peacegraph {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"peacegraph {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except RecursionError:
+        if args.debug:
+            raise
+        print(f"peacegraph {args.command}: error: input nested too deeply to process", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The one error hierarchy of peacegraph.
+
+Every failure a user can cause (bad input, a quote that is not in its source, invalid data, a
+bad query) is a PeacegraphError with a message a person can act on; the CLI prints it on one
+line and exits with its exit_code, never with a traceback unless --debug is given.
+"""
+
+from __future__ import annotations
+
+
+class PeacegraphError(Exception):
+    """Base class. exit_code 2 means bad input; 1 is kept for "the data is invalid"."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: int | None = None):
+        self.file = file
+        self.line = line
+        self.column = column
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = str(self.file)
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        return where + self.message
+
+
+class InputError(PeacegraphError):
+    """A file could not be read or parsed (syntax, encoding, a refused construct)."""
+
+
+class AnchorError(InputError):
+    """A quote was not found in its source text, or found more than once with nothing to choose."""
+
+
+class ShapesError(InputError):
+    """The SHACL shapes themselves are invalid (as opposed to the data violating them)."""
+
+
+class ValidationFailed(PeacegraphError):
+    """The data violates the shapes. Carries the report."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report
+
+
+class ExportError(PeacegraphError):
+    """dist/ could not be written; the previous dist/ is left as it was."""
+
+
+class QueryError(PeacegraphError):
+    """A SPARQL query is malformed or refused (update, SERVICE, LOAD, remote FROM...)."""
+
+
+class StoreError(PeacegraphError):
+    """A remote SPARQL store could not be reached or refused a request."""
