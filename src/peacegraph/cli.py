@@ -31,7 +31,9 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="peacegraph", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="peacegraph",
+        description="Build, validate, query and serve the peacegraph knowledge graph.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

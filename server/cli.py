@@ -1,0 +1,70 @@
+"""`peacegraph serve`: load the data, start the query workers, serve with waitress."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from peacegraph.errors import InputError
+from peacegraph.server.config import ServerConfig
+
+
+def _check(cfg: ServerConfig) -> None:
+    if cfg.workers < 1:
+        raise InputError("--workers must be at least 1")
+    if cfg.threads is not None and cfg.threads < 1:
+        raise InputError("--threads must be at least 1")
+    if cfg.timeout <= 0:
+        raise InputError("--timeout must be a positive number of seconds")
+    if cfg.max_rows < 1:
+        raise InputError("--max-rows must be at least 1")
+    if not 0 <= cfg.port <= 65535:
+        raise InputError(f"--port {cfg.port} is not a TCP port")
+
+
+def serve(cfg: ServerConfig, ready=None) -> None:
+    """Serve until interrupted. `ready(url)` is called once the socket listens."""
+    import waitress
+
+    from peacegraph.server.app import close_app, create_app
+
+    started = time.monotonic()
+    app = create_app(cfg)
+    try:
+        server = waitress.create_server(app, host=cfg.host, port=cfg.port, threads=cfg.threads,
+                                        connection_limit=cfg.connection_limit,
+                                        channel_timeout=cfg.channel_timeout, ident="peacegraph",
+                                        max_request_body_size=cfg.max_body + 1)
+    except OSError as exc:
+        close_app(app)
+        raise InputError(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}") from None
+    port = server.effective_port
+    url = f"http://{cfg.host}:{port}/"
+    if not cfg.quiet:
+        stats = app.extensions["peacegraph"].backend.stats()
+        how = "reused store" if stats.get("reused") else "loaded"
+        print(f"peacegraph serve: {how} {stats.get('triples', '?')} triples in "
+              f"{time.monotonic() - started:.1f} s; SPARQL endpoint at {url}sparql", file=sys.stderr, flush=True)
+    if ready is not None:
+        ready(url)
+
+    def _stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
+        close_app(app)
+
+
+def cli_serve(args) -> int:
+    cfg = ServerConfig.from_args(args)
+    _check(cfg)
+    serve(cfg)
+    return 0

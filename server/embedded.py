@@ -1,0 +1,186 @@
+"""The embedded backend: the dumps loaded once into an on-disk Oxigraph store, queried by workers.
+
+The store lives in a temporary folder (removed on close) or in `--store-dir`, where it is kept
+with a manifest of the sha256 of every source file: the next start with the same sources opens
+it as it is, without parsing anything. A store is loaded into a fresh folder and only then moved
+into place, so a failed load leaves no half-loaded store behind.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from peacegraph.errors import InputError, StoreError
+from peacegraph.namespaces import PREFIXES
+from peacegraph.server.backend import Backend, QueryRequest, QueryResult
+from peacegraph.server.pool import WorkerPool
+
+MANIFEST = "peacegraph-store.json"
+MANIFEST_VERSION = 1
+_FORMATS = {
+    ".trig": "TRIG", ".nq": "N_QUADS", ".nquads": "N_QUADS", ".ttl": "TURTLE", ".turtle": "TURTLE",
+    ".nt": "N_TRIPLES", ".ntriples": "N_TRIPLES", ".jsonld": "JSON_LD", ".json": "JSON_LD",
+}
+
+
+def rdf_format_of(path: Path):
+    import pyoxigraph as ox
+
+    name = _FORMATS.get(path.suffix.lower())
+    if name is None:
+        raise InputError(f"cannot tell the RDF format from the extension {path.suffix!r}; expected "
+                         + ", ".join(sorted(_FORMATS)), file=str(path))
+    return getattr(ox.RdfFormat, name)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_manifest(sources: list[Path], union_default: bool) -> dict:
+    files = []
+    for path in sources:
+        if not path.is_file():
+            raise InputError("no such file (build the graph with `peacegraph build`, or name "
+                             "files with --data)", file=str(path))
+        files.append({"path": str(path.resolve()), "size": path.stat().st_size, "sha256": _sha256(path)})
+    return {"version": MANIFEST_VERSION, "union_default_graph": union_default, "sources": files}
+
+
+def _parse_error(path: Path, exc: Exception) -> InputError:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return InputError(f"cannot load: {message}", file=str(path))
+
+
+def load_store(sources: list[Path], folder: Path) -> dict:
+    """Load `sources` into a new store at `folder`; return the graph names and triple count."""
+    import pyoxigraph as ox
+
+    store = ox.Store(str(folder))
+    try:
+        for path in sources:
+            fmt = rdf_format_of(path)
+            try:
+                # bulk_load skips transactions; the whole folder is discarded if any file fails.
+                store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
+            except (SyntaxError, ValueError) as exc:
+                raise _parse_error(path, exc) from None
+            except OSError as exc:
+                raise _parse_error(path, exc) from None
+        store.flush()
+        graphs = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+        count = len(store)
+    finally:
+        del store
+        gc.collect()
+    return {"graphs": graphs, "triples": count}
+
+
+class EmbeddedBackend(Backend):
+    name = "embedded"
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.pool: WorkerPool | None = None
+        self.store_path: Path | None = None
+        self._temp_dir: Path | None = None
+        self.info: dict = {}
+        self.reused = False
+
+    def sources(self) -> list[Path]:
+        if self.config.data:
+            return list(self.config.data)
+        from peacegraph.paths import default_dist
+        return [(self.config.dist_dir or default_dist()) / "peacegraph.trig"]
+
+    def start(self) -> None:
+        manifest = source_manifest(self.sources(), self.config.union_default_graph)
+        if self.config.store_dir is not None:
+            self.store_path = self._persistent_store(Path(self.config.store_dir), manifest)
+        else:
+            self._temp_dir = Path(tempfile.mkdtemp(prefix="peacegraph-store-"))
+            self.store_path = self._temp_dir / "store"
+            try:
+                self.info = load_store(self.sources(), self.store_path)
+            except BaseException:
+                self.close()
+                raise
+        prefixes = {k: str(v) for k, v in PREFIXES.items()}
+        self.pool = WorkerPool(str(self.store_path), warm=self.config.workers,
+                               max_workers=self.config.max_workers,
+                               union_default=self.config.union_default_graph, prefixes=prefixes,
+                               idle_seconds=self.config.idle_seconds)
+        try:
+            self.pool.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _persistent_store(self, folder: Path, manifest: dict) -> Path:
+        recorded = folder / MANIFEST
+        if recorded.is_file():
+            try:
+                previous = json.loads(recorded.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                previous = None
+            if isinstance(previous, dict) and previous.get("sources") == manifest["sources"] \
+                    and previous.get("version") == MANIFEST_VERSION \
+                    and previous.get("union_default_graph") == manifest["union_default_graph"]:
+                self.info = {"graphs": previous.get("graphs", []), "triples": previous.get("triples", 0)}
+                self.reused = True
+                return folder / "store"
+        if folder.exists() and not recorded.is_file() and any(folder.iterdir()):
+            raise StoreError(f"{folder} exists and is not a peacegraph store folder (no {MANIFEST}); "
+                             "choose an empty or new folder for --store-dir")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(prefix=".peacegraph-store-", dir=folder.parent))
+        try:
+            self.info = load_store(self.sources(), fresh / "store")
+            (fresh / MANIFEST).write_text(json.dumps({**manifest, **self.info}, indent=1),
+                                          encoding="utf-8")
+            if folder.exists():
+                old = Path(tempfile.mkdtemp(prefix=".peacegraph-old-", dir=folder.parent))
+                folder.rename(old / "store")
+                fresh.rename(folder)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                fresh.rename(folder)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        return folder / "store"
+
+    def graph_names(self) -> list[str]:
+        return list(self.info.get("graphs", []))
+
+    def triple_count(self) -> int:
+        return int(self.info.get("triples", 0))
+
+    def query(self, request: QueryRequest) -> QueryResult:
+        if self.pool is None:
+            raise StoreError("the store is not open")
+        return self.pool.run(request, self.config.wait_timeout)
+
+    def stats(self) -> dict:
+        out = {"backend": self.name, "store": str(self.store_path), "reused": self.reused,
+               "triples": self.triple_count()}
+        if self.pool is not None:
+            out.update(self.pool.stats())
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None

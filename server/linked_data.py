@@ -1,0 +1,434 @@
+"""Linked data: every IRI of the graph dereferences here, as HTML for browsers and RDF for machines.
+
+Routes: /id/{slug}, /ontology, /source/{stem}, /graph/{name}, /download/, /.well-known/void.
+Paths are checked against a strict pattern before anything else happens, so a malformed one is
+a 404 that touches no file and runs no query. Pages are filled by the stored queries of
+server/queries with the thing bound through substitutions.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Response, abort, render_template, request, send_from_directory
+from markupsafe import Markup
+
+from peacegraph.errors import PeacegraphError
+from peacegraph.server import protocol
+from peacegraph.server.backend import GRAPH_FORMATS
+from peacegraph.server.describe import void_triples
+from peacegraph.server.results import serialize_triples
+from peacegraph.server.stored import page_query
+
+_SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}"
+SLUG = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT}){{0,3}}")
+NAME = re.compile(_SEGMENT)
+FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
+CONTEXT = 160
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+PAGE_OFFERS = [("text/turtle", "turtle"), ("text/html", "html"), ("application/xhtml+xml", "html"),
+               ("application/ld+json", "jsonld"), ("application/n-triples", "ntriples"),
+               ("application/rdf+xml", "rdfxml"), ("application/trig", "trig"),
+               ("application/n-quads", "nquads"), ("application/json", "jsonld"),
+               ("text/plain", "ntriples")]
+
+
+def _site():
+    from peacegraph.server.app import site
+    return site()
+
+
+def _fail(exc: PeacegraphError):
+    from peacegraph.server.app import error_response, query_error_status
+    return error_response(query_error_status(exc), str(exc))
+
+
+def _valid(pattern: re.Pattern, value: str) -> bool:
+    return bool(pattern.fullmatch(value)) and ".." not in value
+
+
+def page_format(offers=PAGE_OFFERS) -> str | None:
+    fmt_param = request.args.get("format")
+    if fmt_param:
+        value = fmt_param.lower()
+        if value == "html":
+            return "html"
+        return protocol.format_override(value, "CONSTRUCT")
+    return protocol.negotiate(request.headers.get("Accept"), offers, "turtle")
+
+
+def rdf_response(triples, fmt: str) -> Response:
+    from peacegraph.namespaces import PREFIXES
+
+    body = serialize_triples(triples, fmt, {k: str(v) for k, v in PREFIXES.items()})
+    resp = Response(body, content_type=GRAPH_FORMATS[fmt] + "; charset=utf-8")
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+def html_response(template: str, **values) -> Response:
+    resp = Response(render_template(template, **values), mimetype="text/html")
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+def not_acceptable() -> Response:
+    from peacegraph.server.app import error_response
+    return error_response(406, "available: text/html, " + ", ".join(GRAPH_FORMATS.values()),
+                          headers={"Vary": "Accept"})
+
+
+# -- helpers over query results ---------------------------------------------------------------
+def rows(result) -> list[dict]:
+    return [dict(zip(result.variables, row)) for row in result.rows]
+
+
+def term_value(term) -> str:
+    return "" if term is None else term.value
+
+
+def _int(term) -> int:
+    try:
+        return int(term.value)
+    except (AttributeError, ValueError):
+        return -1
+
+
+def source_text(site, source: str) -> tuple[str, str, str] | None:
+    """(text, title, sha256) of a source IRI, cached."""
+    def load():
+        res = site.run(page_query("source_text"), bindings={"source": ox.NamedNode(source)})
+        if not res.rows:
+            return None
+        r = dict(zip(res.variables, res.rows[0]))
+        return term_value(r.get("text")), term_value(r.get("title")), term_value(r.get("sha256"))
+    return site.cached_text(source, load)
+
+
+def quote_in_context(site, source: str, start: int, end: int, exact: str) -> dict:
+    found = source_text(site, source)
+    text = found[0] if found else ""
+    if 0 <= start <= end <= len(text) and text[start:end] == exact:
+        before, after = text[max(0, start - CONTEXT):start], text[end:end + CONTEXT]
+    else:
+        before, after = "", ""
+    return {"before": ("…" if start > CONTEXT else "") + before, "exact": exact,
+            "after": after + ("…" if end + CONTEXT < len(text) else ""),
+            "href": (site.local_path(source) or source) + f"#char={start},{end}",
+            "source": source, "title": found[1] if found else ""}
+
+
+def term_view(site, term, label=None) -> dict:
+    """How a term is shown: a link (local when the IRI is ours) or a literal."""
+    if isinstance(term, ox.NamedNode):
+        return {"kind": "iri", "iri": term.value, "href": site.local_path(term.value) or term.value,
+                "label": term_value(label) or short_name(term.value)}
+    if isinstance(term, ox.Literal):
+        value = term.value
+        return {"kind": "literal", "value": value if len(value) <= 600 else value[:600] + "…",
+                "lang": term.language or "",
+                "datatype": "" if term.language or term.datatype.value.endswith("#string")
+                else short_name(term.datatype.value)}
+    return {"kind": "other", "value": str(term)}
+
+
+def short_name(iri: str) -> str:
+    from peacegraph.namespaces import PREFIXES
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(str(kv[1]))):
+        if iri.startswith(str(ns)) and len(iri) > len(str(ns)):
+            return f"{prefix}:{iri[len(str(ns)):]}"
+    return iri
+
+
+# -- views ----------------------------------------------------------------------------------------
+def entity(slug: str):
+    if not _valid(SLUG, slug):
+        abort(404)
+    site = _site()
+    fmt = page_format()
+    if fmt is None:
+        return not_acceptable()
+    iri = site.config.base + "id/" + slug
+    return describe_thing(site, iri, fmt, title_hint=slug)
+
+
+def describe_thing(site, iri: str, fmt: str, title_hint: str = ""):
+    node = ox.NamedNode(iri)
+    try:
+        exists = site.run(page_query("exists"), bindings={"thing": node})
+        if not exists.boolean:
+            abort(404)
+        if fmt != "html":
+            res = site.run(page_query("describe"), bindings={"thing": node})
+            return rdf_response(res.triples, fmt)
+        out = rows(site.run(page_query("outgoing"), bindings={"thing": node}))
+        inc = rows(site.run(page_query("incoming"), bindings={"thing": node}))
+        ev = rows(site.run(page_query("evidence"), bindings={"thing": node}))
+    except PeacegraphError as exc:
+        return _fail(exc)
+    own_evidence, fact_evidence = [], {}
+    for r in ev:
+        quote = quote_in_context(site, term_value(r["source"]), _int(r["start"]), _int(r["end"]),
+                                 term_value(r["exact"]))
+        if r.get("p") is None:
+            own_evidence.append(quote)
+        else:
+            key = (term_value(r["s"]), term_value(r["p"]), str(r["o"]))
+            fact_evidence.setdefault(key, []).append(quote)
+    label, types, facts = "", [], []
+    for r in out:
+        p, o = r["p"], r["o"]
+        if p.value == RDFS_LABEL and isinstance(o, ox.Literal) and not label:
+            label = o.value
+        if p.value == RDF_TYPE:
+            types.append(term_view(site, o, r.get("olabel")))
+        facts.append({"property": term_view(site, p, r.get("plabel")), "value": term_view(site, o, r.get("olabel")),
+                      "graph": short_graph(site, r["g"]),
+                      "evidence": fact_evidence.get((iri, p.value, str(o)), [])})
+    links = [{"subject": term_view(site, r["x"], r.get("xlabel")), "property": term_view(site, r["p"], r.get("plabel")),
+              "graph": short_graph(site, r["g"]),
+              "evidence": fact_evidence.get((term_value(r["x"]), r["p"].value, str(ox.NamedNode(iri))), [])}
+             for r in inc]
+    return html_response("entity.html", iri=iri, label=label or title_hint or iri, types=types, facts=facts,
+                         links=links, evidence=own_evidence, format_links=_format_links())
+
+
+def short_graph(site, g) -> str:
+    value = term_value(g)
+    prefix = site.config.base + "graph/"
+    return value[len(prefix):] if value.startswith(prefix) else value
+
+
+def _format_links():
+    return [("Turtle", "turtle"), ("JSON-LD", "jsonld"), ("N-Triples", "ntriples"), ("RDF/XML", "rdfxml")]
+
+
+def source(stem: str):
+    if not _valid(NAME, stem):
+        abort(404)
+    site = _site()
+    iri = site.config.base + "source/" + stem
+    offers = [("text/plain", "text")] + [o for o in PAGE_OFFERS if o[0] != "text/plain"]
+    fmt_param = request.args.get("format")
+    if fmt_param in ("text", "txt", "plain"):
+        fmt = "text"
+    else:
+        fmt = page_format(offers)
+    if fmt is None:
+        return not_acceptable()
+    try:
+        found = source_text(site, iri)
+        if found is None:
+            abort(404)
+        if fmt == "text":
+            resp = Response(found[0], content_type="text/plain; charset=utf-8")
+            resp.headers["Vary"] = "Accept"
+            return resp
+        if fmt != "html":
+            res = site.run(page_query("describe"), bindings={"thing": ox.NamedNode(iri)})
+            return rdf_response(res.triples, fmt)
+        spans = rows(site.run(page_query("source_spans"), bindings={"source": ox.NamedNode(iri)}))
+    except PeacegraphError as exc:
+        return _fail(exc)
+    return html_response("source.html", iri=iri, stem=stem, title=found[1] or stem, sha256=found[2],
+                         body=mark_spans(site, found[0], spans), span_count=len({term_value(r["span"]) for r in spans}),
+                         format_links=_format_links())
+
+
+def mark_spans(site, text: str, spans: list[dict]) -> Markup:
+    """The text as HTML with every evidence span in a <mark>, and an anchor `char=S,E` at its start."""
+    by_span: dict[tuple[int, int], list[str]] = {}
+    for r in spans:
+        s, e = _int(r["start"]), _int(r["end"])
+        if 0 <= s < e <= len(text):
+            names = by_span.setdefault((s, e), [])
+            node = r.get("node")
+            if node is not None:
+                names.append(term_value(r.get("nlabel")) or short_name(node.value))
+    bounds = sorted({0, len(text)} | {b for se in by_span for b in se})
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for se in by_span:
+        starts.setdefault(se[0], []).append(se)
+    parts = []
+    for a, b in zip(bounds, bounds[1:]):
+        for s, e in sorted(starts.get(a, [])):
+            cited = "; ".join(sorted(set(by_span[(s, e)]))) or "evidence"
+            parts.append(f'<a class="span-anchor" id="char={s},{e}" href="#char={s},{e}" '
+                         f'title="{html.escape(cited)} [{s},{e}]"></a>')
+        covering = [se for se in by_span if se[0] <= a and b <= se[1]]
+        chunk = html.escape(text[a:b])
+        if covering:
+            ids = " ".join(f"char={s},{e}" for s, e in covering)
+            parts.append(f'<mark data-spans="{ids}">{chunk}</mark>')
+        else:
+            parts.append(chunk)
+    return Markup("".join(parts))
+
+
+def ontology():
+    site = _site()
+    fmt = page_format()
+    if fmt is None:
+        return not_acceptable()
+    graph = site.config.base + "graph/ontology"
+    try:
+        if fmt != "html":
+            res = site.run(page_query("graph_triples"), bindings={"graph": ox.NamedNode(graph)},
+                           max_rows=max(site.config.max_rows, 200_000))
+            return rdf_response(res.triples, fmt)
+        res = site.run(page_query("terms"), bindings={"graph": ox.NamedNode(graph)},
+                       max_rows=max(site.config.max_rows, 200_000))
+    except PeacegraphError as exc:
+        return _fail(exc)
+    return html_response("ontology.html", sections=ontology_sections(site, rows(res)), format_links=_format_links())
+
+
+_KINDS = [("Classes", {"http://www.w3.org/2002/07/owl#Class", "http://www.w3.org/2000/01/rdf-schema#Class"}),
+          ("Properties", {"http://www.w3.org/2002/07/owl#ObjectProperty",
+                          "http://www.w3.org/2002/07/owl#DatatypeProperty",
+                          "http://www.w3.org/2002/07/owl#AnnotationProperty",
+                          "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property"}),
+          ("Concepts", {"http://www.w3.org/2004/02/skos/core#Concept",
+                        "http://www.w3.org/2004/02/skos/core#ConceptScheme"})]
+_DOC_PROPS = {RDFS_LABEL, "http://www.w3.org/2000/01/rdf-schema#comment",
+              "http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2004/02/skos/core#definition"}
+
+
+def ontology_sections(site, triples: list[dict]) -> list[dict]:
+    terms: dict[str, dict] = {}
+    for r in triples:
+        t = r["term"]
+        if not isinstance(t, ox.NamedNode):
+            continue
+        entry = terms.setdefault(t.value, {"iri": t.value, "types": set(), "label": "", "comment": "",
+                                           "relations": []})
+        p, o = r["p"].value, r["o"]
+        if p == RDF_TYPE:
+            entry["types"].add(o.value)
+        elif p in (RDFS_LABEL, "http://www.w3.org/2004/02/skos/core#prefLabel") and isinstance(o, ox.Literal):
+            if not entry["label"] or o.language == "en":
+                entry["label"] = o.value
+        elif p in ("http://www.w3.org/2000/01/rdf-schema#comment",
+                   "http://www.w3.org/2004/02/skos/core#definition") and isinstance(o, ox.Literal):
+            entry["comment"] = o.value
+        if p not in _DOC_PROPS and p != RDF_TYPE:
+            entry["relations"].append((short_name(p), term_view(site, o)))
+    sections = []
+    placed = set()
+    for title, kinds in _KINDS:
+        members = [e for e in terms.values() if e["types"] & kinds and e["iri"] not in placed]
+        placed |= {e["iri"] for e in members}
+        for e in members:
+            e["anchor"] = e["iri"].split("#")[-1] if "#" in e["iri"] else e["iri"].rstrip("/").split("/")[-1]
+            e["type_names"] = sorted(short_name(t) for t in e["types"])
+        sections.append({"title": title, "terms": sorted(members, key=lambda e: e["anchor"].lower())})
+    return sections
+
+
+def graph(name: str):
+    if not _valid(NAME, name):
+        abort(404)
+    site = _site()
+    iri = site.config.base + "graph/" + name
+    if iri not in site.graphs():
+        abort(404)
+    fmt = page_format()
+    if fmt is None:
+        return not_acceptable()
+    if fmt == "html":
+        sizes = graph_sizes(site)
+        return html_response("graph.html", iri=iri, name=name, size=sizes.get(iri, 0), format_links=_format_links())
+    try:
+        res = site.run(page_query("graph_triples"), bindings={"graph": ox.NamedNode(iri)},
+                       max_rows=max(site.config.max_rows, 1_000_000))
+    except PeacegraphError as exc:
+        return _fail(exc)
+    resp = rdf_response(res.triples, fmt)
+    if res.truncated:
+        from peacegraph.server.results import TRUNCATED_HEADER
+        resp.headers[TRUNCATED_HEADER] = "true"
+    return resp
+
+
+def graph_sizes(site) -> dict[str, int]:
+    cached = getattr(site, "_graph_sizes", None)
+    if cached is None:
+        res = site.run(page_query("graph_sizes"))
+        cached = {term_value(r["graph"]): _int(r["triples"]) for r in rows(res)}
+        site._graph_sizes = cached
+    return cached
+
+
+# -- dumps and VoID ---------------------------------------------------------------------------------
+def dist_dir(site) -> Path | None:
+    cfg = site.config
+    if cfg.dist_dir is not None:
+        return Path(cfg.dist_dir)
+    if cfg.data:
+        folder = Path(cfg.data[0]).resolve().parent
+        return folder if (folder / "SHA256SUMS").is_file() else None
+    from peacegraph.paths import default_dist
+    return default_dist()
+
+
+def dumps(site) -> list[dict]:
+    folder = dist_dir(site)
+    if folder is None or not folder.is_dir():
+        return []
+    sums = {}
+    sums_file = folder / "SHA256SUMS"
+    if sums_file.is_file():
+        for line in sums_file.read_text(encoding="utf-8", errors="replace").splitlines():
+            digest, _, name = line.partition("  ")
+            if digest and name:
+                sums[name.strip().lstrip("*")] = digest.strip()
+    out = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith(".") and FILE_NAME.fullmatch(path.name):
+            out.append({"name": path.name, "size": path.stat().st_size, "sha256": sums.get(path.name, "")})
+    return out
+
+
+def download_index():
+    site = _site()
+    files = dumps(site)
+    if protocol.wants_html(request.headers.get("Accept")):
+        return html_response("download.html", files=files)
+    lines = [f"{f['sha256'] or '-'}  {f['size']}  {f['name']}" for f in files]
+    return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def download_file(name: str):
+    site = _site()
+    if not _valid(FILE_NAME, name):
+        abort(404)
+    if name not in {f["name"] for f in dumps(site)}:
+        abort(404)
+    return send_from_directory(dist_dir(site), name, as_attachment=False)
+
+
+def void():
+    site = _site()
+    fmt = page_format([o for o in PAGE_OFFERS if o[1] != "html"])
+    if fmt is None:
+        return not_acceptable()
+    try:
+        sizes = graph_sizes(site)
+    except PeacegraphError as exc:
+        return _fail(exc)
+    triples = void_triples(site.public_url(), site.config.base, sizes, [f["name"] for f in dumps(site)])
+    return rdf_response(triples, fmt)
+
+
+def register(app) -> None:
+    app.add_url_rule("/id/<path:slug>", "entity", entity, methods=["GET"])
+    app.add_url_rule("/ontology", "ontology", ontology, methods=["GET"])
+    app.add_url_rule("/source/<path:stem>", "source", source, methods=["GET"])
+    app.add_url_rule("/graph/<path:name>", "graph", graph, methods=["GET"])
+    app.add_url_rule("/download/", "download_index", download_index, methods=["GET"])
+    app.add_url_rule("/download/<path:name>", "download_file", download_file, methods=["GET"])
+    app.add_url_rule("/.well-known/void", "void", void, methods=["GET"])

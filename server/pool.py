@@ -1,0 +1,405 @@
+"""A pool of query worker processes (peacegraph.server.worker) with a per-query time limit.
+
+`warm` workers are started with the pool and always kept; while queries are running the pool
+keeps one spare worker ready (up to `max_workers`), so fast queries still find a worker while
+slow ones hold theirs, and workers idle for longer than `idle_seconds` beyond the warm ones are
+retired. A query over its time limit has its worker killed (SIGKILL: the CPU comes back at once)
+and replaced in the background; a worker that dies during a query is replaced the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+
+from peacegraph.errors import StoreError
+from peacegraph.server.backend import (QueryCrashed, QueryRequest, QueryResult, QuerySyntaxError,
+                                       QueryTimeout, ServerBusy)
+from peacegraph.errors import QueryError
+
+
+# A query busy longer than SLOW_AFTER seconds has its worker reniced, so fast queries and fresh
+# workers get the CPU first while slow ones use what is left until their time limit.
+SLOW_AFTER = 1.0
+SLOW_NICENESS = 5
+
+_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+
+
+def syntax_error(message: str) -> QuerySyntaxError:
+    """Oxigraph's "error at L:C: text" as a QuerySyntaxError with line and column."""
+    m = _POSITION.search(message)
+    if not m:
+        return QuerySyntaxError(f"syntax error: {message}")
+    line, column = int(m.group(1)), int(m.group(2))
+    return QuerySyntaxError(f"syntax error at line {line}, column {column}: {m.group(3).strip()}",
+                            line=line, column=column)
+
+
+class _Process:
+    """A worker started as `python -m peacegraph.server.worker FD`: independent of the caller's
+    __main__ module, which multiprocessing's spawn would re-import."""
+
+    def __init__(self, popen: subprocess.Popen):
+        self.popen = popen
+        self.pid = popen.pid
+
+    @property
+    def exitcode(self):
+        return self.popen.poll()
+
+    def is_alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self) -> None:
+        self.popen.kill()
+
+    def join(self, timeout=None) -> None:
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class _ForkedProcess:
+    """A worker forked by the zygote: not our child, so it is watched through its pid."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    @property
+    def exitcode(self):
+        return None if self.is_alive() else "unknown"
+
+    def is_alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as fh:
+                return fh.read().split(b") ", 1)[1][:1] != b"Z"
+        except (OSError, IndexError):
+            return True
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+
+    def join(self, timeout=None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else 3600)
+        while self.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+class _Zygote:
+    """The process that forks workers (peacegraph.server.worker.zygote_main)."""
+
+    def __init__(self, settings: str):
+        self.control, child = socket.socketpair()
+        try:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "peacegraph.server.worker", "--zygote", str(child.fileno()), settings],
+                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+        finally:
+            child.close()
+        self.lock = threading.Lock()
+        self.reader = self.control.makefile("rb")
+
+    def fork(self, fd: int, timeout: float) -> int:
+        with self.lock:
+            self.control.settimeout(timeout)
+            socket.send_fds(self.control, [b"w"], [fd])
+            line = self.reader.readline()
+        if not line.strip().isdigit():
+            raise OSError("the worker zygote stopped")
+        return int(line)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+            self.reader.close()
+        except OSError:
+            pass
+        try:
+            self.popen.wait(2)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(5)
+
+
+class _Worker:
+    def __init__(self, process, conn):
+        self.process = process
+        self.conn = conn
+        self.idle_since = time.monotonic()
+        self.busy_since: float | None = None
+        self.niced = False
+
+    def lower_priority(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, SLOW_NICENESS)
+            self.niced = True
+        except (OSError, AttributeError):
+            pass
+
+    def restore_priority(self) -> bool:
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, 0)
+            self.niced = False
+            return True
+        except (OSError, AttributeError):
+            return False
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+        self.process.join(timeout=5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.kill()
+        else:
+            self.conn.close()
+
+
+class WorkerPool:
+    def __init__(self, store_path: str, *, warm: int = 2, max_workers: int = 12,
+                 union_default: bool = True, prefixes: dict[str, str] | None = None,
+                 idle_seconds: float = 30.0, start_timeout: float = 60.0):
+        self.store_path = str(store_path)
+        self.warm = max(1, warm)
+        self.max_workers = max(self.warm, max_workers)
+        self.union_default = union_default
+        self.prefixes = dict(prefixes or {})
+        self.idle_seconds = idle_seconds
+        self.start_timeout = start_timeout
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._starting = 0
+        self._waiting = 0
+        self._closed = False
+        self.restarts = 0
+        self.timeouts = 0
+        self.crashes = 0
+        self._reaper: threading.Thread | None = None
+        self._zygote: _Zygote | None = None
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._zygote = _Zygote(self._settings())
+        workers = [self._spawn() for _ in range(self.warm)]
+        with self._cond:
+            self._idle.extend(workers)
+            self._cond.notify_all()
+        self._reaper = threading.Thread(target=self._reap, name="peacegraph-pool-reaper", daemon=True)
+        self._reaper.start()
+
+    def close(self) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            workers = list(self._idle) + list(self._busy)
+            self._idle.clear()
+            self._busy.clear()
+            self._cond.notify_all()
+        for w in workers:
+            w.kill()
+        if self._zygote is not None:
+            self._zygote.close()
+
+    def _settings(self) -> str:
+        import json
+        return json.dumps({"store": self.store_path, "union": self.union_default, "prefixes": self.prefixes})
+
+    def _spawn(self) -> _Worker:
+        parent_sock, child_sock = socket.socketpair()
+        process = None
+        zygote = self._zygote
+        try:
+            if zygote is not None and zygote.alive():
+                try:
+                    process = _ForkedProcess(zygote.fork(child_sock.fileno(), self.start_timeout))
+                except OSError:
+                    process = None
+            if process is None:
+                popen = subprocess.Popen(
+                    [sys.executable, "-m", "peacegraph.server.worker", str(child_sock.fileno()), self._settings()],
+                    pass_fds=[child_sock.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+                process = _Process(popen)
+        finally:
+            child_sock.close()
+        parent = Connection(parent_sock.detach())
+        worker = _Worker(process, parent)
+        if not parent.poll(self.start_timeout):
+            worker.kill()
+            raise StoreError(f"a query worker did not start within {self.start_timeout:.0f} s")
+        try:
+            status, message = parent.recv()
+        except EOFError:
+            status, message = "failed", f"exit code {worker.process.exitcode}"
+        if status != "ready":
+            worker.kill()
+            raise StoreError(f"a query worker could not open the store {self.store_path}: {message}")
+        return worker
+
+    def _spawn_in_background(self) -> None:
+        # Called with the lock held: counts the worker as starting so no other thread overshoots.
+        self._starting += 1
+        threading.Thread(target=self._finish_spawn, name="peacegraph-pool-spawn", daemon=True).start()
+
+    def _finish_spawn(self) -> None:
+        worker = None
+        try:
+            worker = self._spawn()
+        except (StoreError, OSError):
+            # The reaper tries again while fewer than the warm workers are alive.
+            worker = None
+        with self._cond:
+            self._starting -= 1
+            if worker is not None and not self._closed:
+                self._idle.append(worker)
+            elif worker is not None:
+                threading.Thread(target=worker.kill, daemon=True).start()
+            self._cond.notify_all()
+
+    def _total(self) -> int:
+        return len(self._idle) + len(self._busy) + self._starting
+
+    def _reap(self) -> None:
+        while True:
+            time.sleep(0.1)
+            retire = []
+            with self._cond:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                for w in self._busy:
+                    if not w.niced and w.busy_since is not None and now - w.busy_since > SLOW_AFTER:
+                        w.lower_priority()
+                while (self._total() > self.warm and self._idle
+                       and now - self._idle[0].idle_since > self.idle_seconds):
+                    retire.append(self._idle.pop(0))
+                # Keep the warm workers even after crashes whose replacements failed to start.
+                while self._total() < self.warm:
+                    self._spawn_in_background()
+            for w in retire:
+                w.stop()
+
+    # -- queries ----------------------------------------------------------------------------
+    def _acquire(self, wait_timeout: float) -> _Worker:
+        deadline = time.monotonic() + wait_timeout
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise ServerBusy("the server is shutting down")
+                if self._idle:
+                    worker = self._idle.pop()
+                    self._busy.add(worker)
+                    worker.busy_since = time.monotonic()
+                    # One spare keeps fast queries moving while slow ones hold their workers.
+                    if not self._idle and self._starting == 0 and self._total() < self.max_workers:
+                        self._spawn_in_background()
+                    return worker
+                while self._starting < self._waiting + 1 and self._total() < self.max_workers:
+                    self._spawn_in_background()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ServerBusy(f"the server is busy: no query worker became free within "
+                                     f"{wait_timeout:g} s; try again shortly")
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
+
+    def _release(self, worker: _Worker) -> None:
+        worker.idle_since = time.monotonic()
+        worker.busy_since = None
+        if worker.niced and not worker.restore_priority():
+            self._discard(worker, count=False)
+            return
+        with self._cond:
+            self._busy.discard(worker)
+            if self._closed:
+                threading.Thread(target=worker.kill, daemon=True).start()
+                return
+            self._idle.append(worker)
+            self._cond.notify()
+
+    def _discard(self, worker: _Worker, count: bool = True) -> None:
+        """Kill a worker and start its replacement without making the caller wait for it."""
+        with self._cond:
+            self._busy.discard(worker)
+            if count:
+                self.restarts += 1
+            if not self._closed and self._total() < self.warm + 1:
+                self._spawn_in_background()
+            self._cond.notify_all()
+        threading.Thread(target=worker.kill, daemon=True).start()
+
+    def run(self, request: QueryRequest, wait_timeout: float) -> QueryResult:
+        worker = self._acquire(wait_timeout)
+        try:
+            worker.conn.send(request)
+        except (OSError, ValueError):
+            self._discard(worker)
+            raise QueryCrashed("a query worker was lost before the query started; please retry")
+        ready = worker.conn.poll(request.timeout)
+        if not ready:
+            self.timeouts += 1
+            self._discard(worker)
+            raise QueryTimeout(f"query stopped: it ran longer than the time limit of "
+                               f"{request.timeout:g} s")
+        try:
+            reply = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(timeout=1)
+            code = worker.process.exitcode
+            self.crashes += 1
+            self._discard(worker)
+            how = f" (exit code {code})" if isinstance(code, int) else ""
+            raise QueryCrashed(
+                f"the query engine crashed while evaluating this query{how}; typically an "
+                "expression or pattern nested too deeply for its stack. Only this query was affected.")
+        self._release(worker)
+        if reply[0] == "ok":
+            return reply[1]
+        kind, message = reply[1], reply[2]
+        if kind == "syntax":
+            raise syntax_error(message)
+        if kind == "crash":
+            raise QueryCrashed(message)
+        if kind == "store":
+            raise StoreError(f"the store failed: {message}")
+        raise QueryError(message)
+
+    def stats(self) -> dict:
+        with self._cond:
+            live = len(self._idle) + len(self._busy)
+            return {"workers": live, "busy": len(self._busy), "starting": self._starting,
+                    "restarts": self.restarts, "timeouts": self.timeouts, "crashes": self.crashes,
+                    "pids": sorted(w.process.pid for w in list(self._idle) + list(self._busy))}

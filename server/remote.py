@@ -1,0 +1,237 @@
+"""The remote backend (`peacegraph serve --store URL`): queries go to a SPARQL 1.1 endpoint.
+
+Every rule of the endpoint still holds, because the web layer checks a query before it reaches
+any backend (read-only, no SERVICE, no LOAD, FROM only for the served graphs, size limits). This
+backend forwards the checked query with the SPARQL 1.1 Protocol (POST, form-encoded) to the one
+URL configured and nowhere else (no proxies, no redirects), and:
+
+- states the dataset explicitly: the union of the served graphs is sent as `default-graph-uri`
+  for each named graph (plus `named-graph-uri` for each, so GRAPH still sees them); a client's
+  own `default-graph-uri` / `named-graph-uri` are passed on as given;
+- binds parameters by appending the equivalent VALUES block;
+- enforces the time limit itself: the socket waits at most the time left, the answer is read
+  against a deadline, and on time-out the connection is closed so the store can stop the work;
+- reads the answer as a stream (SPARQL JSON results or N-Triples), stops after the row limit
+  and closes the connection, and serializes the rows with the same serializers as the embedded
+  store, so results, formats and the truncation marker are identical whichever store answers.
+
+The graphs served are the store's named graphs, read once at start.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from peacegraph.errors import QueryError, StoreError
+from peacegraph.namespaces import PREFIXES
+from peacegraph.server.backend import Backend, QueryRequest, QueryResult, QuerySyntaxError, QueryTimeout
+from peacegraph.server.results import term_to_sparql
+
+GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
+# Preferred first; other stores (Virtuoso, older Fuseki) may answer in the alternatives, and the
+# answer is parsed by the media type the store declares.
+SOLUTIONS_TYPE = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+TRIPLES_TYPE = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
+USER_AGENT = "peacegraph-remote"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class _Deadline:
+    """A response body read against a deadline; pyoxigraph's streaming parsers read from it."""
+
+    def __init__(self, response, deadline: float):
+        self.response = response
+        self.deadline = deadline
+        self.expired = False
+        self.media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+    def _check(self) -> None:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.expired = True
+            raise TimeoutError("time limit reached while reading the answer")
+        sock = getattr(getattr(self.response, "fp", None), "raw", None)
+        sock = getattr(sock, "_sock", None)
+        if sock is not None:
+            sock.settimeout(left)
+
+    def read(self, n: int = -1) -> bytes:
+        self._check()
+        return self.response.read(n)
+
+    def readinto(self, buffer) -> int:
+        self._check()
+        return self.response.readinto(buffer)
+
+    def readable(self) -> bool:
+        return True
+
+
+class _Answered:
+    """Stands in for a pyoxigraph Store whose query() returns the remote answer, so the result
+    goes through the embedded workers' own truncation and serialization code."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def query(self, _text, **_dataset):
+        return self.answer
+
+
+def values_block(bindings: dict) -> str:
+    names = sorted(bindings)
+    row = " ".join(term_to_sparql(bindings[n]) for n in names)
+    return "\nVALUES (" + " ".join("?" + n for n in names) + ") { (" + row + ") }\n"
+
+
+class RemoteBackend(Backend):
+    name = "remote"
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.url = config.store_url
+        parts = urllib.parse.urlsplit(self.url or "")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise StoreError(f"--store needs the http(s) URL of a SPARQL endpoint, not {self.url!r}")
+        self._graphs: list[str] = []
+        self._opener = urllib.request.build_opener(_NoRedirect(), urllib.request.ProxyHandler({}))
+        self._prefixes = {k: str(v) for k, v in PREFIXES.items()}
+
+    # -- lifecycle
+    def start(self) -> None:
+        import pyoxigraph as ox
+
+        deadline = time.monotonic() + self.config.store_timeout
+        with self._send(GRAPHS_QUERY, [], SOLUTIONS_TYPE, deadline) as body:
+            try:
+                answer = self._parse_solutions(body)
+            except (SyntaxError, ValueError) as exc:
+                raise StoreError(f"{self.url} does not answer like a SPARQL endpoint: {exc}") from None
+            self._graphs = sorted({s["g"].value for s in answer if isinstance(s["g"], ox.NamedNode)})
+
+    def graph_names(self) -> list[str]:
+        return list(self._graphs)
+
+    def stats(self) -> dict:
+        return {"backend": self.name, "store": self.url, "graphs": len(self._graphs)}
+
+    def close(self) -> None:
+        self._graphs = []
+
+    # -- queries
+    def dataset_params(self, request: QueryRequest) -> list[tuple[str, str]]:
+        """default-graph-uri / named-graph-uri that give the store the dataset the client asked for."""
+        params: list[tuple[str, str]] = []
+        if request.default_graphs is None:
+            if not self.config.union_default_graph:
+                return params   # the store's own default graph and all its named graphs
+            defaults = list(self._graphs)
+        else:
+            defaults = [g for g in request.default_graphs if g]
+            if len(defaults) != len(request.default_graphs):
+                if defaults:
+                    raise QueryError("a remote store's own default graph cannot be merged with named "
+                                     "graphs; ask for named graphs only")
+                defaults = None   # only the store's default graph: send nothing
+        if defaults is not None:
+            params += [("default-graph-uri", g) for g in defaults]
+        named = self._graphs if request.named_graphs is None else request.named_graphs
+        # with default-graph-uri given, a dataset without named-graph-uri has no named graphs
+        if defaults is not None or request.named_graphs is not None:
+            params += [("named-graph-uri", g) for g in named]
+        return params
+
+    def query(self, request: QueryRequest) -> QueryResult:
+        from peacegraph.server.worker import evaluate
+
+        started = time.perf_counter()
+        deadline = time.monotonic() + request.timeout
+        text = request.text + (values_block(request.bindings) if request.bindings else "")
+        graph_form = request.form in ("CONSTRUCT", "DESCRIBE")
+        accept = TRIPLES_TYPE if graph_form else SOLUTIONS_TYPE
+        with self._send(text, self.dataset_params(request), accept, deadline) as body:
+            try:
+                answer = self._parse_triples(body) if graph_form else self._parse_solutions(body)
+                result = evaluate(_Answered(answer), request, prefixes=self._prefixes)
+            except (TimeoutError, socket.timeout, OSError, SyntaxError, ValueError) as exc:
+                if body.expired or time.monotonic() >= deadline:
+                    raise QueryTimeout(f"the query ran over its time limit of {request.timeout:g} s "
+                                       "and was stopped") from None
+                raise StoreError(f"the remote store sent an answer that cannot be read: {exc}") from None
+        result.elapsed = time.perf_counter() - started
+        return result
+
+    # -- transport
+    def _send(self, text: str, dataset: list[tuple[str, str]], accept: str, deadline: float):
+        body = urllib.parse.urlencode([("query", text)] + dataset).encode("utf-8")
+        req = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": accept,
+            "User-Agent": USER_AGENT})
+        left = deadline - time.monotonic()
+        try:
+            response = self._opener.open(req, timeout=max(left, 0.001))
+        except urllib.error.HTTPError as exc:
+            detail = _detail(exc)
+            exc.close()
+            if exc.code == 400:
+                raise QuerySyntaxError(f"the remote store refused the query: {detail}") from None
+            if exc.code in (503, 504) and time.monotonic() >= deadline - 0.05:
+                raise QueryTimeout("the remote store stopped the query at its time limit") from None
+            raise StoreError(f"the remote store answered HTTP {exc.code}: {detail}") from None
+        except (TimeoutError, socket.timeout):
+            raise QueryTimeout("the query ran over its time limit and was stopped") from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+                raise QueryTimeout("the query ran over its time limit and was stopped") from None
+            raise StoreError(f"cannot reach the remote store {self.url}: {exc.reason}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot reach the remote store {self.url}: {exc}") from None
+        return _Response(response, deadline)
+
+    @staticmethod
+    def _parse_solutions(body):
+        import pyoxigraph as ox
+        fmt = ox.QueryResultsFormat.from_media_type(body.media_type or "")
+        if fmt is None:
+            raise ValueError(f"answer of type {body.media_type or 'unknown'} is not SPARQL results")
+        return ox.parse_query_results(body, format=fmt)
+
+    @staticmethod
+    def _parse_triples(body):
+        import pyoxigraph as ox
+        fmt = ox.RdfFormat.from_media_type(body.media_type or "")
+        if fmt is None:
+            raise ValueError(f"answer of type {body.media_type or 'unknown'} is not RDF")
+        return (quad.triple for quad in ox.parse(body, format=fmt))
+
+
+class _Response:
+    """Context manager around an open response: closing it drops the connection, which is how
+    a remote store learns to stop a query we no longer wait for."""
+
+    def __init__(self, response, deadline: float):
+        self.response = response
+        self.body = _Deadline(response, deadline)
+
+    def __enter__(self) -> _Deadline:
+        return self.body
+
+    def __exit__(self, *exc) -> None:
+        self.response.close()
+
+
+def _detail(exc: urllib.error.HTTPError) -> str:
+    try:
+        text = exc.read(500).decode("utf-8", "replace").strip()
+    except OSError:
+        text = ""
+    first = " ".join(text.split())[:300]
+    return first or exc.reason or f"HTTP {exc.code}"

@@ -1,0 +1,408 @@
+"""Anchoring: the short `pg:quote` form of graph/*.ttl becomes W3C Web Annotation selectors.
+
+    ?node pg:evidence [ pg:quote "…" ; pg:source src:stem ; pg:prefix "…" ; pg:suffix "…" ;
+                        pg:occurrence 2 ]
+
+becomes `?node pg:evidence <src:stem#char=S,E>` with a TextQuoteSelector and a
+TextPositionSelector (graph/README.md, "What the build makes of it"). Offsets count code points
+of the text as stored, end exclusive, so ``text[S:E]`` is recorded as ``oa:exact``.
+
+Matching: a quote is looked up exactly first; if it does not occur, typographic variants are
+folded on both sides (curly and straight quotes, the hyphens and dashes U+2010–2015 and U+2212,
+non-breaking and other spaces, runs of white space; soft hyphens and zero-width characters are
+ignored) and the match is mapped back to the text's own code points. A match starts at the
+beginning of a word or at a punctuation mark, never inside a word. A quote found more than once
+must be narrowed by `pg:prefix` / `pg:suffix` (words just before / after it) or `pg:occurrence`
+(1 = first occurrence in the text); otherwise, or when it is not found, an AnchorError names
+the file, the subject and the candidate offsets.
+
+Each text is folded and indexed once (a table from the first characters of every word to its
+positions), so anchoring many quotes costs a dictionary lookup and a few comparisons each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from array import array
+from dataclasses import dataclass
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from peacegraph.errors import AnchorError, InputError
+from peacegraph.namespaces import OA, PG, PGID, SRC, bind_prefixes, selector_iri, span_iri
+
+CONTEXT_CHARS = 32
+KEY_LEN = 6
+EVIDENCE_KEYS = {PG.quote, PG.source, PG.prefix, PG.suffix, PG.occurrence}
+
+_FOLD = {}
+for _c in "\u2018\u2019\u201a\u201b\u2032\u02bc\u0060\u00b4":
+    _FOLD[_c] = "'"
+for _c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb":
+    _FOLD[_c] = '"'
+for _c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d":
+    _FOLD[_c] = "-"
+_SPACES = set("\t\n\r\x0b\x0c \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+              "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_IGNORED = set("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def fold(text: str) -> str:
+    """The folded form used for matching: one ASCII form per typographic variant, single spaces."""
+    return FoldedText(text).folded.strip(" ")
+
+
+class FoldedText:
+    """A text, its folded form and the map from folded positions back to the text's code points.
+
+    ``starts[i]`` is where folded character i begins in the text and ``ends[i]`` where it ends
+    (a run of white space folds to one space spanning the whole run).
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        out: list[str] = []
+        starts = array("q")
+        ends = array("q")
+        in_space = False
+        for i, ch in enumerate(text):
+            if ch in _IGNORED:
+                if ends:
+                    ends[-1] = i + 1
+                continue
+            if ch in _SPACES:
+                if in_space:
+                    ends[-1] = i + 1
+                    continue
+                in_space = True
+                out.append(" ")
+            else:
+                in_space = False
+                out.append(_FOLD.get(ch, ch))
+            starts.append(i)
+            ends.append(i + 1)
+        self.folded = "".join(out)
+        self.starts = starts
+        self.ends = ends
+        self._index: dict[str, list[int]] | None = None
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """Text offsets of the folded range [a, b)."""
+        end = self.ends[b - 1]
+        # a trailing ignored character belongs to the text after the quote, not to it
+        while end > self.starts[b - 1] + 1 and self.text[end - 1] in _IGNORED:
+            end -= 1
+        return self.starts[a], end
+
+    def is_boundary(self, i: int) -> bool:
+        f = self.folded
+        return i == 0 or not _is_word(f[i]) or not _is_word(f[i - 1])
+
+    def index(self) -> dict[str, list[int]]:
+        if self._index is None:
+            f = self.folded
+            idx: dict[str, list[int]] = {}
+            for m in re.finditer(r"\w+|[^\w\s]", f):
+                i = m.start()
+                idx.setdefault(f[i:i + KEY_LEN], []).append(i)
+            self._index = idx
+        return self._index
+
+    def find_all(self, q: str) -> list[int]:
+        """Folded positions where the folded quote q occurs, starting at a word or punctuation."""
+        f = self.folded
+        if len(q) >= KEY_LEN:
+            return [i for i in self.index().get(q[:KEY_LEN], ()) if f.startswith(q, i)]
+        hits = []
+        i = f.find(q)
+        while i != -1:
+            if self.is_boundary(i):
+                hits.append(i)
+            i = f.find(q, i + 1)
+        return hits
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+
+
+def _short(term) -> str:
+    if term is None:
+        return "(no subject)"
+    if isinstance(term, URIRef):
+        s = str(term)
+        for prefix, ns in (("pgid:", str(PGID)), ("pg:", str(PG)), ("src:", str(SRC))):
+            if s.startswith(ns) and re.fullmatch(r"[\w.\-/]+", s[len(ns):]):
+                return prefix + s[len(ns):]
+        return f"<{s}>"
+    if isinstance(term, BNode):
+        return "a blank node"
+    return term.n3() if hasattr(term, "n3") else str(term)
+
+
+def _clip(s: str, n: int = 60) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+class Anchorer:
+    """Finds quotes in a set of texts; each text is folded and indexed once, on first use."""
+
+    def __init__(self, texts: dict):
+        self.texts = texts
+        self._folded: dict = {}
+
+    def folded(self, source) -> FoldedText:
+        ft = self._folded.get(source)
+        if ft is None:
+            ft = self._folded[source] = FoldedText(self.texts[source])
+        return ft
+
+    def candidates(self, source, quote: str) -> list[Match]:
+        """Every place the quote occurs: exact occurrences if there are any, else folded ones."""
+        ft = self.folded(source)
+        q = fold(quote)
+        if not q:
+            return []
+        text = ft.text
+        folded_hits = [ft.span(a, a + len(q)) for a in ft.find_all(q)]
+        exact = [Match(s, e) for s, e in folded_hits if text[s:e] == quote]
+        if exact:
+            return exact
+        # an exact occurrence that folding cannot see (a quote with leading/trailing space)
+        if quote != quote.strip() or "  " in quote:
+            hits, i = [], text.find(quote)
+            while i != -1:
+                hits.append(Match(i, i + len(quote)))
+                i = text.find(quote, i + 1)
+            if hits:
+                return hits
+        return [Match(s, e) for s, e in folded_hits]
+
+    def near_miss(self, source, quote: str) -> str:
+        """The longest beginning of the quote that does occur (binary search), for the error."""
+        ft = self.folded(source)
+        q = fold(quote)
+        lo, hi = 0, len(q)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if q[:mid] in ft.folded:
+                lo = mid
+            else:
+                hi = mid - 1
+        if lo < 4:
+            return ""
+        at = ft.folded.find(q[:lo])
+        s, e = ft.span(at, at + lo)
+        return f"; closest: the text has {_clip(ft.text[s:e])!r} at {s} but then continues " \
+               f"{_clip(ft.text[e:e + 20], 20)!r}"
+
+    def choose(self, source, quote: str, prefix=None, suffix=None, occurrence=None,
+               *, file=None, subject=None) -> Match:
+        """The one match of a quote, or an AnchorError naming file, subject and candidates."""
+        who = _short(subject)
+        found = self.candidates(source, quote)
+        if not found:
+            raise AnchorError(f"{who}: quote {_clip(quote)!r} not found in {_short(source)}"
+                              f"{self.near_miss(source, quote)}", file=file)
+        ft = self.folded(source)
+        text = ft.text
+
+        def fits(m: Match) -> bool:
+            if prefix is not None:
+                want = fold(prefix)
+                before = fold(text[max(0, m.start - len(prefix) - 8):m.start])
+                if not before.endswith(want):
+                    return False
+            if suffix is not None:
+                want = fold(suffix)
+                after = fold(text[m.end:m.end + len(suffix) + 8])
+                if not after.startswith(want):
+                    return False
+            return True
+
+        offsets = ", ".join(f"{m.start}-{m.end}" for m in found[:20])
+        if occurrence is not None:
+            if not 1 <= occurrence <= len(found):
+                raise AnchorError(f"{who}: pg:occurrence {occurrence} of quote {_clip(quote)!r} but "
+                                  f"it occurs {len(found)} time(s) in {_short(source)} (at {offsets})",
+                                  file=file)
+            chosen = found[occurrence - 1]
+            if not fits(chosen):
+                raise AnchorError(f"{who}: occurrence {occurrence} of quote {_clip(quote)!r} (at "
+                                  f"{chosen.start}-{chosen.end}) does not have the given "
+                                  "pg:prefix/pg:suffix", file=file)
+            return chosen
+        chosen = [m for m in found if fits(m)]
+        if len(chosen) == 1:
+            return chosen[0]
+        if not chosen:
+            raise AnchorError(f"{who}: quote {_clip(quote)!r} occurs in {_short(source)} at {offsets} "
+                              "but never with the given pg:prefix/pg:suffix", file=file)
+        narrowed = ", ".join(f"{m.start}-{m.end}" for m in chosen[:20])
+        raise AnchorError(f"{who}: quote {_clip(quote)!r} is ambiguous: {len(chosen)} matches in "
+                          f"{_short(source)} at {narrowed}; add pg:prefix, pg:suffix or "
+                          "pg:occurrence", file=file)
+
+
+def slug(term) -> str:
+    """The slug of a node for attestation IRIs: the local part after the pgid:/pg: base
+    (kebab-cased for pg: terms), else a short sha1 of the IRI."""
+    s = str(term)
+    if isinstance(term, URIRef):
+        for ns, kebab in ((str(PGID), False), (str(PG), True)):
+            if s.startswith(ns):
+                local = s[len(ns):]
+                if kebab:
+                    local = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", local).lower()
+                local = local.replace("/", "-")
+                if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", local):
+                    return local
+    data = term.n3() if hasattr(term, "n3") else s
+    return hashlib.sha1(data.encode("utf-8")).hexdigest()[:12]
+
+
+def attestation_iri(s, p, o) -> URIRef:
+    return URIRef(f"{PGID}attestation-{slug(s)}--{slug(p)}--{slug(o)}")
+
+
+def _stem(source: URIRef) -> str:
+    s = str(source)
+    if not s.startswith(str(SRC)):
+        raise InputError(f"source {source.n3()} is not under {SRC}")
+    return s[len(str(SRC)):]
+
+
+def _int(value, what, file, who) -> int:
+    try:
+        n = int(str(value))
+    except ValueError:
+        raise AnchorError(f"{who}: {what} {value!r} is not a whole number", file=file) from None
+    return n
+
+
+def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None) -> Graph:
+    """The curated graph with every short-form evidence anchored and every attestation named.
+
+    ``texts`` maps source IRIs to their full text, ``origin`` maps subjects to the file that
+    defines them (for error messages). Raises AnchorError for a quote that is missing or
+    ambiguous and InputError for any other blank node. The input graph is not modified.
+    """
+    origin = origin or {}
+    anchorer = Anchorer(texts)
+    out = Graph()
+    bind_prefixes(out)
+
+    evidence_nodes: dict = {}   # bnode -> the subject that points at it (for messages)
+    for s, o in graph.subject_objects(PG.evidence):
+        if isinstance(o, BNode):
+            evidence_nodes.setdefault(o, s)
+    attestations = {a for a in graph.subjects(RDF.type, PG.Attestation)}
+
+    def file_of(node):
+        f = origin.get(node)
+        if f is None and isinstance(node, BNode):
+            owner = evidence_nodes.get(node)
+            if owner is not None:
+                f = origin.get(owner)
+                if f is None and isinstance(owner, BNode):
+                    f = origin.get(evidence_nodes.get(owner))
+        return f
+
+    names: dict = {}
+    # attestations first: their IRIs name the subjects in evidence error messages
+    for a in sorted(attestations, key=lambda n: n.n3()):
+        sub = graph.value(a, RDF.subject)
+        pred = graph.value(a, RDF.predicate)
+        obj = graph.value(a, RDF.object)
+        if sub is None or pred is None or obj is None or any(isinstance(t, BNode) for t in (sub, pred, obj)):
+            raise InputError(f"attestation about {_short(sub)} needs rdf:subject, rdf:predicate and "
+                             "rdf:object, each a named node", file=file_of(a))
+        if isinstance(a, BNode):
+            names[a] = attestation_iri(sub, pred, obj)
+        out.add((sub, pred, obj))
+
+    single = next(iter(texts)) if len(texts) == 1 else None
+    for node, owner in sorted(evidence_nodes.items(), key=lambda kv: (kv[1].n3(), kv[0].n3())):
+        subject = names.get(owner, owner)
+        file = file_of(node)
+        who = _short(subject)
+        keys = set(graph.predicates(node, None))
+        extra = keys - EVIDENCE_KEYS
+        if extra:
+            raise InputError(f"{who}: evidence has {', '.join(sorted(_short(k) for k in extra))}; "
+                             "only pg:quote, pg:source, pg:prefix, pg:suffix, pg:occurrence are "
+                             "allowed", file=file)
+        quotes = list(graph.objects(node, PG.quote))
+        if len(quotes) != 1 or not isinstance(quotes[0], Literal):
+            raise InputError(f"{who}: evidence needs exactly one pg:quote string", file=file)
+        sources = list(graph.objects(node, PG.source))
+        if len(sources) > 1:
+            raise InputError(f"{who}: evidence has more than one pg:source", file=file)
+        if sources:
+            source = sources[0]
+            if source not in texts:
+                raise AnchorError(f"{who}: pg:source {_short(source)} is not a source text in seeds/",
+                                  file=file)
+        elif single is not None:
+            source = single
+        elif not texts:
+            raise AnchorError(f"{who}: no source texts to anchor quotes in", file=file)
+        else:
+            raise AnchorError(f"{who}: pg:source is required: seeds/ holds {len(texts)} texts",
+                              file=file)
+
+        def one(pred):
+            vals = list(graph.objects(node, pred))
+            if len(vals) > 1:
+                raise InputError(f"{who}: evidence has more than one {_short(pred)}", file=file)
+            return vals[0] if vals else None
+
+        prefix, suffix, occ = one(PG.prefix), one(PG.suffix), one(PG.occurrence)
+        m = anchorer.choose(source, str(quotes[0]),
+                            prefix=None if prefix is None else str(prefix),
+                            suffix=None if suffix is None else str(suffix),
+                            occurrence=None if occ is None else _int(occ, "pg:occurrence", file, who),
+                            file=file, subject=subject)
+        names[node] = add_span(out, source, texts[source], m.start, m.end)
+
+    for s, p, o in graph:
+        if s in evidence_nodes:
+            continue  # the short form itself is replaced by the anchored form
+        s2 = names.get(s, s)
+        o2 = names.get(o, o)
+        if isinstance(s2, BNode) or isinstance(o2, BNode):
+            where = file_of(s)
+            raise InputError(f"blank node in the statement {_short(s)} {_short(p)} …: only the evidence "
+                             "and attestation short forms may be blank nodes; give the node an IRI",
+                             file=where)
+        out.add((s2, p, o2))
+    return out
+
+
+def add_span(graph: Graph, source: URIRef, text: str, start: int, end: int) -> URIRef:
+    """Add the anchored form of text[start:end] of `source` to `graph`; returns the span IRI."""
+    stem = _stem(source)
+    span = span_iri(stem, start, end)
+    quote_sel = selector_iri(stem, start, end, "quote")
+    pos_sel = selector_iri(stem, start, end, "position")
+    graph.add((span, RDF.type, OA.SpecificResource))
+    graph.add((span, OA.hasSource, source))
+    graph.add((span, OA.hasSelector, quote_sel))
+    graph.add((span, OA.hasSelector, pos_sel))
+    graph.add((quote_sel, RDF.type, OA.TextQuoteSelector))
+    graph.add((quote_sel, OA.exact, Literal(text[start:end])))
+    graph.add((quote_sel, OA.prefix, Literal(text[max(0, start - CONTEXT_CHARS):start])))
+    graph.add((quote_sel, OA.suffix, Literal(text[end:end + CONTEXT_CHARS])))
+    graph.add((pos_sel, RDF.type, OA.TextPositionSelector))
+    graph.add((pos_sel, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
+    graph.add((pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
+    return span

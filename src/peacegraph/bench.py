@@ -1,0 +1,686 @@
+"""`peacegraph bench`: the build stages at several sizes, and the endpoint beside Oxigraph server.
+
+For each size N (`--sizes`, triples of the built graph):
+
+1. `peacegraph synth` writes a corpus of about N triples;
+2. the real pipeline runs on it in a child process, stage by stage (parse, anchor, reason,
+   export, validate; export before validate so a slow validation still leaves a dump to serve),
+   recording each stage's wall time and peak RSS (the kernel's high-water mark, reset at the
+   start of each stage); a build over BUILD_LIMIT seconds is stopped and reported as such;
+3. the dump is served twice on 127.0.0.1: by `peacegraph serve --store-dir` (started twice, so
+   the second start reuses the persisted store) and by `oxigraph serve-read-only
+   --union-default-graph` after `oxigraph load` (the same dataset semantics: the default graph
+   is the union); the stored research queries are sent over HTTP by 1 client and by 8
+   concurrent clients for `--duration` seconds each, and median and p95 latency and throughput
+   are compared as ratios (ours / Oxigraph's).
+
+Writes OUT/bench.json (every number) and OUT/bench.md (the tables, and the targets of issue 4
+checked at the largest size). Work files go to OUT/work and are removed at the end.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from peacegraph.errors import InputError, StoreError
+from peacegraph.progress import Progress, progress_wanted
+
+BUILD_LIMIT = float(os.environ.get("PEACEGRAPH_BENCH_BUILD_LIMIT", "1800"))
+SERVER_TIMEOUT = 10             # seconds per query, both servers
+STAGES = ("synth", "parse", "anchor", "reason", "validate", "export")
+BUILD_STAGES = ("parse", "anchor", "reason", "validate", "export")
+CLIENTS = (1, 8)
+TARGETS = {"latency_ratio": 1.3, "throughput_ratio": 0.7, "build_seconds": 300, "build_rss_mb": 4096,
+           "start_seconds": 10}
+JSON_RESULTS = "application/sparql-results+json"
+
+
+# ---------------------------------------------------------------------------- Oxigraph server
+
+def oxigraph_executable() -> str:
+    """The `oxigraph` command of this environment (PyPI package `oxigraph`)."""
+    found = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    if not found:
+        raise InputError("the `oxigraph` command is not installed (pip install oxigraph)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def oxigraph_load(location: Path, files: list[Path]) -> float:
+    """Load dumps into an on-disk Oxigraph store with `oxigraph load`; returns seconds taken."""
+    started = time.perf_counter()
+    done = subprocess.run([oxigraph_executable(), "load", "--location", str(location),
+                           "--file", *map(str, files)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise StoreError(f"oxigraph load failed: {done.stderr.strip()[-300:]}")
+    return time.perf_counter() - started
+
+
+class OxigraphServer:
+    """`oxigraph serve` on 127.0.0.1 for the lifetime of a `with` block.
+
+    `.store_url` is its Graph Store Protocol endpoint, `.query_url` its SPARQL endpoint.
+    """
+
+    def __init__(self, location: Path | None = None, *, read_only: bool = False,
+                 union_default_graph: bool = False, port: int | None = None,
+                 timeout_s: float | None = None):
+        self.location = location
+        self.read_only = read_only
+        self.union_default_graph = union_default_graph
+        self.timeout_s = timeout_s
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.store_url = self.base + "/store"
+        self.query_url = self.base + "/query"
+
+    def start(self, timeout: float = 30.0) -> "OxigraphServer":
+        cmd = [oxigraph_executable(), "serve-read-only" if self.read_only else "serve",
+               "--bind", f"127.0.0.1:{self.port}"]
+        if self.location is not None:
+            cmd += ["--location", str(self.location)]
+        if self.union_default_graph:
+            cmd.append("--union-default-graph")
+        if self.timeout_s is not None:
+            cmd += ["--timeout-s", str(max(1, round(self.timeout_s)))]
+        # a file, not a pipe: a server that logs must never block on a full pipe
+        self._log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self._log.seek(0)
+                err = self._log.read().decode("utf-8", "replace").strip()
+                self.stop()
+                raise StoreError(f"oxigraph serve exited: {err[-300:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise StoreError(f"oxigraph serve did not listen on port {self.port} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self._log.close()
+        self.process = None
+
+    def __enter__(self) -> "OxigraphServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------------------- memory
+
+def _status_kb(field: str, pid: str = "self") -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            m = re.search(rf"^{field}:\s+(\d+) kB", fh.read(), re.M)
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark of this process (Linux: clear_refs 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mb() -> float:
+    kb = _status_kb("VmHWM")
+    if kb is None:
+        import resource
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        total += _status_kb("VmRSS", str(p)) or 0
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except OSError:
+            pass
+    return total / 1024
+
+
+# ---------------------------------------------------------------------------- build stages (child)
+
+class _StageRecorder(Progress):
+    """A Progress that records each stage's wall time and peak RSS and saves them at once, so a
+    stopped build still reports the stages it finished."""
+
+    def __init__(self, sink: Path):
+        super().__init__(False)
+        self.sink = sink
+        self.record: dict = {"stages": {}, "running": None}
+
+    def save(self) -> None:
+        tmp = self.sink.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.record, indent=1), encoding="utf-8")
+        os.replace(tmp, self.sink)
+
+    def stage(self, name: str, total=None, unit: str = "items"):
+        return _RecordedStage(self, "parse" if name == "load" else name)
+
+
+class _RecordedStage:
+    def __init__(self, owner: _StageRecorder, name: str):
+        self.owner, self.name = owner, name
+
+    def __enter__(self):
+        self.owner.record["running"] = self.name
+        self.owner.save()
+        self.exact_peak = _reset_peak_rss()
+        self.started = time.perf_counter()
+        return lambda n=1: None
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.owner.record["stages"][self.name] = {
+                "seconds": round(time.perf_counter() - self.started, 3),
+                "peak_rss_mb": round(_peak_rss_mb(), 1), "exact_peak": self.exact_peak}
+            self.owner.record["running"] = None
+            self.owner.save()
+        return False
+
+
+def run_stages(spec: dict) -> None:
+    """The child process: synth, then the real pipeline stage by stage (see the module doc)."""
+    from peacegraph.build import BuildConfig, assemble, validate_assembly
+    from peacegraph.export import export
+    from peacegraph.namespaces import NAMED_GRAPHS
+    from peacegraph.synth import synthesize
+
+    recorder = _StageRecorder(Path(spec["result"]))
+    corpus = Path(spec["corpus"])
+    with recorder.stage("synth"):
+        synthesize(corpus, spec["triples"], spec["seed"])
+    config = BuildConfig.defaults(seeds=corpus / "seeds", graph=corpus / "graph", out=Path(spec["dist"]),
+                                  quiet=True)
+    assembly = assemble(config, recorder)
+    recorder.record["triples"] = {str(g).rsplit("/", 1)[-1]: len(assembly.dataset.graph(g)) for g in NAMED_GRAPHS}
+    with recorder.stage("export"):
+        export(assembly.dataset, config.out)
+    report = validate_assembly(assembly, config.shapes, recorder)
+    recorder.record["conforms"] = bool(report.conforms)
+    recorder.save()
+
+
+def _build(size: int, work: Path, progress: Progress) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    sink = work / "stages.json"
+    spec = {"triples": size, "seed": 1, "corpus": str(work / "corpus"), "dist": str(work / "dist"),
+            "result": str(sink)}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "peacegraph.bench", "run-stages", json.dumps(spec)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = proc.communicate(timeout=BUILD_LIMIT)
+        failure = None if proc.returncode == 0 else (err.strip().splitlines() or ["failed"])[-1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        failure = f"stopped after {BUILD_LIMIT:.0f} s"
+    record = json.loads(sink.read_text(encoding="utf-8")) if sink.is_file() else {"stages": {}}
+    record["wall_seconds"] = round(time.perf_counter() - started, 1)
+    if failure:
+        record["failure"] = failure
+        if record.get("running"):
+            record["stages"][record["running"]] = {"failed": failure}
+    build = [record["stages"].get(s, {}) for s in BUILD_STAGES]
+    record["build_seconds"] = round(sum(s.get("seconds", 0) for s in build), 2)
+    record["build_peak_rss_mb"] = max((s.get("peak_rss_mb", 0) for s in build), default=0)
+    record["built_triples"] = sum(record.get("triples", {}).values())
+    progress.note(f"{size:,}: build {record['build_seconds']:.1f} s, {record['built_triples']:,} triples"
+                  + (f" ({failure})" if failure else ""))
+    return record
+
+
+# ---------------------------------------------------------------------------- HTTP load
+
+class _Client:
+    """One keep-alive connection that POSTs SPARQL queries and reads the whole answer."""
+
+    def __init__(self, url: str, timeout: float):
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port, self.path, self.timeout = parts.hostname, parts.port, parts.path, timeout
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, query: str) -> tuple[int, bytes]:
+        body = urllib.parse.urlencode({"query": query})
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.conn.request("POST", self.path, body, {
+                    "Content-Type": "application/x-www-form-urlencoded", "Accept": JSON_RESULTS})
+                resp = self.conn.getresponse()
+                data = resp.read()
+                if resp.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return resp.status, data
+            except (http.client.HTTPException, ConnectionError):
+                self.close()     # a kept-alive connection the server closed: retry once on a new one
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _rows(data: bytes) -> int | None:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    return len(doc["results"]["bindings"]) if "results" in doc else 1
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def warm_up(url: str, queries: list) -> dict:
+    """Each query once: the server's caches and workers warm up; rows and status recorded."""
+    client = _Client(url, SERVER_TIMEOUT + 30)
+    out = {}
+    try:
+        for q in queries:
+            started = time.perf_counter()
+            status, data = client.post(q.text)
+            out[q.name] = {"status": status, "rows": _rows(data) if status == 200 else None,
+                           "ms": round((time.perf_counter() - started) * 1000, 2)}
+    finally:
+        client.close()
+    return out
+
+
+def load(url: str, queries: list, clients: int, duration: float) -> dict:
+    """`clients` threads send the queries round-robin for `duration` seconds."""
+    stop = time.monotonic() + duration
+    samples: list[list[tuple[str, float, int]]] = [[] for _ in range(clients)]
+
+    def run(i: int) -> None:
+        client = _Client(url, SERVER_TIMEOUT + 30)
+        k = i
+        try:
+            while time.monotonic() < stop:
+                q = queries[k % len(queries)]
+                k += 1
+                started = time.perf_counter()
+                try:
+                    status, _ = client.post(q.text)
+                except OSError:
+                    status = 0
+                samples[i].append((q.name, time.perf_counter() - started, status))
+        finally:
+            client.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    flat = [s for per in samples for s in per]
+    ok = [s for s in flat if s[2] == 200]
+    latencies = [s[1] * 1000 for s in ok] or [float("nan")]
+    per_query = {}
+    for name in sorted({s[0] for s in ok}):
+        per_query[name] = round(statistics.median(s[1] * 1000 for s in ok if s[0] == name), 2)
+    return {"clients": clients, "requests": len(flat), "errors": len(flat) - len(ok),
+            "median_ms": round(statistics.median(latencies), 2), "p95_ms": round(_percentile(latencies, 0.95), 2),
+            "throughput_qps": round(len(ok) / elapsed, 2), "per_query_median_ms": per_query}
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, timeout: float) -> float:
+    """Seconds until the endpoint answers a query (measured from now)."""
+    started = time.perf_counter()
+    client = _Client(url, 5)
+    try:
+        while time.perf_counter() - started < timeout:
+            if proc.poll() is not None:
+                raise StoreError(f"the server exited with status {proc.returncode} before answering")
+            try:
+                status, _ = client.post("ASK { }")
+                if status == 200:
+                    return time.perf_counter() - started
+            except OSError:
+                client.close()
+            time.sleep(0.05)
+    finally:
+        client.close()
+    raise StoreError(f"the server did not answer within {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def _measure(url: str, proc: subprocess.Popen, queries: list, duration: float) -> dict:
+    out = {"warm_up": warm_up(url, queries)}
+    for clients in CLIENTS:
+        out[f"clients_{clients}"] = load(url, queries, clients, duration)
+    out["rss_mb"] = round(tree_rss_mb(proc.pid), 1)
+    return out
+
+
+def _endpoints(dump: Path, work: Path, duration: float, progress: Progress) -> dict:
+    from peacegraph.query import stored_queries
+
+    queries = stored_queries()
+    if not queries:
+        raise InputError("no stored queries to run")
+    result: dict = {"queries": [q.name for q in queries]}
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/sparql"
+    cmd = [sys.executable, "-m", "peacegraph.cli", "serve", "--data", str(dump), "--store-dir",
+           str(work / "store"), "--port", str(port), "--timeout", str(SERVER_TIMEOUT), "--quiet"]
+    starts = []
+    for attempt in (1, 2):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            starts.append(round(_wait_ready(url, proc, 600), 2))
+            if attempt == 2:
+                progress.note(f"  peacegraph serve: started in {starts[0]:.1f} s, {starts[1]:.1f} s with the "
+                              "persisted store; measuring")
+                result["peacegraph"] = _measure(url, proc, queries, duration)
+        finally:
+            _stop(proc)
+    result["start_seconds_load"], result["start_seconds_persisted"] = starts
+
+    location = work / "oxigraph"
+    result["oxigraph_load_seconds"] = round(oxigraph_load(location, [dump]), 2)
+    with OxigraphServer(location, read_only=True, union_default_graph=True, timeout_s=SERVER_TIMEOUT) as ox:
+        started = time.perf_counter()
+        _wait_ready(ox.query_url, ox.process, 120)
+        result["oxigraph_start_seconds"] = round(time.perf_counter() - started, 2)
+        progress.note("  oxigraph serve: measuring")
+        result["oxigraph"] = _measure(ox.query_url, ox.process, queries, duration)
+
+    ours, theirs = result["peacegraph"], result["oxigraph"]
+    for clients in CLIENTS:
+        a, b = ours[f"clients_{clients}"], theirs[f"clients_{clients}"]
+        result[f"ratios_{clients}"] = {
+            "median": _ratio(a["median_ms"], b["median_ms"]), "p95": _ratio(a["p95_ms"], b["p95_ms"]),
+            "throughput": _ratio(a["throughput_qps"], b["throughput_qps"])}
+    result["row_mismatches"] = sorted(
+        q for q in result["queries"]
+        if ours["warm_up"][q]["rows"] != theirs["warm_up"][q]["rows"])
+    return result
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b and a == a and b == b else None
+
+
+# ---------------------------------------------------------------------------- report
+
+def _fmt(value, spec: str = ".2f", none: str = "–") -> str:
+    if value is None or value != value:
+        return none
+    return format(value, spec)
+
+
+def _size_label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def render_markdown(report: dict) -> str:
+    sizes = report["sizes"]
+    runs = report["runs"]
+    lines = ["# peacegraph bench", "",
+             f"{report['machine']['cpus']} CPUs, {report['machine']['python']}, pyoxigraph "
+             f"{report['machine']['pyoxigraph']}; `{report['command']}`; {report['duration']:g} s per load "
+             "phase; all servers on 127.0.0.1.", "",
+             "## Build stages: wall time (s) / peak RSS (MB)", "",
+             "| stage | " + " | ".join(_size_label(n) for n in sizes) + " |",
+             "|---|" + "---|" * len(sizes)]
+    for stage in STAGES:
+        cells = []
+        for n in sizes:
+            st = runs[str(n)]["build"]["stages"].get(stage)
+            if not st:
+                cells.append("–")
+            elif "failed" in st:
+                cells.append(f"**{st['failed']}**")
+            else:
+                cells.append(f"{st['seconds']:.2f} / {st['peak_rss_mb']:.0f}")
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    lines.append("| **build total** (parse…export) | " + " | ".join(
+        f"{runs[str(n)]['build']['build_seconds']:.1f} / {runs[str(n)]['build']['build_peak_rss_mb']:.0f}"
+        for n in sizes) + " |")
+    lines.append("| built triples | " + " | ".join(f"{runs[str(n)]['build']['built_triples']:,}" for n in sizes) + " |")
+
+    growth = report.get("growth")
+    if growth:
+        lines += ["", f"## Growth {growth['from']:,} → {growth['to']:,} built triples "
+                  f"(×{growth['size_factor']:.1f}; linear = the same factor)", "",
+                  "| stage | time factor | memory factor | |", "|---|---|---|---|"]
+        for stage, g in growth["stages"].items():
+            flag = "worse than linear" if g["time"] is not None and g["time"] > 1.5 * growth["size_factor"] else ""
+            lines.append(f"| {stage} | {_fmt(g['time'], '.1f')} | {_fmt(g['memory'], '.1f')} | {flag} |")
+
+    lines += ["", "## Endpoint: stored research queries over HTTP, peacegraph serve vs oxigraph serve", "",
+              "| size | clients | peacegraph median / p95 ms | Oxigraph median / p95 ms | peacegraph q/s | "
+              "Oxigraph q/s | ratio median | ratio p95 | ratio throughput |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for n in sizes:
+        ep = runs[str(n)].get("endpoint")
+        if not ep or "peacegraph" not in ep:
+            lines.append(f"| {_size_label(n)} | – | {ep.get('failure', 'not measured') if ep else 'not measured'} "
+                         "| | | | | | |")
+            continue
+        for clients in CLIENTS:
+            a, b = ep["peacegraph"][f"clients_{clients}"], ep["oxigraph"][f"clients_{clients}"]
+            r = ep[f"ratios_{clients}"]
+            lines.append(f"| {_size_label(n)} | {clients} | {_fmt(a['median_ms'])} / {_fmt(a['p95_ms'])} | "
+                         f"{_fmt(b['median_ms'])} / {_fmt(b['p95_ms'])} | {_fmt(a['throughput_qps'], '.1f')} | "
+                         f"{_fmt(b['throughput_qps'], '.1f')} | {_fmt(r['median'])} | {_fmt(r['p95'])} | "
+                         f"{_fmt(r['throughput'])} |")
+    lines += ["", "| size | peacegraph start (loading) s | peacegraph start (persisted store) s | "
+              "oxigraph load s | oxigraph start s | errors (ours / Oxigraph) | queries whose row counts differ |",
+              "|---|---|---|---|---|---|---|"]
+    for n in sizes:
+        ep = runs[str(n)].get("endpoint")
+        if not ep or "peacegraph" not in ep:
+            continue
+        errs = "/".join(str(sum(ep[who][f"clients_{c}"]["errors"] for c in CLIENTS)) for who in ("peacegraph", "oxigraph"))
+        lines.append(f"| {_size_label(n)} | {ep['start_seconds_load']:.1f} | {ep['start_seconds_persisted']:.1f} | "
+                     f"{ep['oxigraph_load_seconds']:.1f} | {ep['oxigraph_start_seconds']:.1f} | {errs} | "
+                     f"{', '.join(ep['row_mismatches']) or 'none'} |")
+
+    largest = str(sizes[-1])
+    ep = runs[largest].get("endpoint") or {}
+    if "peacegraph" in ep:
+        lines += ["", f"## Median latency per query at {_size_label(sizes[-1])}, 1 client (ms)", "",
+                  "| query | peacegraph | Oxigraph | ratio | rows (ours / Oxigraph) |", "|---|---|---|---|---|"]
+        a = ep["peacegraph"]["clients_1"]["per_query_median_ms"]
+        b = ep["oxigraph"]["clients_1"]["per_query_median_ms"]
+        for q in ep["queries"]:
+            rows = f"{ep['peacegraph']['warm_up'][q]['rows']} / {ep['oxigraph']['warm_up'][q]['rows']}"
+            lines.append(f"| {q} | {_fmt(a.get(q))} | {_fmt(b.get(q))} | {_fmt(_ratio(a.get(q) or 0, b.get(q) or 0))} | {rows} |")
+
+    lines += ["", f"## Targets (issue 4) at {_size_label(sizes[-1])}", ""]
+    for check in report["targets"]:
+        lines.append(f"- {'PASS' if check['ok'] else 'MISS'}: {check['what']} — measured {check['measured']}")
+    return "\n".join(lines) + "\n"
+
+
+def _targets(report: dict) -> list[dict]:
+    n = str(report["sizes"][-1])
+    run = report["runs"][n]
+    build = run["build"]
+    ep = run.get("endpoint") or {}
+    checks = []
+    complete = all(s in build["stages"] and "failed" not in build["stages"][s] for s in BUILD_STAGES)
+    checks.append({"what": f"full build ≤ {TARGETS['build_seconds']} s", "ok": complete and
+                   build["build_seconds"] <= TARGETS["build_seconds"],
+                   "measured": f"{build['build_seconds']:.1f} s" + ("" if complete else f" ({build.get('failure', 'incomplete')})")})
+    checks.append({"what": f"build peak RSS ≤ {TARGETS['build_rss_mb']} MB", "ok": complete and
+                   build["build_peak_rss_mb"] <= TARGETS["build_rss_mb"],
+                   "measured": f"{build['build_peak_rss_mb']:.0f} MB"})
+    if "peacegraph" in ep:
+        r1, r8 = ep["ratios_1"], ep["ratios_8"]
+        checks.append({"what": f"median latency ≤ {TARGETS['latency_ratio']}× Oxigraph server's (1 client)",
+                       "ok": r1["median"] is not None and r1["median"] <= TARGETS["latency_ratio"],
+                       "measured": f"{_fmt(r1['median'])}×"})
+        checks.append({"what": f"8-client throughput ≥ {TARGETS['throughput_ratio']}× Oxigraph server's",
+                       "ok": r8["throughput"] is not None and r8["throughput"] >= TARGETS["throughput_ratio"],
+                       "measured": f"{_fmt(r8['throughput'])}×"})
+        checks.append({"what": f"server start with a persisted store ≤ {TARGETS['start_seconds']} s",
+                       "ok": ep["start_seconds_persisted"] <= TARGETS["start_seconds"],
+                       "measured": f"{ep['start_seconds_persisted']:.1f} s"})
+    else:
+        checks.append({"what": "endpoint comparison", "ok": False, "measured": ep.get("failure", "not measured")})
+    return checks
+
+
+def _growth(report: dict) -> dict | None:
+    done = [n for n in report["sizes"] if report["runs"][str(n)]["build"].get("built_triples")]
+    if len(done) < 2:
+        return None
+    a, b = report["runs"][str(done[-2])]["build"], report["runs"][str(done[-1])]["build"]
+    out = {"from": a["built_triples"], "to": b["built_triples"],
+           "size_factor": round(b["built_triples"] / a["built_triples"], 2), "stages": {}}
+    for stage in STAGES:
+        sa, sb = a["stages"].get(stage, {}), b["stages"].get(stage, {})
+        out["stages"][stage] = {
+            "time": _ratio(sb.get("seconds", float("nan")), sa.get("seconds")) if "seconds" in sa and "seconds" in sb else None,
+            "memory": _ratio(sb.get("peak_rss_mb", float("nan")), sa.get("peak_rss_mb")) if "peak_rss_mb" in sa and "peak_rss_mb" in sb else None}
+    return out
+
+
+def bench(sizes: list[int], out: Path, duration: float = 10.0, progress: Progress | None = None,
+          keep_work: bool = False) -> dict:
+    """Run the benchmark; write out/bench.json and out/bench.md; return the report."""
+    import pyoxigraph
+
+    progress = progress or Progress(False)
+    if not sizes or any(n < 1 for n in sizes):
+        raise InputError("--sizes must be positive numbers of triples, e.g. 10000,100000")
+    if duration <= 0:
+        raise InputError("--duration must be a positive number of seconds")
+    oxigraph_executable()
+    out = Path(out)
+    work_root = out / "work"
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"command": "peacegraph bench --sizes " + ",".join(map(str, sizes)) + f" --duration {duration:g}",
+              "requested_sizes": sizes, "sizes": [], "duration": duration,
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "pyoxigraph": pyoxigraph.__version__, "platform": platform.platform()},
+              "runs": {}}
+    try:
+        for n in sizes:
+            work = work_root / str(n)
+            if work.exists():
+                shutil.rmtree(work)
+            progress.note(f"{n:,} triples: synth and build")
+            run = {"build": _build(n, work, progress)}
+            dump = work / "dist" / "peacegraph.trig"
+            if dump.is_file():
+                try:
+                    run["endpoint"] = _endpoints(dump, work, duration, progress)
+                except StoreError as exc:
+                    run["endpoint"] = {"failure": str(exc)}
+            else:
+                run["endpoint"] = {"failure": "no dump: the build did not reach export"}
+            report["runs"][str(n)] = run
+            report["sizes"].append(n)
+            # written after every size, so a long run that is stopped keeps what it measured
+            _write(report, out)
+            if not keep_work:
+                shutil.rmtree(work, ignore_errors=True)
+    finally:
+        if not keep_work:
+            shutil.rmtree(work_root, ignore_errors=True)
+    return report
+
+
+def _write(report: dict, out: Path) -> None:
+    report["growth"] = _growth(report)
+    report["targets"] = _targets(report)
+    for name, text in (("bench.json", json.dumps(report, indent=1)), ("bench.md", render_markdown(report))):
+        tmp = out / (name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out / name)
+
+
+def _parse_sizes(text: str) -> list[int]:
+    try:
+        return [int(float(s)) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise InputError(f"--sizes: not a list of numbers: {text!r}") from None
+
+
+def cli_bench(args) -> int:
+    progress = Progress(progress_wanted(args.quiet))
+    report = bench(_parse_sizes(args.sizes), args.out, args.duration, progress)
+    if not args.quiet:
+        print((Path(args.out) / "bench.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    # the child process of one benchmark build: python -m peacegraph.bench run-stages SPEC
+    if len(sys.argv) == 3 and sys.argv[1] == "run-stages":
+        run_stages(json.loads(sys.argv[2]))
+    else:
+        sys.exit("usage: python -m peacegraph.bench run-stages SPEC")

@@ -1,0 +1,260 @@
+"""`peacegraph build`: load → anchor → reason → validate → export.
+
+    config = BuildConfig.from_args(args)      # or BuildConfig(seeds=..., out=...)
+    result = build(config)                    # BuildResult; raises a PeacegraphError on failure
+
+Nothing is written unless every stage succeeds; the export itself swaps the new dist/ in
+atomically (peacegraph.export).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF
+
+from peacegraph import paths
+from peacegraph.anchor import Anchorer, anchor_graph
+from peacegraph.errors import AnchorError, InputError, ValidationFailed
+from peacegraph.load import load_folder, load_sources
+from peacegraph.namespaces import (ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG,
+                                   SOURCES_GRAPH, bind_prefixes)
+from peacegraph.progress import Progress, progress_wanted
+
+GENID = BASE + ".well-known/genid/"
+
+
+@dataclass
+class BuildConfig:
+    seeds: Path
+    ontology: Path
+    graph: Path
+    shapes: Path
+    out: Path
+    quiet: bool = False
+    reason: bool = True
+    sparql_endpoint: str | None = None
+
+    @classmethod
+    def defaults(cls, **overrides) -> "BuildConfig":
+        values = dict(seeds=paths.data_dir("seeds"), ontology=paths.data_dir("ontology"),
+                      graph=paths.data_dir("graph"), shapes=paths.data_dir("shapes"),
+                      out=paths.default_dist())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @classmethod
+    def from_args(cls, args) -> "BuildConfig":
+        """Fill the folders not given on the command line from peacegraph.paths."""
+        return cls.defaults(**{name: getattr(args, name, None)
+                               for name in ("seeds", "ontology", "graph", "shapes", "out", "quiet")})
+
+
+@dataclass
+class Assembly:
+    dataset: Dataset
+    origin: dict
+    texts: dict
+    seconds: dict = field(default_factory=dict)
+
+    def graph(self, name: URIRef) -> Graph:
+        return self.dataset.graph(name)
+
+    def validation_data(self) -> Graph:
+        """ontology ∪ sources ∪ asserted: what the shapes check (inferred triples are not)."""
+        data = Graph()
+        for name in (ONTOLOGY_GRAPH, SOURCES_GRAPH, ASSERTED_GRAPH):
+            data += self.dataset.graph(name)
+        bind_prefixes(data)
+        return data
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    counts: dict            # named graph IRI -> triples
+    spans: int              # evidence spans (oa:SpecificResource)
+    seconds: float
+    files: list
+
+    def summary(self) -> str:
+        per_graph = ", ".join(f"{str(g).rsplit('/', 1)[-1]} {n:,}" for g, n in self.counts.items())
+        return (f"built {self.out}: {sum(self.counts.values()):,} triples ({per_graph}); "
+                f"{self.spans:,} evidence spans; {self.seconds:.1f} s")
+
+
+def _node_key(graph: Graph, node: BNode, seen: frozenset = frozenset()) -> str:
+    """A content hash of a blank node: its outgoing statements, nested blank nodes included."""
+    if node in seen or len(seen) > 200:
+        raise InputError("blank-node structure is cyclic or nested too deeply to name")
+    parts = []
+    for p, o in graph.predicate_objects(node):
+        if isinstance(o, BNode):
+            parts.append(f"{p.n3()} [{_node_key(graph, o, seen | {node})}]")
+        else:
+            parts.append(f"{p.n3()} {o.n3()}")
+    parts.sort()
+    return "\n".join(parts)
+
+
+def skolemize(graph: Graph, origin: dict | None = None) -> Graph:
+    """Replace every blank node by an IRI under .well-known/genid/ derived from its content,
+    so the ontology's class expressions and lists get the same names in every build."""
+    bnodes = {t for triple in graph for t in triple if isinstance(t, BNode)}
+    if not bnodes:
+        return graph
+    names = {}
+    for b in bnodes:
+        try:
+            key = _node_key(graph, b)
+        except InputError as exc:
+            raise InputError(str(exc), file=(origin or {}).get(b)) from None
+        names[b] = URIRef(GENID + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16])
+    out = Graph()
+    for s, p, o in graph:
+        out.add((names.get(s, s), p, names.get(o, o)))
+    bind_prefixes(out)
+    return out
+
+
+def _changed_sources_error(sources, curated: Graph, origin: dict) -> ValidationFailed:
+    """A source text whose sha256 no longer matches sources.ttl: name it and the quotes that
+    no longer match its current text."""
+    lines = []
+    anchorer = Anchorer(sources.texts)
+    only = next(iter(sources.texts)) if len(sources.texts) == 1 else None
+    for source, (recorded, actual) in sorted(sources.changed.items()):
+        path = sources.text_files[source]
+        broken = []
+        total = 0
+        for node in set(curated.subjects(PG.quote, None)):
+            src = curated.value(node, PG.source) or only
+            if src != source:
+                continue
+            total += 1
+            quote = str(curated.value(node, PG.quote))
+            prefix, suffix, occ = (curated.value(node, k) for k in (PG.prefix, PG.suffix, PG.occurrence))
+            owner = next(iter(curated.subjects(PG.evidence, node)), None)
+            try:
+                anchorer.choose(source, quote, prefix=None if prefix is None else str(prefix),
+                                suffix=None if suffix is None else str(suffix),
+                                occurrence=None if occ is None else int(str(occ)))
+            except (AnchorError, ValueError):
+                broken.append((origin.get(owner, "?"), quote))
+        if recorded is None:
+            why = "has no pg:sha256 in sources.ttl"
+        else:
+            why = f"was changed: its sha256 is {actual}, sources.ttl records {recorded}"
+        if broken:
+            listed = "; ".join(f"{f}: {q[:50]!r}" for f, q in sorted(broken)[:10])
+            more = f" and {len(broken) - 10} more" if len(broken) > 10 else ""
+            lines.append(f"{path} {why}; {len(broken)} of {total} quotes no longer match: "
+                         f"{listed}{more}")
+        else:
+            lines.append(f"{path} {why}; all {total} quotes still match (update pg:sha256 in "
+                         "sources.ttl if the edit is intended)")
+    return ValidationFailed(" | ".join(lines))
+
+
+def _infer(data: Graph) -> Graph:
+    from peacegraph.reason import infer
+    return infer(data)
+
+
+def assemble(config: BuildConfig, progress: Progress | None = None, reason: bool = True) -> Assembly:
+    """Load, anchor and (unless reason=False) reason: the dataset with its four named graphs."""
+    progress = progress or Progress(False)
+    seconds = {}
+    t0 = time.perf_counter()
+    with progress.stage("load", unit="files") as tick:
+        ontology = load_folder(config.ontology)
+        tick(len(ontology.files))
+        sources = load_sources(config.seeds)
+        tick(len(sources.files))
+        curated = load_folder(config.graph)
+        tick(len(curated.files))
+    if not ontology.files:
+        raise InputError("no ontology files", file=str(config.ontology))
+    if not sources.texts:
+        raise InputError("sources.ttl describes no pg:SourceText", file=str(config.seeds))
+    if sources.changed:
+        raise _changed_sources_error(sources, curated.graph, curated.origin)
+    seconds["load"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with progress.stage("anchor", total=len(curated.graph), unit="triples") as tick:
+        asserted = anchor_graph(curated.graph, sources.texts, curated.origin)
+        tick(len(curated.graph))
+    ontology_graph = skolemize(ontology.graph, ontology.origin)
+    seconds["anchor"] = time.perf_counter() - t0
+
+    dataset = Dataset(default_union=True)
+    bind_prefixes(dataset)
+    for name, g in ((ONTOLOGY_GRAPH, ontology_graph), (SOURCES_GRAPH, sources.graph),
+                    (ASSERTED_GRAPH, asserted)):
+        dataset.graph(name).addN((s, p, o, dataset.graph(name)) for s, p, o in g)
+    inferred_graph = dataset.graph(INFERRED_GRAPH)
+    if reason:
+        t0 = time.perf_counter()
+        with progress.stage("reason", unit="triples") as tick:
+            data = Graph()
+            for g in (ontology_graph, sources.graph, asserted):
+                data += g
+            inferred = _infer(data)
+            # named blank nodes only; the reasoner's output carries none of the inputs' own
+            inferred = skolemize(inferred)
+            inferred_graph.addN((s, p, o, inferred_graph) for s, p, o in inferred)
+            tick(len(inferred))
+        seconds["reason"] = time.perf_counter() - t0
+    origin = dict(ontology.origin)
+    origin.update(sources.origin)
+    origin.update(curated.origin)
+    return Assembly(dataset=dataset, origin=origin, texts=sources.texts, seconds=seconds)
+
+
+def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progress | None = None):
+    from peacegraph.validate import load_shapes, validate_graph
+    progress = progress or Progress(False)
+    shapes = load_shapes(shapes_folder)
+    with progress.stage("validate", unit="shapes"):
+        report = validate_graph(assembly.validation_data(), shapes, origin=assembly.origin)
+    return report
+
+
+def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
+    """Assemble, validate and export. Raises ValidationFailed (carrying the report) when the data
+    violates the shapes; nothing is written then."""
+    from peacegraph.export import export
+    progress = progress or Progress(progress_wanted(config.quiet))
+    started = time.perf_counter()
+    assembly = assemble(config, progress, reason=config.reason)
+    report = validate_assembly(assembly, config.shapes, progress)
+    if not report.conforms:
+        n = len(report.results)
+        raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was written "
+                               f"to {config.out}", report=report)
+    with progress.stage("export", unit="files"):
+        files = export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint)
+    counts = {name: len(assembly.dataset.graph(name))
+              for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
+    spans = len(set(assembly.dataset.graph(ASSERTED_GRAPH).subjects(RDF.type, OA.SpecificResource)))
+    return BuildResult(out=Path(config.out), counts=counts, spans=spans,
+                       seconds=time.perf_counter() - started, files=files)
+
+
+def cli_build(args) -> int:
+    config = BuildConfig.from_args(args)
+    try:
+        result = build(config)
+    except ValidationFailed as exc:
+        if exc.report is not None:
+            print(exc.report.text(), file=sys.stderr)
+        raise
+    if not config.quiet:
+        print(result.summary())
+    return 0

@@ -1,0 +1,149 @@
+"""`peacegraph diff DOC_A DOC_B`: what became of each provision of A in B, with quotes.
+
+The comparison reads the pg:ProvisionChange nodes recorded in the graph: a change whose
+pg:changedProvision is a provision of A and whose pg:inDocument is B says the provision was
+kept (pg:Retained), softened, strengthened, revised or removed; a pg:Added change, or a
+provision of B that no change links to A, is reported as added. Provisions of A with no
+recorded change are listed as such: the graph does not say what B did with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDFS, SKOS
+
+from peacegraph.errors import InputError
+from peacegraph.namespaces import OA, PG, PGID
+from peacegraph.query import Shortener, default_data, internal_query, load_dataset, run_query
+
+KIND_WORDS = {"Retained": "kept", "Softened": "softened", "Strengthened": "strengthened",
+              "Removed": "removed", "Added": "added", "Revised": "revised"}
+ORDER = ["kept", "softened", "strengthened", "revised", "removed", "added", "no recorded change"]
+
+
+@dataclass
+class Entry:
+    verdict: str
+    provision: URIRef | None          # the provision of A (None for additions)
+    resulting: URIRef | None = None   # the provision of B it became, if recorded
+    changes: list = field(default_factory=list)
+
+
+def resolve_document(dataset, name: str) -> URIRef:
+    """A document named by full IRI, pgid:slug or slug; InputError if the data has no such one."""
+    name = name.strip()
+    if name.startswith("<") and name.endswith(">"):
+        name = name[1:-1]
+    if name.startswith(("http://", "https://")):
+        iri = URIRef(name)
+    elif name.startswith("pgid:"):
+        iri = PGID[name[5:]]
+    else:
+        iri = PGID[name]
+    known = [row[0] for row in run_query(dataset, internal_query("diff-documents"))]
+    if iri not in known:
+        short = Shortener()
+        listed = ", ".join(short(d) for d in known[:40])
+        raise InputError(f"no document {name!r} in the data; documents: {listed or '(none)'}")
+    return iri
+
+
+def _first(dataset, s, p):
+    values = sorted(dataset.objects(s, p), key=lambda v: (v.language not in (None, "en"), str(v))
+                    if isinstance(v, Literal) else (True, str(v)))
+    return values[0] if values else None
+
+
+def label(dataset, node) -> str:
+    if node is None:
+        return ""
+    for prop in (RDFS.label, SKOS.prefLabel):
+        value = _first(dataset, node, prop)
+        if value is not None:
+            return str(value)
+    return Shortener()(node)
+
+
+def quotes(dataset, node) -> list[str]:
+    found = set()
+    for span in dataset.objects(node, PG.evidence):
+        for sel in dataset.objects(span, OA.hasSelector):
+            found.update(str(x) for x in dataset.objects(sel, OA.exact))
+    return sorted(found)
+
+
+def compare(dataset, doc_a: URIRef, doc_b: URIRef) -> list[Entry]:
+    """The entries of the comparison, ordered by verdict and label."""
+    by_provision: dict = {}
+    added: list[Entry] = []
+    linked_b = set()
+    rows = run_query(dataset, internal_query("diff-changes"), {"docA": doc_a, "docB": doc_b})
+    for change, kind, provision, resulting in rows:
+        word = KIND_WORDS.get(str(kind).rsplit("#", 1)[-1], None) if kind is not None else None
+        word = word or (label(dataset, kind).lower() if kind is not None else "changed")
+        if resulting is not None:
+            linked_b.add(resulting)
+        if provision is None:
+            added.append(Entry(word, None, resulting, [change]))
+            continue
+        entry = by_provision.get(provision)
+        if entry is None:
+            by_provision[provision] = Entry(word, provision, resulting, [change])
+        else:
+            entry.changes.append(change)
+            entry.resulting = entry.resulting or resulting
+            if entry.verdict != word:
+                entry.verdict = f"{entry.verdict} / {word}"
+    provisions_a = [r[0] for r in run_query(dataset, internal_query("diff-provisions"), {"doc": doc_a})]
+    for p in provisions_a:
+        if p not in by_provision:
+            by_provision[p] = Entry("no recorded change", p)
+    for p in (r[0] for r in run_query(dataset, internal_query("diff-provisions"), {"doc": doc_b})):
+        if p not in linked_b and p not in by_provision:
+            added.append(Entry("added", None, p))
+    entries = list(by_provision.values()) + added
+
+    def key(e: Entry):
+        first = e.verdict.split(" / ")[0]
+        rank = ORDER.index(first) if first in ORDER else len(ORDER)
+        return (rank, label(dataset, e.provision or e.resulting).lower(), str(e.provision or e.resulting))
+    return sorted(entries, key=key)
+
+
+def render(dataset, doc_a, doc_b, entries) -> str:
+    short = Shortener()
+    out = [f"{label(dataset, doc_a)} ({short(doc_a)})  →  {label(dataset, doc_b)} ({short(doc_b)})", ""]
+    width = max([len(e.verdict) for e in entries] + [8])
+    for e in entries:
+        node = e.provision or e.resulting
+        out.append(f"  {e.verdict.ljust(width)}  {label(dataset, node)}  [{short(node)}]")
+        pad = " " * (width + 4)
+        if e.provision is not None:
+            for q in quotes(dataset, e.provision):
+                out.append(f"{pad}A: “{' '.join(q.split())}”")
+        for change in e.changes:
+            for q in quotes(dataset, change):
+                out.append(f"{pad}change: “{' '.join(q.split())}”")
+        if e.resulting is not None and e.resulting != e.provision:
+            if e.provision is not None:
+                out.append(f"{pad}B: {label(dataset, e.resulting)}  [{short(e.resulting)}]")
+            for q in quotes(dataset, e.resulting):
+                out.append(f"{pad}B: “{' '.join(q.split())}”")
+    counts: dict = {}
+    for e in entries:
+        counts[e.verdict] = counts.get(e.verdict, 0) + 1
+    out.append("")
+    out.append("; ".join(f"{n} {v}" for v, n in counts.items()) or "no provisions and no recorded changes")
+    return "\n".join(out)
+
+
+def cli_diff(args) -> int:
+    dataset = load_dataset(args.data if args.data else default_data())
+    doc_a = resolve_document(dataset, args.doc_a)
+    doc_b = resolve_document(dataset, args.doc_b)
+    if doc_a == doc_b:
+        raise InputError("the two documents are the same")
+    print(render(dataset, doc_a, doc_b, compare(dataset, doc_a, doc_b)))
+    return 0

@@ -1,0 +1,368 @@
+"""Safe reading of RDF files and source texts.
+
+Every file is read in full, checked, parsed by Oxigraph's streaming parsers (which neither
+recurse on nesting nor fetch anything) and only then turned into rdflib terms, so a broken or
+hostile file gives one InputError naming the file, line and column, and the caller never sees a
+partly loaded graph. Constructs that are refused before any parser sees them:
+
+- RDF/XML with a DOCTYPE or entity declaration (entity expansion can cost minutes of CPU);
+- JSON-LD whose `@context` or `@import` names a document (a remote or `file:` context would
+  make the parser read a file or open a connection);
+- JSON nested deeper than MAX_JSON_DEPTH;
+- IRIs or literals that some output format cannot carry (spaces or ``<>"{}|^`\\`` in an IRI,
+  control characters other than tab, newline and carriage return in a literal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, XSD
+
+from peacegraph.errors import InputError
+from peacegraph.namespaces import PG, bind_prefixes
+
+FORMATS = {
+    ".ttl": "turtle", ".turtle": "turtle", ".trig": "trig", ".nt": "nt", ".ntriples": "nt",
+    ".nq": "nquads", ".nquads": "nquads", ".jsonld": "json-ld", ".json": "json-ld",
+    ".rdf": "xml", ".owl": "xml", ".xml": "xml",
+}
+_OX_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nt": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS, "json-ld": ox.RdfFormat.JSON_LD, "xml": ox.RdfFormat.RDF_XML,
+}
+_ALIASES = {"ttl": "turtle", "n-triples": "nt", "ntriples": "nt", "n-quads": "nquads", "nq": "nquads",
+            "jsonld": "json-ld", "rdf/xml": "xml", "rdfxml": "xml", "application/rdf+xml": "xml"}
+DATASET_FORMATS = {"trig", "nquads", "json-ld"}
+MAX_JSON_DEPTH = 256
+
+# Characters that N-Triples, Turtle, RDF/XML and JSON-LD cannot all carry inside an IRI, and
+# that make a literal unrepresentable in XML 1.0 (or invisible and misleading elsewhere).
+_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f\ud800-\udfff\ufffe\uffff]')
+_BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_OX_LOCATION = re.compile(r"^Parser error [^:]*: ")
+_OX_TRAILER = re.compile(r" \(line \d+\)$")
+
+
+@dataclass
+class Loaded:
+    """A parsed set of files: the merged graph and, for each subject, the file that defines it."""
+
+    graph: Graph
+    origin: dict = field(default_factory=dict)
+    files: list = field(default_factory=list)
+    texts: dict = field(default_factory=dict)
+    # source IRI -> (sha256 recorded in sources.ttl, sha256 of the file as it is now)
+    changed: dict = field(default_factory=dict)
+    # source IRI -> path of its text file
+    text_files: dict = field(default_factory=dict)
+
+
+def guess_format(path: Path) -> str:
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InputError(f"unknown RDF file type {Path(path).suffix or '(no extension)'!r}; "
+                         f"expected one of {', '.join(sorted(FORMATS))}", file=str(path))
+    return fmt
+
+
+def _normal_format(path: Path, format: str | None) -> str:
+    if format is None:
+        return guess_format(path)
+    fmt = _ALIASES.get(format.lower(), format.lower())
+    if fmt not in _OX_FORMATS:
+        raise InputError(f"unsupported RDF format {format!r}", file=str(path))
+    return fmt
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, expected a file", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+
+
+def _check_utf8(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(data, exc.start)
+        raise InputError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", file=str(path),
+                         line=line, column=col) from None
+
+
+def _refuse_xml_declarations(path: Path, data: bytes) -> None:
+    m = _DOCTYPE.search(data)
+    if m:
+        line, col = _line_col(data, m.start())
+        raise InputError(f"RDF/XML with a {m.group(1).decode().upper()} declaration is refused "
+                         "(entity expansion)", file=str(path), line=line, column=col)
+
+
+def _json_depth_ok(value) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return True
+
+
+def _refuse_remote_contexts(path: Path, text: str) -> None:
+    """JSON-LD may name contexts by IRI; resolving one reads a file or opens a connection."""
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise InputError("JSON nested too deeply", file=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno,
+                         column=exc.colno) from None
+    if not _json_depth_ok(doc):
+        raise InputError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", file=str(path))
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    for ctx in value if isinstance(value, list) else [value]:
+                        if isinstance(ctx, str):
+                            raise InputError(f"JSON-LD @context {ctx!r} names a document; only "
+                                             "inline contexts are accepted (nothing is fetched)",
+                                             file=str(path))
+                        if isinstance(ctx, dict) and "@import" in ctx:
+                            raise InputError(f"JSON-LD @import {ctx['@import']!r} is refused; only "
+                                             "inline contexts are accepted (nothing is fetched)",
+                                             file=str(path))
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _syntax_error(path: Path, exc: SyntaxError) -> InputError:
+    message = str(exc).splitlines()[0] if str(exc) else "syntax error"
+    message = _OX_TRAILER.sub("", _OX_LOCATION.sub("", message))
+    line = getattr(exc, "lineno", None)
+    col = getattr(exc, "offset", None)
+    return InputError(message, file=str(path), line=line, column=col)
+
+
+class _TermFactory:
+    """Oxigraph terms -> rdflib terms, with blank nodes fresh per file so files never collide."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.iris: dict[str, URIRef] = {}
+        self.bnodes: dict[str, BNode] = {}
+
+    def iri(self, value: str, where) -> URIRef:
+        term = self.iris.get(value)
+        if term is None:
+            if _BAD_IRI.search(value):
+                raise InputError(f"IRI <{value}> of {where} contains a character that cannot be "
+                                 "written in every RDF format", file=str(self.path))
+            term = self.iris[value] = URIRef(value)
+        return term
+
+    def __call__(self, term, where=None):
+        if isinstance(term, ox.NamedNode):
+            return self.iri(term.value, where or "a statement")
+        if isinstance(term, ox.BlankNode):
+            node = self.bnodes.get(term.value)
+            if node is None:
+                node = self.bnodes[term.value] = BNode()
+            return node
+        if isinstance(term, ox.Literal):
+            value = term.value
+            if _BAD_LITERAL.search(value):
+                bad = _BAD_LITERAL.search(value).group()
+                raise InputError(f"literal of {where} contains the control character "
+                                 f"U+{ord(bad):04X}, which cannot be written in every RDF format",
+                                 file=str(self.path))
+            if term.language:
+                return Literal(value, lang=term.language)
+            dt = term.datatype.value
+            if dt == str(XSD.string):
+                return Literal(value)
+            return Literal(value, datatype=self.iri(dt, where or "a literal"))
+        raise InputError(f"unsupported term {term!r} (RDF-star triples are not accepted)",
+                         file=str(self.path))
+
+
+def _n3(term) -> str:
+    return term.n3() if hasattr(term, "n3") else str(term)
+
+
+def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
+    """Parse one RDF file safely.
+
+    Returns an rdflib Graph, or with ``dataset=True`` an rdflib Dataset (default graph = union)
+    holding the file's named graphs. Raises InputError (file, line, column where known) for
+    anything that cannot be read, parsed or written back out; nothing is returned half-built.
+    """
+    path = Path(path)
+    fmt = _normal_format(path, format)
+    data = _read_bytes(path)
+    text = _check_utf8(path, data)
+    if fmt == "xml":
+        _refuse_xml_declarations(path, data)
+    if fmt == "json-ld":
+        _refuse_remote_contexts(path, text)
+    terms = _TermFactory(path)
+    try:
+        quads = ox.parse(data, format=_OX_FORMATS[fmt], base_iri=None,
+                         without_named_graphs=not dataset, lenient=False)
+        if dataset:
+            result = Dataset(default_union=True)
+            graphs: dict = {}
+            rows = []
+            for q in quads:
+                s = terms(q.subject)
+                where = _n3(s)
+                g = q.graph_name
+                if isinstance(g, ox.DefaultGraph):
+                    key = None
+                else:
+                    key = terms(g, where)
+                rows.append((s, terms(q.predicate, where), terms(q.object, where), key))
+            for s, p, o, key in rows:
+                ctx = graphs.get(key)
+                if ctx is None:
+                    ctx = graphs[key] = (result.default_graph if key is None
+                                         else result.graph(key))
+                ctx.add((s, p, o))
+        else:
+            result = Graph()
+            rows = []
+            for q in quads:
+                s = terms(q.subject)
+                where = _n3(s)
+                rows.append((s, terms(q.predicate, where), terms(q.object, where)))
+            result.addN((s, p, o, result) for s, p, o in rows)
+    except SyntaxError as exc:
+        if "Named graphs are not allowed" in str(exc):
+            raise InputError("named graphs are not allowed here; write plain triples",
+                             file=str(path)) from None
+        raise _syntax_error(path, exc) from None
+    except RecursionError:
+        raise InputError("input nested too deeply to process", file=str(path)) from None
+    except (ValueError, OSError) as exc:
+        raise InputError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                         file=str(path)) from None
+    bind_prefixes(result)
+    return result
+
+
+def rdf_files(folder: Path) -> list[Path]:
+    """The RDF files of a folder, in name order (README and other files are ignored)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("no such folder", file=str(folder))
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in FORMATS and not p.name.startswith("."))
+
+
+def _display(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def load_folder(folder, *, exclude: tuple[str, ...] = ()) -> Loaded:
+    """Parse every RDF file of a folder into one graph; `.origin` maps each subject to the
+    first file (as ``folder/name``) that states something about it."""
+    graph = Graph()
+    origin: dict = {}
+    files = [p for p in rdf_files(folder) if p.name not in exclude]
+    for path in files:
+        part = parse_rdf_file(path)
+        name = _display(path)
+        for s in part.subjects(unique=True):
+            origin.setdefault(s, name)
+        graph += part
+    bind_prefixes(graph)
+    return Loaded(graph=graph, origin=origin, files=files)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_text(path: Path) -> str:
+    """A source text exactly as stored: strict UTF-8, newlines untouched, no control
+    characters other than tab, newline and carriage return."""
+    data = _read_bytes(path)
+    text = _check_utf8(path, data)
+    m = _BAD_LITERAL.search(text)
+    if m:
+        line, col = _line_col(data, len(text[:m.start()].encode("utf-8")))
+        raise InputError(f"source text contains the control character U+{ord(m.group()):04X}",
+                         file=str(path), line=line, column=col)
+    return text
+
+
+def load_sources(seeds_dir) -> Loaded:
+    """Read ``seeds/sources.ttl`` and the texts it describes.
+
+    Every ``pg:SourceText`` names its file with ``dcterms:identifier`` (default: the last path
+    segment of its IRI + ``.txt``); the full text is added as ``pg:text``. A text whose sha256
+    differs from the recorded ``pg:sha256`` is listed in ``.changed`` rather than refused here,
+    so that the build can say which quotes no longer match and validation can report it.
+    """
+    seeds_dir = Path(seeds_dir)
+    if not seeds_dir.is_dir():
+        raise InputError("no such folder", file=str(seeds_dir))
+    described = seeds_dir / "sources.ttl"
+    if not described.is_file():
+        raise InputError("missing: every source text must be described here", file=str(described))
+    loaded = load_folder(seeds_dir)
+    graph = loaded.graph
+    for s, p, o in graph:
+        if isinstance(s, BNode) or isinstance(o, BNode):
+            raise InputError(f"blank node in the statement about {_n3(s)} {_n3(p)}; name every "
+                             "node with an IRI", file=loaded.origin.get(s, str(described)))
+    used_files = set()
+    for source in sorted(set(graph.subjects(RDF.type, PG.SourceText))):
+        ident = graph.value(source, DCTERMS.identifier)
+        name = str(ident) if ident is not None else str(source).rstrip("/").rsplit("/", 1)[-1] + ".txt"
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise InputError(f"dcterms:identifier {name!r} of {_n3(source)} must be a plain file "
+                             "name in seeds/", file=loaded.origin.get(source))
+        path = seeds_dir / name
+        if not path.is_file():
+            raise InputError(f"{_n3(source)} describes {name}, which is not in {seeds_dir}",
+                             file=loaded.origin.get(source))
+        text = read_text(path)
+        used_files.add(name)
+        loaded.texts[source] = text
+        loaded.text_files[source] = path
+        actual = sha256_hex(path.read_bytes())
+        recorded = graph.value(source, PG.sha256)
+        if recorded is None or str(recorded).strip().lower() != actual:
+            loaded.changed[source] = (str(recorded) if recorded is not None else None, actual)
+        graph.remove((source, PG.text, None))
+        graph.add((source, PG.text, Literal(text)))
+    for path in sorted(seeds_dir.glob("*.txt")):
+        if path.name not in used_files:
+            raise InputError("source text not described in sources.ttl (add a pg:SourceText "
+                             "with its dcterms:identifier and pg:sha256)", file=str(path))
+    return loaded

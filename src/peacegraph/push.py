@@ -1,0 +1,195 @@
+"""Load a build into any SPARQL 1.1 store through the Graph Store HTTP Protocol.
+
+`push(url, data)` reads the dump (TriG by default) once, spools each graph as N-Triples to a
+temporary file, and then replaces each graph in the store whole with one `PUT url?graph=IRI`
+(the dump's default graph, if it has one, with `PUT url?default`). Bodies are streamed from the
+spool files, so a large build is never held in memory. The request goes to the URL given and
+nowhere else; redirects are not followed.
+
+A push that fails part way raises StoreError naming the graphs already written and the ones
+not written, so the store's state is known.
+
+The URL is the store's Graph Store Protocol endpoint, for example:
+
+- Oxigraph server: `http://HOST:7878/store` (SPARQL endpoint `/query`);
+- Apache Jena Fuseki: `http://HOST:3030/DATASET/data` (SPARQL `/DATASET/sparql`);
+- Virtuoso: `http://HOST:8890/sparql-graph-crud-auth` with --user/--password (SPARQL `/sparql`);
+- GraphDB: `http://HOST:7200/repositories/REPO/rdf-graphs/service` (SPARQL `/repositories/REPO`).
+
+Stores without the Graph Store Protocol (QLever builds its index offline) load the dump's
+N-Quads file with their own tools instead; `peacegraph serve --store` works with any of them.
+The password can come from the environment (PEACEGRAPH_STORE_PASSWORD) rather than the command
+line.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from peacegraph.errors import InputError, StoreError
+from peacegraph.progress import Progress, progress_wanted
+
+DEFAULT_GRAPH = ""           # key of the dump's default graph
+CONTENT_TYPE = "application/n-triples"
+BLOCK = 1 << 20
+
+
+@dataclass
+class PushedGraph:
+    graph: str               # IRI, or "" for the default graph
+    triples: int
+    status: int
+
+
+def _label(graph: str) -> str:
+    return f"<{graph}>" if graph else "the default graph"
+
+
+def graph_url(url: str, graph: str) -> str:
+    """The Graph Store Protocol URL of one graph (indirect identification)."""
+    query = "default" if graph == DEFAULT_GRAPH else urllib.parse.urlencode({"graph": graph})
+    return url + ("&" if urllib.parse.urlsplit(url).query else "?") + query
+
+
+def _check_url(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"not an http(s) URL: {url!r}")
+
+
+def spool_graphs(data: Path, folder: Path) -> dict[str, tuple[Path, int]]:
+    """Split the dump into one N-Triples file per graph in `folder`: {graph: (file, triples)},
+    in order of first appearance."""
+    import pyoxigraph as ox
+
+    data = Path(data)
+    if not data.is_file():
+        raise InputError(f"no such file: {data} (build first, or give --data)")
+    try:
+        fmt = ox.RdfFormat.from_extension(data.suffix.lstrip(".")) if data.suffix else None
+    except ValueError:
+        fmt = None
+    if fmt is None:
+        raise InputError(f"cannot tell the RDF format of {data.name} from its extension "
+                         "(expected .trig, .nq, .ttl, .nt, .jsonld, .rdf)")
+    files: dict[str, tuple] = {}
+    try:
+        for quad in ox.parse(path=str(data), format=fmt):
+            g = quad.graph_name
+            key = DEFAULT_GRAPH if isinstance(g, ox.DefaultGraph) else g.value
+            entry = files.get(key)
+            if entry is None:
+                path = folder / f"graph-{len(files)}.nt"
+                entry = files[key] = [path, open(path, "w", encoding="utf-8", newline="\n"), 0]
+            entry[1].write(f"{quad.subject} {quad.predicate} {quad.object} .\n")
+            entry[2] += 1
+    except SyntaxError as exc:
+        raise InputError(f"cannot parse: {exc}", file=str(data)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", file=str(data)) from None
+    finally:
+        for entry in files.values():
+            entry[1].close()
+    if not files:
+        raise InputError("the dump holds no triples", file=str(data))
+    return {key: (entry[0], entry[2]) for key, entry in files.items()}
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class _Body:
+    """A file read in blocks for a request body, ticking progress."""
+
+    def __init__(self, path: Path, tick):
+        self.handle = open(path, "rb")
+        self.tick = tick
+
+    def read(self, n: int = BLOCK) -> bytes:
+        block = self.handle.read(n if n and n > 0 else BLOCK)
+        if block:
+            self.tick(len(block))
+        return block
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _put(opener, url: str, body_path: Path, headers: dict, timeout: float, tick) -> int:
+    body = _Body(body_path, tick)
+    request = urllib.request.Request(url, data=body, method="PUT", headers={
+        **headers, "Content-Type": CONTENT_TYPE, "Content-Length": str(body_path.stat().st_size)})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            response.read()
+            return response.status
+    finally:
+        body.close()
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.HTTPError):
+        try:
+            detail = exc.read(300).decode("utf-8", "replace").strip().splitlines()
+        except OSError:
+            detail = []
+        return f"HTTP {exc.code} {exc.reason}" + (f": {detail[0][:200]}" if detail else "")
+    if isinstance(exc, urllib.error.URLError):
+        return f"cannot connect: {exc.reason}"
+    return str(exc) or type(exc).__name__
+
+
+def push(url: str, data: Path, *, user: str | None = None, password: str | None = None,
+         progress: Progress | None = None, timeout: float = 300.0) -> list[PushedGraph]:
+    """Replace each graph of the dump `data` in the store at `url` (its Graph Store Protocol
+    endpoint). Returns what was written; raises StoreError saying what was and wasn't."""
+    _check_url(url)
+    progress = progress or Progress(False)
+    headers = {"User-Agent": "peacegraph-push"}
+    if user is not None:
+        token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+    opener = urllib.request.build_opener(_NoRedirect(), urllib.request.ProxyHandler({}))
+    folder = Path(tempfile.mkdtemp(prefix="peacegraph-push-"))
+    try:
+        graphs = spool_graphs(data, folder)
+        done: list[PushedGraph] = []
+        total = sum(path.stat().st_size for path, _ in graphs.values())
+        with progress.stage("push", total=total, unit="bytes") as tick:
+            for graph, (path, count) in graphs.items():
+                try:
+                    status = _put(opener, graph_url(url, graph), path, headers, timeout, tick)
+                except (urllib.error.URLError, OSError, ValueError) as exc:
+                    written = ", ".join(_label(p.graph) for p in done) or "none"
+                    pending = [g for g in graphs if g not in {p.graph for p in done}]
+                    raise StoreError(
+                        f"push to {url} failed on {_label(graph)}: {_error_text(exc)}; "
+                        f"written: {written}; not written: {', '.join(_label(g) for g in pending)}") from None
+                done.append(PushedGraph(graph, count, status))
+        return done
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def cli_push(args) -> int:
+    from peacegraph.paths import default_dist
+
+    data = args.data or default_dist() / "peacegraph.trig"
+    progress = Progress(progress_wanted(args.quiet))
+    # the environment keeps the password out of the process list
+    password = args.password if args.password is not None else os.environ.get("PEACEGRAPH_STORE_PASSWORD")
+    pushed = push(args.url, data, user=args.user, password=password, progress=progress)
+    if not args.quiet:
+        for p in pushed:
+            print(f"{_label(p.graph)}: {p.triples:,} triples (HTTP {p.status})")
+    return 0

@@ -1,0 +1,305 @@
+"""SPARQL over a built graph: stored research queries and `peacegraph query`.
+
+Stored queries are the files ``queries/NN-name.rq`` of the package; each begins with header
+comments::
+
+    # title: Who drafted the 28-point plan?
+    # description: The drafters of a document and the sentence that says so.
+    # param: ?document — the plan (default: every document)
+
+A stored query runs as it is (an unbound parameter means "all"); binding a parameter through
+`run_query(..., bindings={"document": IRI})` narrows it. Values are always bound through
+rdflib's initBindings, never pasted into the query text.
+
+Queries are read-only and local: updates do not parse, and SERVICE or FROM / FROM NAMED (which
+would make rdflib fetch a URL or read a file) are refused before evaluation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.plugins.sparql.algebra import translateQuery, traverse
+from rdflib.plugins.sparql.parser import parseQuery
+
+from peacegraph import paths
+from peacegraph.errors import InputError, QueryError
+from peacegraph.load import parse_rdf_file
+from peacegraph.namespaces import PREFIXES, bind_prefixes
+
+STORED_NAME = re.compile(r"\d\d-[A-Za-z0-9_.-]+\.rq")
+_HEADER = re.compile(r"#\s*(title|description|param)\s*:\s*(.*)")
+_PARAM = re.compile(r"\?(\w+)\s*(?:[—–:-]+\s*(.*))?")
+
+
+@dataclass
+class StoredQuery:
+    name: str
+    title: str
+    description: str
+    params: list = field(default_factory=list)   # [(variable name, meaning)]
+    text: str = ""
+    path: Path | None = None
+
+
+def read_stored(path: Path) -> StoredQuery:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read query: {exc}", file=str(path)) from None
+    title, description, params = "", "", []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        m = _HEADER.match(line)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2).strip()
+        if key == "title":
+            title = value
+        elif key == "description":
+            description = (description + " " + value).strip()
+        else:
+            pm = _PARAM.match(value)
+            if pm:
+                params.append((pm.group(1), (pm.group(2) or "").strip()))
+    return StoredQuery(name=path.stem, title=title or path.stem, description=description,
+                       params=params, text=text, path=path)
+
+
+def stored_queries(folder: Path | None = None) -> list[StoredQuery]:
+    """The research queries: ``NN-*.rq`` files of the queries folder, in name order."""
+    folder = Path(folder) if folder is not None else paths.queries_dir()
+    return [read_stored(p) for p in sorted(folder.glob("*.rq")) if STORED_NAME.fullmatch(p.name)]
+
+
+def find_stored(name: str, folder: Path | None = None) -> StoredQuery | None:
+    """A stored query by file stem ("01-drafters"), by name without its number ("drafters") or
+    by number ("01" or "1")."""
+    for q in stored_queries(folder):
+        number, _, rest = q.name.partition("-")
+        if name in (q.name, rest, number) or (name.isdigit() and int(name) == int(number)):
+            return q
+    return None
+
+
+def internal_query(name: str) -> str:
+    """Text of a query the package itself uses (``queries/_name.rq``)."""
+    path = paths.queries_dir() / f"_{name}.rq"
+    return path.read_text(encoding="utf-8")
+
+
+def load_dataset(files) -> Dataset:
+    """An rdflib Dataset of the given RDF files (named graphs kept; the default graph is the
+    union of all graphs)."""
+    ds = Dataset(default_union=True)
+    bind_prefixes(ds)
+    for path in files:
+        part = parse_rdf_file(Path(path), dataset=True)
+        for ctx in part.contexts():
+            if len(ctx) == 0:
+                continue
+            target = ds.default_graph if ctx.identifier == part.default_graph.identifier \
+                else ds.graph(ctx.identifier)
+            target.addN((s, p, o, target) for s, p, o in ctx)
+    return ds
+
+
+def prepare(text: str):
+    """Parse and check a query: a QueryError with line and column for bad syntax, and refusal
+    of anything that would reach outside the loaded data."""
+    try:
+        parsed = parseQuery(text)
+        query = translateQuery(parsed, initNs=dict(PREFIXES))
+    except RecursionError:
+        raise QueryError("query nested too deeply") from None
+    except Exception as exc:  # pyparsing and rdflib raise a variety of exceptions here
+        line = getattr(exc, "lineno", None)
+        col = getattr(exc, "col", None)
+        msg = str(getattr(exc, "msg", None) or exc).splitlines()[0]
+        if line is not None:
+            raise QueryError(f"SPARQL syntax error at line {line}, column {col}: {msg}") from None
+        raise QueryError(f"bad query: {msg}") from None
+    found = set()
+
+    def visit(node):
+        name = getattr(node, "name", None)
+        if name in ("ServiceGraphPattern", "DatasetClause"):
+            found.add(name)
+
+    try:
+        traverse(query.algebra, visitPre=visit)
+    except RecursionError:
+        raise QueryError("query nested too deeply") from None
+    if query.algebra.get("datasetClause"):
+        found.add("DatasetClause")
+    if "ServiceGraphPattern" in found:
+        raise QueryError("SERVICE is not allowed: queries run on the loaded data only")
+    if "DatasetClause" in found:
+        raise QueryError("FROM / FROM NAMED are not allowed (they would fetch a URL or read a "
+                         "file); use GRAPH <https://w3id.org/peacegraph/graph/...> instead")
+    return query
+
+
+def run_query(dataset, text: str, bindings: dict | None = None):
+    """Run a SPARQL query on an rdflib Dataset (or Graph); bindings map variable names (with or
+    without "?") to rdflib terms. Returns an rdflib Result."""
+    query = prepare(text)
+    init = {Variable(k.lstrip("?$")): v for k, v in (bindings or {}).items()}
+    try:
+        return dataset.query(query, initBindings=init)
+    except RecursionError:
+        raise QueryError("query nested too deeply to evaluate") from None
+
+
+_LITERAL = re.compile(r'^"(.*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^(\S+))?$', re.S)
+
+
+def parse_term(text: str):
+    """A term written on the command line: <iri>, prefix:name, "literal"(@lang|^^type),
+    a number, true/false, an http(s) IRI, or else a plain string."""
+    text = text.strip()
+    if text.startswith("<") and text.endswith(">"):
+        iri = text[1:-1]
+        if re.search(r'[\x00-\x20<>"{}|^`\\]', iri):
+            raise InputError(f"invalid IRI {text}")
+        return URIRef(iri)
+    m = _LITERAL.match(text)
+    if m:
+        value, lang, dt = m.groups()
+        if dt:
+            return Literal(value, datatype=parse_term(dt))
+        return Literal(value, lang=lang)
+    if re.fullmatch(r"[+-]?\d+", text):
+        return Literal(int(text))
+    if re.fullmatch(r"[+-]?\d*\.\d+", text):
+        try:
+            return Literal(Decimal(text))
+        except InvalidOperation:
+            pass
+    if text in ("true", "false"):
+        return Literal(text == "true")
+    if re.match(r"https?://", text):
+        return parse_term(f"<{text}>")
+    prefix, colon, local = text.partition(":")
+    if colon and prefix in PREFIXES:
+        return parse_term(f"<{PREFIXES[prefix]}{local}>")
+    return Literal(text)
+
+
+def parse_bindings(items) -> dict:
+    out = {}
+    for item in items or []:
+        var, eq, term = item.partition("=")
+        var = var.strip().lstrip("?$")
+        if not eq or not re.fullmatch(r"\w+", var):
+            raise InputError(f"--bind {item!r}: expected VAR=TERM, e.g. topic=topic:territory")
+        out[var] = parse_term(term)
+    return out
+
+
+class Shortener:
+    def __init__(self):
+        from peacegraph.export import Terms
+        self.terms = Terms()
+
+    def __call__(self, term) -> str:
+        if term is None:
+            return ""
+        if isinstance(term, URIRef):
+            return self.terms.compact(str(term)) or f"<{term}>"
+        if isinstance(term, BNode):
+            return f"_:{term}"
+        return str(term)
+
+
+def format_table(result, short: Shortener | None = None) -> str:
+    short = short or Shortener()
+    names = [str(v) for v in result.vars]
+    rows = [[" ".join(short(row[i]).split()) if row[i] is not None else "" for i in range(len(names))]
+            for row in result]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def format_result(result, fmt: str = "table") -> str:
+    if result.type == "ASK":
+        if fmt == "json":
+            return json.dumps({"head": {}, "boolean": bool(result.askAnswer)})
+        return "true" if result.askAnswer else "false"
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        g = result.graph
+        bind_prefixes(g)
+        return g.serialize(format="json-ld" if fmt == "json" else "turtle")
+    if fmt == "table":
+        return format_table(result)
+    if fmt == "json":
+        return result.serialize(format="json").decode("utf-8")
+    names = [str(v) for v in result.vars]
+    buf = io.StringIO()
+    if fmt == "csv":
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(names)
+        for row in result:
+            w.writerow(["" if t is None else str(t) for t in row])
+    else:
+        buf.write("\t".join("?" + n for n in names) + "\n")
+        for row in result:
+            buf.write("\t".join("" if t is None else t.n3() for t in row) + "\n")
+    return buf.getvalue().rstrip("\n")
+
+
+def resolve_query(arg: str) -> tuple[str, StoredQuery | None]:
+    """A query argument: a .rq file, a stored query name, or SPARQL text."""
+    path = Path(arg)
+    if arg.endswith(".rq") or (len(arg) < 4096 and "\n" not in arg and path.is_file()):
+        if not path.is_file():
+            stored = find_stored(path.stem)
+            if stored is not None:
+                return stored.text, stored
+            raise InputError("no such query file", file=arg)
+        q = read_stored(path)
+        return q.text, q
+    if re.fullmatch(r"[\w.-]+", arg):
+        stored = find_stored(arg)
+        if stored is None:
+            known = ", ".join(q.name for q in stored_queries())
+            raise InputError(f"no stored query named {arg!r}; stored queries: {known}")
+        return stored.text, stored
+    return arg, None
+
+
+def default_data(quiet: bool = True) -> list[Path]:
+    """dist/peacegraph.trig, built first if it is missing."""
+    trig = paths.default_dist() / "peacegraph.trig"
+    if not trig.is_file():
+        from peacegraph.build import BuildConfig, build
+        print(f"{trig} is missing; building it first", file=sys.stderr)
+        build(BuildConfig.defaults(quiet=quiet))
+    return [trig]
+
+
+def cli_query(args) -> int:
+    text, _ = resolve_query(args.query)
+    bindings = parse_bindings(args.bind)
+    query = prepare(text)  # fail on a bad query before loading any data
+    del query
+    dataset = load_dataset(args.data if args.data else default_data())
+    result = run_query(dataset, text, bindings)
+    print(format_result(result, args.format))
+    return 0

@@ -1,0 +1,498 @@
+"""SHACL validation of the peacegraph data: the shapes in shapes/*.ttl, run with pyshacl.
+
+`load_shapes` reads a shapes folder and refuses shapes that are themselves broken (bad syntax,
+or SHACL that pyshacl would silently misread) with a ShapesError, exit code 2 — distinct from
+data that violates good shapes (ValidationReport.conforms False, exit code 1).
+`validate_graph` runs the shapes over ontology ∪ sources ∪ asserted and returns a report
+readable by a person (`.text()`) or as a standard sh:ValidationReport (`.turtle()`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from peacegraph.errors import InputError, PeacegraphError, ShapesError
+from peacegraph.namespaces import INFERRED_GRAPH, SH, bind_prefixes
+
+SHAPES_NS = "https://w3id.org/peacegraph/shapes#"
+
+# Parameters whose value must be a non-negative xsd:integer.
+_COUNT_PARAMETERS = (SH.minCount, SH.maxCount, SH.minLength, SH.maxLength,
+                     SH.qualifiedMinCount, SH.qualifiedMaxCount)
+# Parameters whose value must be an IRI.
+_IRI_PARAMETERS = (SH["class"], SH.datatype, SH.targetClass, SH.targetSubjectsOf,
+                   SH.targetObjectsOf, SH.severity)
+# Parameters whose value must be a shape.
+_SHAPE_PARAMETERS = (SH.node, SH["not"], SH.qualifiedValueShape, SH.property)
+# Parameters whose value must be a well-formed RDF list.
+_LIST_PARAMETERS = (SH["in"], SH["or"], SH["and"], SH.xone, SH.languageIn, SH.ignoredProperties)
+_LIST_OF_SHAPES = (SH["or"], SH["and"], SH.xone)
+_NODE_KINDS = {SH.IRI, SH.BlankNode, SH.Literal, SH.BlankNodeOrIRI, SH.BlankNodeOrLiteral,
+               SH.IRIOrLiteral}
+_SEVERITIES = {SH.Violation, SH.Warning, SH.Info}
+_PATH_KEYS = (SH.inversePath, SH.alternativePath, SH.zeroOrMorePath, SH.oneOrMorePath,
+              SH.zeroOrOnePath)
+_CONSTRAINT_PARAMETERS = (
+    SH["class"], SH.datatype, SH.nodeKind, SH.minCount, SH.maxCount, SH.minExclusive,
+    SH.minInclusive, SH.maxExclusive, SH.maxInclusive, SH.minLength, SH.maxLength, SH.pattern,
+    SH.languageIn, SH.uniqueLang, SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals,
+    SH["not"], SH["and"], SH["or"], SH.xone, SH.node, SH.property, SH.qualifiedValueShape,
+    SH.closed, SH.hasValue, SH["in"], SH.sparql)
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+
+
+# ------------------------------------------------------------------------------ shapes
+
+def load_shapes(folder) -> Graph:
+    """Parse every RDF file of a shapes folder into one graph and check that it is well-formed
+    SHACL. Raises ShapesError (exit code 2) naming the file and the problem."""
+    from peacegraph.load import parse_rdf_file, rdf_files
+
+    folder = Path(folder)
+    try:
+        files = rdf_files(folder)
+    except InputError as exc:
+        raise ShapesError(f"shapes folder: {exc.message}", file=exc.file) from None
+    if not files:
+        raise ShapesError("no shapes files (*.ttl) in the shapes folder", file=str(folder))
+    shapes = Graph()
+    where: dict = {}
+    for path in files:
+        try:
+            part = parse_rdf_file(path)
+        except InputError as exc:
+            raise ShapesError(f"shapes file: {exc.message}", file=exc.file, line=exc.line,
+                              column=exc.column) from None
+        for s in part.subjects(unique=True):
+            where.setdefault(s, str(path))
+        shapes += part
+    problems = check_shapes(shapes)
+    if problems:
+        node, message = problems[0]
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise ShapesError(f"invalid SHACL: {_show(shapes, node)}: {message}{more}",
+                          file=where.get(node, str(folder)))
+    bind_prefixes(shapes)
+    shapes.bind("pgsh", SHAPES_NS)
+    return shapes
+
+
+def check_shapes(shapes: Graph) -> list[tuple]:
+    """Well-formedness problems of a shapes graph, as (node, message) pairs, in a stable order.
+
+    pyshacl accepts much of this silently (a sh:minCount "abc" is ignored, a property shape
+    without sh:path is skipped), so a broken shape would pass every data graph unnoticed."""
+    problems: list[tuple] = []
+    add = problems.append
+
+    for param in _COUNT_PARAMETERS:
+        for s, o in shapes.subject_objects(param):
+            if not (isinstance(o, Literal) and o.datatype == XSD.integer and o.ill_typed is not True
+                    and isinstance(o.value, int) and o.value >= 0):
+                add((s, f"{_qname(shapes, param)} must be a non-negative xsd:integer, not {o.n3()}"))
+    for param in _IRI_PARAMETERS:
+        for s, o in shapes.subject_objects(param):
+            if not isinstance(o, URIRef):
+                add((s, f"{_qname(shapes, param)} must be an IRI, not {o.n3()}"))
+    for s, o in shapes.subject_objects(SH.targetNode):
+        if isinstance(o, BNode):
+            add((s, f"sh:targetNode must be an IRI or a literal, not a blank node"))
+    for s, o in shapes.subject_objects(SH.nodeKind):
+        if o not in _NODE_KINDS:
+            add((s, f"sh:nodeKind must be one of sh:IRI, sh:BlankNode, sh:Literal, "
+                    f"sh:BlankNodeOrIRI, sh:BlankNodeOrLiteral, sh:IRIOrLiteral, not {o.n3()}"))
+    for s, o in shapes.subject_objects(SH.severity):
+        if o not in _SEVERITIES:
+            add((s, f"sh:severity must be sh:Violation, sh:Warning or sh:Info, not {o.n3()}"))
+    for param in (SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive):
+        for s, o in shapes.subject_objects(param):
+            if not isinstance(o, Literal):
+                add((s, f"{_qname(shapes, param)} must be a literal, not {o.n3()}"))
+    for param in (SH.closed, SH.uniqueLang, SH.deactivated):
+        for s, o in shapes.subject_objects(param):
+            if not (isinstance(o, Literal) and o.datatype == XSD.boolean and o.ill_typed is not True):
+                add((s, f"{_qname(shapes, param)} must be true or false, not {o.n3()}"))
+    for s, o in shapes.subject_objects(SH.pattern):
+        flags = shapes.value(s, SH.flags)
+        try:
+            re.compile(str(o), _regex_flags(flags))
+        except re.error as exc:
+            add((s, f"sh:pattern {o.n3()} is not a valid regular expression ({exc})"))
+    for param in _LIST_PARAMETERS:
+        for s, o in shapes.subject_objects(param):
+            items = _list_items(shapes, o)
+            if items is None:
+                add((s, f"{_qname(shapes, param)} must be a well-formed RDF list"))
+            elif param in _LIST_OF_SHAPES:
+                for item in items:
+                    if not _is_shape(shapes, item):
+                        add((s, f"{_qname(shapes, param)} lists {_show(shapes, item)}, which is not "
+                                "a shape defined in the shapes graph"))
+    for param in _SHAPE_PARAMETERS:
+        for s, o in shapes.subject_objects(param):
+            if not _is_shape(shapes, o):
+                add((s, f"{_qname(shapes, param)} points to {_show(shapes, o)}, which is not a "
+                        "shape defined in the shapes graph"))
+
+    property_shapes = set(shapes.objects(None, SH.property))
+    property_shapes.update(shapes.subjects(RDF.type, SH.PropertyShape))
+    for shape in property_shapes:
+        paths = list(shapes.objects(shape, SH.path))
+        if len(paths) != 1:
+            add((shape, "a property shape needs exactly one sh:path" if not paths
+                 else "a property shape has more than one sh:path"))
+        elif not _path_ok(shapes, paths[0], depth=0):
+            add((shape, f"sh:path {_show(shapes, paths[0])} is not a SHACL property path"))
+    for shape in shapes.subjects(RDF.type, SH.NodeShape):
+        if (shape, SH.path, None) in shapes:
+            add((shape, "a sh:NodeShape must not have a sh:path"))
+
+    for s, target in shapes.subject_objects(SH.target):
+        if (target, RDF.type, SH.SPARQLTarget) not in shapes:
+            add((s, f"sh:target {_show(shapes, target)} is not a sh:SPARQLTarget"))
+    for node in set(shapes.subjects(RDF.type, SH.SPARQLTarget)):
+        add_all = _sparql_problems(shapes, node, SH.select, "SELECT", target=True)
+        problems.extend(add_all)
+    for s, constraint in shapes.subject_objects(SH.sparql):
+        queries = list(shapes.objects(constraint, SH.select)) + list(shapes.objects(constraint, SH.ask))
+        if len(queries) != 1:
+            add((constraint, "a SPARQL constraint needs exactly one sh:select or sh:ask"))
+            continue
+        kind = SH.select if (constraint, SH.select, None) in shapes else SH.ask
+        problems.extend(_sparql_problems(shapes, constraint, kind,
+                                         "SELECT" if kind == SH.select else "ASK"))
+    for s, o in shapes.subject_objects(SH.message):
+        if not isinstance(o, Literal):
+            add((s, f"sh:message must be a literal, not {o.n3()}"))
+
+    problems.sort(key=lambda p: (str(p[0]), p[1]))
+    return problems
+
+
+def _is_shape(shapes: Graph, node) -> bool:
+    if (node, RDF.type, SH.NodeShape) in shapes or (node, RDF.type, SH.PropertyShape) in shapes:
+        return True
+    return any((node, p, None) in shapes for p in _CONSTRAINT_PARAMETERS + _TARGETS + (SH.path,))
+
+
+def _list_items(graph: Graph, node) -> list | None:
+    items, seen = [], set()
+    while node != RDF.nil:
+        if node in seen or not isinstance(node, (URIRef, BNode)):
+            return None
+        seen.add(node)
+        firsts = list(graph.objects(node, RDF.first))
+        rests = list(graph.objects(node, RDF.rest))
+        if len(firsts) != 1 or len(rests) != 1:
+            return None
+        items.append(firsts[0])
+        node = rests[0]
+    return items
+
+
+def _path_ok(shapes: Graph, path, depth: int) -> bool:
+    if depth > 50:
+        return False
+    if isinstance(path, URIRef):
+        return True
+    if not isinstance(path, BNode):
+        return False
+    if (path, RDF.first, None) in shapes:
+        items = _list_items(shapes, path)
+        return bool(items) and len(items) >= 2 and all(_path_ok(shapes, i, depth + 1) for i in items)
+    keys = [p for p in _PATH_KEYS if (path, p, None) in shapes]
+    if len(keys) != 1:
+        return False
+    value = shapes.value(path, keys[0])
+    if keys[0] == SH.alternativePath:
+        items = _list_items(shapes, value)
+        return bool(items) and all(_path_ok(shapes, i, depth + 1) for i in items)
+    return _path_ok(shapes, value, depth + 1)
+
+
+def _prefix_declarations(shapes: Graph, node) -> tuple[dict, list[str]]:
+    prefixes: dict = {}
+    problems: list[str] = []
+    for holder in shapes.objects(node, SH.prefixes):
+        for decl in shapes.objects(holder, SH.declare):
+            names = list(shapes.objects(decl, SH.prefix))
+            spaces = list(shapes.objects(decl, SH.namespace))
+            if len(names) != 1 or len(spaces) != 1:
+                problems.append(f"prefix declaration {_show(shapes, decl)} needs exactly one "
+                                "sh:prefix and one sh:namespace")
+                continue
+            prefixes[str(names[0])] = str(spaces[0])
+    return prefixes, problems
+
+
+def _sparql_problems(shapes: Graph, node, prop, form: str, target: bool = False) -> list[tuple]:
+    from rdflib.plugins.sparql import prepareQuery
+
+    queries = list(shapes.objects(node, prop))
+    if len(queries) != 1 or not isinstance(queries[0], Literal):
+        return [(node, f"needs exactly one {_qname(shapes, prop)} string")]
+    prefixes, problems = _prefix_declarations(shapes, node)
+    result = [(node, p) for p in problems]
+    header = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(prefixes.items()))
+    text = str(queries[0])
+    try:
+        query = prepareQuery(header + text)
+    except Exception as exc:  # pyparsing raises several unrelated types for bad syntax
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        result.append((node, f"the SPARQL query does not parse: {first}"))
+        return result
+    name = query.algebra.name
+    if form == "SELECT" and name != "SelectQuery":
+        result.append((node, f"{_qname(shapes, prop)} must hold a SELECT query"))
+    if form == "ASK" and name != "AskQuery":
+        result.append((node, f"{_qname(shapes, prop)} must hold an ASK query"))
+    if target and "?this" not in text and "$this" not in text:
+        result.append((node, "a SPARQL target must select ?this"))
+    return result
+
+
+def _regex_flags(flags) -> int:
+    value = 0
+    for ch in str(flags or ""):
+        value |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}.get(ch, 0)
+    return value
+
+
+# ------------------------------------------------------------------------------ report
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One result of a validation: what is wrong, where, and which shape says so."""
+
+    focus: object
+    path: object
+    message: str
+    severity: object
+    source_shape: object
+    value: object
+    file: str | None
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of validate_graph. `graph` is the standard sh:ValidationReport."""
+
+    conforms: bool
+    results: list = field(default_factory=list)
+    graph: Graph = field(default_factory=Graph)
+    triples: int = 0
+    names: Graph | None = None
+
+    def text(self) -> str:
+        """A report for a person: one block per result, then what the results mean for the
+        source texts (which files changed and which of their quotes no longer match)."""
+        names = self.names if self.names is not None else self.graph
+        if self.conforms and not self.results:
+            return f"Valid: {self.triples:,} triples conform to the shapes.\n"
+        violations = sum(1 for r in self.results if r.severity == SH.Violation)
+        lines = [f"{'Invalid' if not self.conforms else 'Valid with remarks'}: "
+                 f"{len(self.results)} result{'s' if len(self.results) != 1 else ''} "
+                 f"({violations} violation{'s' if violations != 1 else ''}) "
+                 f"in {self.triples:,} triples.", ""]
+        for n, r in enumerate(self.results, 1):
+            severity = _qname(names, r.severity).split(":")[-1] if r.severity is not None else "Violation"
+            lines.append(f"{n}. {severity} of {_show(names, r.source_shape)}")
+            lines.append(f"   focus:   {_show(names, r.focus)}"
+                         + (f"   (defined in {r.file})" if r.file else ""))
+            if r.path is not None:
+                lines.append(f"   path:    {_show(names, r.path)}")
+            if r.value is not None:
+                lines.append(f"   value:   {_short(_show(names, r.value))}")
+            lines.append(f"   message: {r.message}")
+            lines.append("")
+        changed = [r for r in self.results if r.source_shape == URIRef(SHAPES_NS + "SourceHashShape")]
+        quotes = [r for r in self.results if r.source_shape == URIRef(SHAPES_NS + "QuoteMatchesTextShape")]
+        if changed or quotes:
+            lines.append("Source texts:")
+            for r in changed:
+                lines.append(f"   {_show(names, r.focus)} changed since it was described "
+                             f"(pg:sha256 {_show(names, r.value)} no longer matches its text)")
+            if quotes:
+                verb = "quote no longer matches" if len(quotes) == 1 else "quotes no longer match"
+                lines.append(f"   {len(quotes)} {verb} the text at its offsets:")
+                for r in quotes:
+                    lines.append(f"     {_show(names, r.focus)}"
+                                 + (f" (evidence in {r.file})" if r.file else "")
+                                 + f": {_short(str(r.value), 80)}")
+            lines.append("")
+        return "\n".join(lines)
+
+    def turtle(self) -> str:
+        """The standard SHACL validation report (sh:ValidationReport) as Turtle."""
+        return self.graph.serialize(format="turtle")
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _qname(graph: Graph, term) -> str:
+    try:
+        return graph.namespace_manager.normalizeUri(term)
+    except Exception:
+        return f"<{term}>"
+
+
+def _show(graph: Graph, term) -> str:
+    if term is None:
+        return "(none)"
+    if isinstance(term, URIRef):
+        shown = _qname(graph, term)
+        return shown if not shown.startswith("<") else f"<{term}>"
+    if isinstance(term, Literal):
+        return term.n3(graph.namespace_manager)
+    if isinstance(term, BNode):
+        return "a blank node"
+    return str(term)
+
+
+# ------------------------------------------------------------------------------ validation
+
+def data_for_validation(data) -> Graph:
+    """The graph SHACL sees: ontology ∪ sources ∪ asserted. A Dataset is reduced to those named
+    graphs (and its default graph); the inferred graph is never validated."""
+    if isinstance(data, Dataset):
+        merged = Graph()
+        for ctx in data.graphs():
+            if ctx.identifier == INFERRED_GRAPH:
+                continue
+            merged += ctx
+        bind_prefixes(merged)
+        return merged
+    if isinstance(data, Graph):
+        return data
+    raise TypeError(f"expected an rdflib Graph or Dataset, got {type(data).__name__}")
+
+
+def validate_graph(data, shapes: Graph, origin: dict | None = None) -> ValidationReport:
+    """Validate `data` (ontology ∪ sources ∪ asserted; a Graph or a Dataset) against `shapes`
+    (from load_shapes). `origin` maps subjects to the file that defines them, for the report."""
+    import pyshacl
+    from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ConstraintLoadError
+
+    graph = data_for_validation(data)
+    try:
+        # The ontology is already part of the data graph; merged in rather than passed as
+        # ont_graph because pyshacl would copy the whole data graph to mix it in.
+        conforms, results_graph, _ = pyshacl.validate(
+            graph, shacl_graph=shapes, inference="none", advanced=True,
+            allow_warnings=True, allow_infos=True, inplace=True, abort_on_first=False)
+    except (ShapeLoadError, ConstraintLoadError) as exc:
+        raise ShapesError(f"invalid SHACL: {_first_line(exc)}") from None
+    except ReportableRuntimeError as exc:
+        raise PeacegraphError(f"validation failed to run: {_first_line(exc)}") from None
+    bind_prefixes(results_graph)
+    results_graph.bind("pgsh", SHAPES_NS)
+    names = Graph()
+    names.namespace_manager = graph.namespace_manager
+    bind_prefixes(names)
+    names.bind("pgsh", SHAPES_NS)
+    results = _results(results_graph, graph, origin or {})
+    return ValidationReport(conforms=bool(conforms), results=results, graph=results_graph,
+                            triples=len(graph), names=names)
+
+
+def _first_line(exc) -> str:
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _results(report: Graph, data: Graph, origin: dict) -> list[ValidationResult]:
+    out = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(node, SH.focusNode)
+        messages = sorted(str(m) for m in report.objects(node, SH.resultMessage))
+        out.append(ValidationResult(
+            focus=focus,
+            path=report.value(node, SH.resultPath),
+            message=" / ".join(messages) if messages else "(no message)",
+            severity=report.value(node, SH.resultSeverity),
+            source_shape=report.value(node, SH.sourceShape),
+            value=report.value(node, SH.value),
+            file=_defining_file(focus, data, origin)))
+    out.sort(key=lambda r: (str(r.source_shape), str(r.focus), str(r.path), str(r.value), r.message))
+    return out
+
+
+def _defining_file(focus, data: Graph, origin: dict) -> str | None:
+    """The file that defines the focus node; for nodes the build made (evidence spans,
+    selectors) the file of the node they are evidence for."""
+    if focus in origin:
+        return origin[focus]
+    frontier, seen = [focus], {focus}
+    for _ in range(3):
+        nxt = []
+        for node in frontier:
+            for s in data.subjects(None, node):
+                if s in origin:
+                    return origin[s]
+                if s not in seen:
+                    seen.add(s)
+                    nxt.append(s)
+        frontier = nxt[:50]
+    return None
+
+
+# ------------------------------------------------------------------------------ command
+
+def cli_validate(args) -> int:
+    """`peacegraph validate`: validate the source folders (anchored, not reasoned) or, with
+    --data, built dumps. Prints the report; exit 0 valid, 1 violations, 2 bad input or shapes."""
+    from peacegraph import paths
+
+    shapes_dir = getattr(args, "shapes", None) or paths.data_dir("shapes")
+    shapes = load_shapes(shapes_dir)
+    if getattr(args, "data", None):
+        data, origin = _load_data_files(args.data, getattr(args, "ontology", None))
+    else:
+        from peacegraph.build import BuildConfig, assemble
+
+        assembly = assemble(BuildConfig.from_args(args), reason=False)
+        data, origin = data_for_validation(assembly.dataset), dict(assembly.origin)
+    report = validate_graph(data, shapes, origin)
+    if args.format == "turtle":
+        sys.stdout.write(report.turtle())
+    else:
+        sys.stdout.write(report.text())
+    sys.stdout.flush()
+    return 0 if report.conforms else 1
+
+
+def _load_data_files(files, ontology_dir=None) -> tuple[Graph, dict]:
+    """Built dumps (TriG, N-Quads, Turtle...) merged into one graph without the inferred graph;
+    with --ontology, the ontology folder is added (a plain data file does not carry it)."""
+    from peacegraph.load import DATASET_FORMATS, guess_format, load_folder, parse_rdf_file
+
+    merged = Graph()
+    origin: dict = {}
+    for path in files:
+        path = Path(path)
+        fmt = guess_format(path)
+        part = parse_rdf_file(path, dataset=fmt in DATASET_FORMATS)
+        part = data_for_validation(part)
+        for s in part.subjects(unique=True):
+            origin.setdefault(s, path.name)
+        merged += part
+    if ontology_dir is not None:
+        loaded = load_folder(ontology_dir)
+        for s, f in loaded.origin.items():
+            origin.setdefault(s, f)
+        merged += loaded.graph
+    bind_prefixes(merged)
+    return merged, origin
+
+
+__all__ = ["ValidationReport", "ValidationResult", "check_shapes", "cli_validate",
+           "data_for_validation", "load_shapes", "validate_graph"]

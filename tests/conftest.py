@@ -1,0 +1,48 @@
+"""Shared fixtures: the real build of the shipped data (once per session) and the small
+pipeline fixture folders under tests/fixtures/pipeline/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PIPELINE = FIXTURES / "pipeline"
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory) -> Path:
+    """The dist/ folder of a real build of the shipped data (seeds, ontology, graph, shapes)."""
+    from peacegraph.build import BuildConfig, build
+
+    out = tmp_path_factory.mktemp("built") / "dist"
+    build(BuildConfig.defaults(out=out, quiet=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_dataset(built_dist):
+    """The built TriG as an rdflib Dataset; its default graph is the union of the named graphs."""
+    from peacegraph.query import load_dataset
+
+    return load_dataset([built_dist / "peacegraph.trig"])
+
+
+@pytest.fixture
+def pipeline_dirs(tmp_path) -> dict:
+    """A writable copy of the small pipeline fixture: seeds, ontology, graph, shapes, out."""
+    dirs = {}
+    for name in ("seeds", "ontology", "graph", "shapes"):
+        shutil.copytree(PIPELINE / name, tmp_path / name)
+        dirs[name] = tmp_path / name
+    dirs["out"] = tmp_path / "dist"
+    return dirs
+
+
+@pytest.fixture
+def pipeline_config(pipeline_dirs):
+    from peacegraph.build import BuildConfig
+
+    return BuildConfig(quiet=True, **pipeline_dirs)

@@ -1,0 +1,76 @@
+import pytest
+
+from peacegraph.server.guard import RefusedQuery, check_query
+from peacegraph.server.lexer import LexError, tokenize
+
+G = ["https://w3id.org/peacegraph/graph/asserted", "https://w3id.org/peacegraph/graph/ontology"]
+
+
+@pytest.mark.parametrize("query", [
+    'SELECT * WHERE { ?s ?p "SERVICE <http://127.0.0.1/> { }" }',
+    "SELECT * WHERE { ?s ?p 'insert data' }",
+    'SELECT * WHERE { ?s ?p """multi\nline SERVICE\nLOAD""" }',
+    "SELECT * WHERE { ?s <http://example.org/SERVICE> ?o }",
+    "SELECT * WHERE { ?s ?p ?o } # SERVICE <http://127.0.0.1/> in a comment\n",
+    "PREFIX service: <http://example.org/> SELECT * WHERE { ?s service:load ?o }",
+    "PREFIX load: <http://example.org/> SELECT ?service WHERE { ?service load: ?insert }",
+    "select * where { ?s ?p ?o . filter(?o != 'from <file:///etc/passwd>') }",
+    "SELECT * WHERE { ?s ?p ?o FILTER(?s<?o||?p>?o) }",
+    'SELECT * WHERE { ?s ?p "escaped \\" SERVICE" }',
+    "SELECT * WHERE { ?s ?p $delete }",
+    "ASK { ?s ?p ?o }",
+    "CONSTRUCT WHERE { ?s ?p ?o }",
+    "DESCRIBE <https://w3id.org/peacegraph/id/x>",
+])
+def test_keywords_inside_strings_iris_comments_and_names_pass(query):
+    assert check_query(query, G).form in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+
+
+@pytest.mark.parametrize("query, words", [
+    ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "SERVICE"),
+    ("select * where { service silent <http://169.254.169.254/> { ?s ?p ?o } }", "SERVICE"),
+    ("SELECT * WHERE { OPTIONAL { SeRvIcE <http://127.0.0.1/> { ?s ?p ?o } } }", "SERVICE"),
+    ("INSERT DATA { <http://a> <http://b> <http://c> }", "read-only"),
+    ("PREFIX x: <http://x/> insert { ?s ?p ?o } WHERE { ?s ?p ?o }", "read-only"),
+    ("DELETE WHERE { ?s ?p ?o }", "read-only"),
+    ("LOAD <http://127.0.0.1/data.ttl>", "read-only"),
+    ("CLEAR ALL", "read-only"),
+    ("DROP GRAPH <http://x>", "read-only"),
+    ("SELECT * WHERE { ?s ?p ?o } ; INSERT DATA { <a> <b> <c> }", "read-only"),
+    ("SELECT * FROM <http://127.0.0.1/remote.ttl> WHERE { ?s ?p ?o }", "not a graph of this dataset"),
+    ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { ?s ?p ?o }", "not a graph of this dataset"),
+    ("PREFIX f: <file:///etc/> SELECT * FROM f:passwd WHERE { ?s ?p ?o }", "not a graph of this dataset"),
+    ("BASE <http://127.0.0.1/> SELECT * FROM <x.ttl> WHERE { ?s ?p ?o }", "http://127.0.0.1/x.ttl"),
+    ("", "empty"),
+    ("# only a comment\n", "empty"),
+    ("PREFIX x: <http://x/>", "empty"),
+    ("HELLO", "expected SELECT"),
+])
+def test_refused(query, words):
+    with pytest.raises(RefusedQuery) as info:
+        check_query(query, G)
+    assert words in str(info.value)
+
+
+def test_from_a_served_graph_passes_and_is_reported():
+    q = ("PREFIX g: <https://w3id.org/peacegraph/graph/> SELECT * FROM g:asserted "
+         "FROM NAMED <https://w3id.org/peacegraph/graph/ontology> WHERE { ?s ?p ?o } LIMIT 7")
+    checked = check_query(q, G)
+    assert checked.from_graphs == [G[0]] and checked.from_named == [G[1]] and checked.limit == 7
+
+
+def test_lexer_positions_and_errors():
+    toks = tokenize("SELECT ?x\nWHERE { ?x a <http://x> }")
+    assert [(t.kind, t.line, t.column) for t in toks][:3] == [("WORD", 1, 1), ("VAR", 1, 8), ("WORD", 2, 1)]
+    with pytest.raises(LexError) as info:
+        tokenize('SELECT * WHERE {\n  ?s ?p "open }')
+    assert info.value.line == 2 and info.value.column == 9 and "unterminated string" in str(info.value)
+    with pytest.raises(LexError, match="control character U\\+0001"):
+        tokenize("SELECT * WHERE { ?s ?p ?o \x01 }")
+
+
+def test_nesting_limit():
+    deep = "SELECT * WHERE " + "{ " * 70 + "?s ?p ?o" + " }" * 70
+    with pytest.raises(RefusedQuery, match="nested too deeply"):
+        check_query(deep, G)
+    assert check_query("SELECT * WHERE " + "{ " * 20 + "?s ?p ?o" + " }" * 20, G).form == "SELECT"

@@ -1,0 +1,130 @@
+"""--store-dir: the store is loaded once, reused while the sources are unchanged, never left half-built."""
+import json
+import shutil
+
+import pytest
+
+from serverkit import SMALL
+from peacegraph.errors import InputError, StoreError
+from peacegraph.server.backend import QueryRequest
+from peacegraph.server.config import ServerConfig
+from peacegraph.server.embedded import MANIFEST, EmbeddedBackend
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def count(backend) -> int:
+    res = backend.query(QueryRequest(COUNT, "SELECT", "python"))
+    return int(res.rows[0][0].value)
+
+
+def start(data, store_dir):
+    b = EmbeddedBackend(ServerConfig(data=[data], store_dir=store_dir, workers=1, max_workers=2))
+    b.start()
+    return b
+
+
+def test_store_is_reused_while_sources_match_and_rebuilt_when_they_change(tmp_path):
+    data = tmp_path / "data.trig"
+    shutil.copy(SMALL, data)
+    folder = tmp_path / "store"
+    b = start(data, folder)
+    try:
+        assert not b.reused and count(b) == 148
+    finally:
+        b.close()
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["sources"][0]["sha256"] and manifest["triples"] == 148
+    b = start(data, folder)
+    try:
+        assert b.reused and count(b) == 148 and len(b.graph_names()) == 4
+    finally:
+        b.close()
+    with data.open("a") as fh:
+        fh.write("<http://x/a> <http://x/b> <http://x/c> .\n")
+    b = start(data, folder)
+    try:
+        assert not b.reused and count(b) == 149
+    finally:
+        b.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.trig", "store"]
+
+
+def test_a_bad_source_leaves_the_previous_store_intact(tmp_path):
+    data = tmp_path / "data.trig"
+    shutil.copy(SMALL, data)
+    folder = tmp_path / "store"
+    start(data, folder).close()
+    before = (folder / MANIFEST).read_text()
+    data.write_text("<http://x/a> <http://x/b> .\n")
+    with pytest.raises(InputError) as info:
+        start(data, folder)
+    assert str(data) in str(info.value) and "line" not in str(info.value).split(":")[0]
+    assert (folder / MANIFEST).read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.trig", "store"]
+
+
+def test_a_folder_that_is_not_a_store_is_refused(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "precious.txt").write_text("keep")
+    with pytest.raises(StoreError, match="not a peacegraph store"):
+        start(SMALL, folder)
+    assert (folder / "precious.txt").read_text() == "keep"
+
+
+def test_missing_data_file_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        start(tmp_path / "nothing.trig", None)
+
+
+@pytest.mark.parametrize("name, body, fmt_ok", [
+    ("x.ttl", "<http://x/a> <http://x/b> <http://x/c> .", True),
+    ("x.nt", "<http://x/a> <http://x/b> <http://x/c> .\n", True),
+    ("x.nq", "<http://x/a> <http://x/b> <http://x/c> <http://x/g> .\n", True),
+    ("x.jsonld", json.dumps({"@id": "http://x/a", "http://x/b": {"@id": "http://x/c"}}), True),
+    ("x.xyz", "whatever", False),
+])
+def test_data_formats(tmp_path, name, body, fmt_ok):
+    path = tmp_path / name
+    path.write_text(body)
+    if not fmt_ok:
+        with pytest.raises(InputError, match="RDF format"):
+            start(path, None)
+        return
+    b = start(path, None)
+    try:
+        assert count(b) == 1
+        if name == "x.nq":
+            assert b.graph_names() == ["http://x/g"]
+    finally:
+        b.close()
+
+
+def test_jsonld_remote_context_is_not_fetched(tmp_path):
+    import socket
+    import threading
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.5)
+    seen = []
+
+    def watch():
+        try:
+            conn, _ = listener.accept()
+            seen.append(conn)
+        except OSError:
+            pass
+    t = threading.Thread(target=watch)
+    t.start()
+    port = listener.getsockname()[1]
+    path = tmp_path / "remote.jsonld"
+    path.write_text(json.dumps({"@context": f"http://127.0.0.1:{port}/ctx.jsonld", "@id": "http://x/a", "b": "c"}))
+    try:
+        with pytest.raises(InputError):
+            start(path, None)
+    finally:
+        t.join()
+        listener.close()
+    assert seen == []

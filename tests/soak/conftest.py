@@ -1,0 +1,14 @@
+import sys
+from pathlib import Path
+
+# The soak drives the real server with the helpers of the server tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--soak-seconds", type=float, default=10.0,
+                     help="how long the soak test loads the server (default 10; `make soak` uses 60)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "soak: load test of the endpoint (8 clients, research queries, 5% hostile)")

@@ -1,0 +1,288 @@
+"""peacegraph.export: every dist file, round trips, determinism, atomicity, speed."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Dataset, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from peacegraph import export as export_module
+from peacegraph.build import assemble
+from peacegraph.errors import ExportError
+from peacegraph.export import FILES, export
+from peacegraph.namespaces import (ASSERTED_GRAPH, INFERRED_GRAPH, NAMED_GRAPHS, OA, ONTOLOGY_GRAPH,
+                                   PG, PGID, SOURCES_GRAPH, SRC, VOID)
+
+
+@pytest.fixture(scope="module")
+def fixture_dataset(tmp_path_factory):
+    from peacegraph.build import BuildConfig
+    from conftest import PIPELINE
+
+    config = BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
+                         graph=PIPELINE / "graph", shapes=PIPELINE / "shapes",
+                         out=tmp_path_factory.mktemp("x") / "dist", quiet=True)
+    return assemble(config, reason=False).dataset
+
+
+def quads_of(path: Path) -> set:
+    return {str(q) for q in ox.parse(path=str(path))}
+
+
+def dataset_quads(ds) -> set:
+    out = set()
+    for g in NAMED_GRAPHS:
+        for s, p, o in ds.graph(g):
+            out.add((s, p, o, g))
+    return out
+
+
+def synthetic_dataset(n: int) -> Dataset:
+    """About n triples shaped like the built graph: things with labels, provisions, spans."""
+    ds = Dataset(default_union=True)
+    asserted, sources = ds.graph(ASSERTED_GRAPH), ds.graph(SOURCES_GRAPH)
+    ds.graph(ONTOLOGY_GRAPH).add((PG.Provision, RDFS.label, Literal("provision", lang="en")))
+    inferred = ds.graph(INFERRED_GRAPH)
+    text = "word " * 2000
+    sources.add((SRC["synthetic"], PG.text, Literal(text)))
+    i = 0
+    while len(asserted) + len(inferred) < n:
+        node = PGID[f"provision-{i}"]
+        span = URIRef(f"{SRC}synthetic#char={i % 1000},{i % 1000 + 20}")
+        qsel = URIRef(f"{SRC}synthetic#quote-{i % 1000}-{i % 1000 + 20}")
+        asserted.add((node, RDF.type, PG.Provision))
+        asserted.add((node, RDFS.label, Literal(f"Provision {i} \u201cquoted\u201d\nsecond line")))
+        asserted.add((node, PG.provisionOf, PGID[f"document-{i % 97}"]))
+        asserted.add((node, PG.topic, PGID[f"topic/t{i % 13}"]))
+        asserted.add((node, PG.evidence, span))
+        asserted.add((span, OA.hasSelector, qsel))
+        asserted.add((qsel, OA.exact, Literal(text[:20])))
+        asserted.add((qsel, OA.start, Literal(i % 1000, datatype=XSD.nonNegativeInteger)))
+        inferred.add((PGID[f"document-{i % 97}"], PG.hasProvision, node))
+        i += 1
+    return ds
+
+
+def test_writes_every_file_and_checksums(fixture_dataset, tmp_path):
+    out = tmp_path / "dist"
+    names = export(fixture_dataset, out)
+    assert sorted(names) == sorted(FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    lines = (out / "SHA256SUMS").read_text().splitlines()
+    assert len(lines) == len(FILES) - 1
+    for line in lines:
+        digest, name = line.split("  ")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    if shutil.which("sha256sum"):
+        subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=out, check=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"]  # no temporary folders left
+
+
+def test_dumps_round_trip(fixture_dataset, tmp_path):
+    out = tmp_path / "dist"
+    export(fixture_dataset, out)
+    expected = {f"<{s}> <{p}> {o.n3()} <{g}>" for s, p, o, g in dataset_quads(fixture_dataset)}
+    trig = Dataset()
+    trig.parse(out / "peacegraph.trig", format="trig")
+    nq = Dataset()
+    nq.parse(out / "peacegraph.nq", format="nquads")
+    jsonld = Dataset()
+    jsonld.parse(out / "peacegraph.jsonld", format="json-ld")
+    for parsed in (trig, nq, jsonld):
+        assert dataset_quads(parsed) == dataset_quads(fixture_dataset)
+    assert quads_of(out / "peacegraph.trig") == quads_of(out / "peacegraph.nq") == quads_of(out / "peacegraph.jsonld")
+    assert len(expected) == len(quads_of(out / "peacegraph.nq"))
+    ttl = {str(t) for t in ox.parse(path=str(out / "peacegraph.ttl"))}
+    union = set(fixture_dataset.graph(ASSERTED_GRAPH)) | set(fixture_dataset.graph(INFERRED_GRAPH))
+    assert len(ttl) == len(union)
+
+
+def test_trig_is_readable(fixture_dataset, tmp_path):
+    export(fixture_dataset, tmp_path / "dist")
+    trig = (tmp_path / "dist" / "peacegraph.trig").read_text(encoding="utf-8")
+    assert "@prefix pgid: <https://w3id.org/peacegraph/id/> ." in trig
+    assert "pgid:us-plan-amnesty a pg:Provision ;" in trig
+    assert "_:" not in trig
+
+
+def test_jsonld_context_is_readable(fixture_dataset, tmp_path):
+    export(fixture_dataset, tmp_path / "dist")
+    doc = json.loads((tmp_path / "dist" / "peacegraph.jsonld").read_text(encoding="utf-8"))
+    ctx = doc["@context"]
+    for prefix in ("pg", "pgid", "topic", "src", "oa", "rdfs", "skos", "dcterms", "prov"):
+        assert prefix in ctx
+    graphs = {g["@id"] for g in doc["@graph"]}
+    assert graphs == {str(g) for g in NAMED_GRAPHS}
+    asserted = next(g for g in doc["@graph"] if g["@id"] == str(ASSERTED_GRAPH))
+    node = next(n for n in asserted["@graph"] if n["@id"] == "pgid:us-plan-amnesty")
+    assert node["@type"] == ["pg:Provision"]
+    assert node["pg:provisionOf"] == [{"@id": "pgid:us-plan"}]
+
+
+def read_csv(path: Path) -> list[dict]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_tables(fixture_dataset, tmp_path):
+    out = tmp_path / "dist"
+    export(fixture_dataset, out)
+    provisions = read_csv(out / "provisions.csv")
+    assert list(provisions[0]) == ["provision", "document", "label", "topics", "quote", "document_label"]
+    row = next(r for r in provisions if r["provision"] == "pgid:us-plan-amnesty")
+    assert row["document"] == "pgid:us-plan"
+    assert row["topics"] == "amnesty and accountability"
+    assert row["quote"] == "the amnesty clause"
+    stances = read_csv(out / "stances.csv")
+    assert stances == [{"stance": "pgid:stance-kyiv-rejects-amnesty", "holder": "Kyiv (the government)",
+                        "position": "rejects", "target": "amnesty clause", "condition": "",
+                        "quote": "Kyiv rejected the amnesty clause", "holder_id": "pgid:kyiv",
+                        "target_id": "pgid:us-plan-amnesty"}]
+    statements = read_csv(out / "statements.csv")
+    assert statements[0]["quotation"] == "getting close"
+    assert statements[0]["quote"] == "said a deal is \u201cgetting close\u201d"
+
+
+def test_void_counts_and_links(fixture_dataset, tmp_path):
+    out = tmp_path / "dist"
+    export(fixture_dataset, out, sparql_endpoint="http://127.0.0.1:5000/sparql")
+    from rdflib import Graph
+    void = Graph().parse(out / "void.ttl", format="turtle")
+    ds = URIRef("https://w3id.org/peacegraph/dataset")
+    total = sum(len(fixture_dataset.graph(g)) for g in NAMED_GRAPHS)
+    assert int(void.value(ds, VOID.triples)) == total
+    assert set(void.objects(ds, VOID.subset)) == set(NAMED_GRAPHS)
+    for g in NAMED_GRAPHS:
+        assert int(void.value(g, VOID.triples)) == len(fixture_dataset.graph(g))
+    assert void.value(ds, VOID.sparqlEndpoint) == URIRef("http://127.0.0.1:5000/sparql")
+    dumps = {str(u).rsplit("/", 1)[-1] for u in void.objects(ds, VOID.dataDump)}
+    assert dumps == {"peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"}
+
+
+def test_output_does_not_depend_on_insertion_order(fixture_dataset, tmp_path):
+    export(fixture_dataset, tmp_path / "a")
+    shuffled = Dataset(default_union=True)
+    for g in reversed(NAMED_GRAPHS):
+        triples = sorted(fixture_dataset.graph(g), key=lambda t: t[2].n3(), reverse=True)
+        target = shuffled.graph(g)
+        for t in triples:
+            target.add(t)
+    export(shuffled, tmp_path / "b")
+    for name in FILES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_blank_nodes_are_refused(fixture_dataset, tmp_path):
+    from rdflib import BNode
+    ds = Dataset(default_union=True)
+    ds.graph(ASSERTED_GRAPH).add((PGID["a"], PG.evidence, BNode()))
+    with pytest.raises(ExportError, match="blank node"):
+        export(ds, tmp_path / "dist")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_full_disk_midway_keeps_previous_export(fixture_dataset, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / "peacegraph.trig").write_text("previous build")
+    before = _snapshot(out)
+    real = export_module.write_file
+    calls = []
+
+    def failing(path, chunks):
+        calls.append(path.name)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(path, chunks)
+
+    monkeypatch.setattr(export_module, "write_file", failing)
+    with pytest.raises(ExportError, match="No space left on device"):
+        export(fixture_dataset, out)
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"]
+
+
+def test_read_only_target_keeps_previous_export(fixture_dataset, tmp_path, monkeypatch):
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    out = parent / "dist"
+    out.mkdir()
+    (out / "void.ttl").write_text("previous")
+    before = _snapshot(out)
+    if os.geteuid() != 0:
+        parent.chmod(0o555)
+    else:  # root ignores permission bits: simulate the read-only file system instead
+        def read_only(*args, **kwargs):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        monkeypatch.setattr(export_module.tempfile, "mkdtemp", read_only)
+    try:
+        with pytest.raises(ExportError, match="cannot write"):
+            export(fixture_dataset, out)
+    finally:
+        parent.chmod(0o755)
+    assert _snapshot(out) == before
+    assert [p.name for p in parent.iterdir()] == ["dist"]
+
+
+def test_failure_during_swap_keeps_previous_export(fixture_dataset, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    export(fixture_dataset, out)
+    before = _snapshot(out)
+
+    def broken_swap(tmp, target):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(export_module, "_swap_in", broken_swap)
+    with pytest.raises(ExportError):
+        export(fixture_dataset, out)
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"]
+
+
+def test_target_that_is_a_file_is_not_replaced(fixture_dataset, tmp_path):
+    out = tmp_path / "dist"
+    out.write_text("a file")
+    with pytest.raises(ExportError, match="not a folder"):
+        export(fixture_dataset, out)
+    assert out.read_text() == "a file"
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"]
+
+
+def test_replacing_an_existing_export(fixture_dataset, tmp_path):
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    export(fixture_dataset, out)
+    assert not (out / "stale.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+
+
+@pytest.mark.slow
+def test_export_of_100k_triples_is_fast(tmp_path):
+    ds = synthetic_dataset(100_000)
+    n = sum(len(ds.graph(g)) for g in NAMED_GRAPHS)
+    assert n >= 100_000
+    started = time.perf_counter()
+    export(ds, tmp_path / "dist")
+    elapsed = time.perf_counter() - started
+    print(f"export of {n:,} triples: {elapsed:.1f} s")
+    assert elapsed < 60
+    nq = (tmp_path / "dist" / "peacegraph.nq").read_bytes().count(b"\n")
+    assert nq == n

@@ -1,0 +1,203 @@
+"""peacegraph.query: stored queries, safe execution, bindings and `peacegraph query` output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import socket
+
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from peacegraph.cli import main
+from peacegraph.errors import InputError, QueryError
+from peacegraph.namespaces import PG, PGID, TOPIC
+from peacegraph.query import (find_stored, load_dataset, parse_bindings, parse_term, prepare,
+                              read_stored, resolve_query, run_query, stored_queries)
+
+PROVISIONS = """PREFIX pg: <https://w3id.org/peacegraph/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?provision ?label WHERE { ?provision a pg:Provision ; rdfs:label ?label } ORDER BY ?label"""
+
+
+@pytest.fixture(scope="module")
+def fixture_trig(tmp_path_factory):
+    from peacegraph.build import BuildConfig, build
+    from conftest import PIPELINE
+
+    out = tmp_path_factory.mktemp("q") / "dist"
+    build(BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
+                      graph=PIPELINE / "graph", shapes=PIPELINE / "shapes", out=out, quiet=True))
+    return out / "peacegraph.trig"
+
+
+@pytest.fixture(scope="module")
+def fixture_ds(fixture_trig):
+    return load_dataset([fixture_trig])
+
+
+def test_stored_queries_lists_only_numbered_files(tmp_path):
+    (tmp_path / "01-first.rq").write_text(
+        "# title: The first\n# description: One line.\n# description: Two lines.\n"
+        "# param: ?topic — a topic\n# param: ?doc - a document\nSELECT * WHERE { ?s ?p ?o }\n")
+    (tmp_path / "02-second.rq").write_text("SELECT * WHERE { ?s ?p ?o }\n")
+    (tmp_path / "_internal.rq").write_text("SELECT * WHERE { ?s ?p ?o }\n")
+    (tmp_path / "notes.rq").write_text("SELECT * WHERE { ?s ?p ?o }\n")
+    queries = stored_queries(tmp_path)
+    assert [q.name for q in queries] == ["01-first", "02-second"]
+    first = queries[0]
+    assert first.title == "The first"
+    assert first.description == "One line. Two lines."
+    assert first.params == [("topic", "a topic"), ("doc", "a document")]
+    assert first.path == tmp_path / "01-first.rq"
+    assert queries[1].title == "02-second"
+    assert find_stored("first", tmp_path).name == "01-first"
+    assert find_stored("1", tmp_path).name == "01-first"
+    assert find_stored("02", tmp_path).name == "02-second"
+    assert find_stored("internal", tmp_path) is None
+
+
+def test_shipped_stored_queries_have_headers_and_run(built_dataset):
+    queries = stored_queries()
+    assert len(queries) >= 13
+    assert all(re.fullmatch(r"\d\d-[\w.-]+", q.name) for q in queries)
+    for q in queries:
+        assert q.title and q.title != q.name, q.name
+        for var, _ in q.params:
+            assert f"?{var}" in q.text, (q.name, var)
+        result = run_query(built_dataset, q.text)
+        assert len(list(result)) > 0, q.name
+
+
+def test_run_query_with_bindings_narrows(fixture_ds):
+    rows = list(run_query(fixture_ds, PROVISIONS))
+    assert len(rows) == 5
+    narrowed = list(run_query(fixture_ds, PROVISIONS, {"provision": PGID["us-plan-amnesty"]}))
+    assert [(r[0], str(r[1])) for r in narrowed] == [(PGID["us-plan-amnesty"], "amnesty clause")]
+
+
+def test_default_graph_is_the_union_and_prefixes_are_known(fixture_ds):
+    rows = list(run_query(fixture_ds, "SELECT ?t WHERE { pgid:us-plan pg:hasProvision ?t } ORDER BY ?t"))
+    assert PGID["us-plan-amnesty"] in [r[0] for r in rows]  # from the inferred graph
+
+
+@pytest.mark.parametrize("text,message", [
+    ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "SERVICE"),
+    ("SELECT * WHERE { OPTIONAL { SERVICE <http://169.254.169.254/> { ?s ?p ?o } } }", "SERVICE"),
+    ("SELECT * FROM <http://127.0.0.1:9/data.ttl> WHERE { ?s ?p ?o }", "FROM"),
+    ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM"),
+    ("INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }", "syntax error"),
+    ("LOAD <http://127.0.0.1:9/x>", "syntax error"),
+    ("", "syntax error|bad query"),
+])
+def test_refused_queries_touch_nothing(fixture_ds, monkeypatch, text, message):
+    connections = []
+    monkeypatch.setattr(socket.socket, "connect", lambda self, addr: connections.append(addr))
+    before = len(fixture_ds)
+    with pytest.raises(QueryError, match=message):
+        run_query(fixture_ds, text)
+    assert connections == []
+    assert len(fixture_ds) == before
+
+
+def test_syntax_error_has_line_and_column():
+    with pytest.raises(QueryError, match=r"line 2, column \d+"):
+        prepare("SELECT ?s\nWHERE { ?s ?p }")
+
+
+def test_deep_nesting_is_a_clean_error_or_a_result(fixture_ds):
+    text = "SELECT * WHERE " + "{ " * 60 + "?s ?p ?o" + " }" * 60
+    try:
+        run_query(fixture_ds, text)
+    except QueryError as exc:
+        assert "nested" in str(exc) or "syntax" in str(exc)
+    text = "SELECT (" + "+".join(["1"] * 3000) + " AS ?x) WHERE {}"
+    try:
+        run_query(fixture_ds, text)
+    except QueryError:
+        pass
+
+
+@pytest.mark.parametrize("text,term", [
+    ("<http://example.org/a>", URIRef("http://example.org/a")),
+    ("topic:territory", TOPIC["territory"]),
+    ("pgid:us-plan", PGID["us-plan"]),
+    ("https://example.org/x", URIRef("https://example.org/x")),
+    ('"Kyiv"@en', Literal("Kyiv", lang="en")),
+    ('"5"^^xsd:integer', Literal("5", datatype=XSD.integer)),
+    ("42", Literal(42)),
+    ("true", Literal(True)),
+    ("plain words", Literal("plain words")),
+])
+def test_parse_term(text, term):
+    assert parse_term(text) == term
+
+
+def test_bad_bindings_are_input_errors():
+    with pytest.raises(InputError, match="VAR=TERM"):
+        parse_bindings(["novalue"])
+    with pytest.raises(InputError, match="invalid IRI"):
+        parse_bindings(["x=<http://e/a b>"])
+    assert parse_bindings(["?topic=topic:energy"]) == {"topic": TOPIC["energy"]}
+
+
+def test_resolve_query(tmp_path):
+    f = tmp_path / "mine.rq"
+    f.write_text("# title: Mine\nASK {}\n")
+    text, stored = resolve_query(str(f))
+    assert stored.title == "Mine" and "ASK" in text
+    with pytest.raises(InputError, match="no stored query named 'nonexistent-query'"):
+        resolve_query("nonexistent-query")
+    with pytest.raises(InputError, match="no such query file"):
+        resolve_query(str(tmp_path / "missing.rq"))
+    assert resolve_query("ASK { ?s ?p ?o }") == ("ASK { ?s ?p ?o }", None)
+
+
+def test_cli_table_is_aligned_with_prefixed_names(fixture_trig, capsys):
+    assert main(["query", PROVISIONS, "--data", str(fixture_trig)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["provision", "label"]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[2].startswith("pgid:us-plan-amnesty")
+    col = lines[0].index("label")
+    assert all(line[col - 2:col] == "  " for line in lines[2:-1])
+    assert lines[2][col:] == "amnesty clause"
+    assert lines[-1] == "(5 rows)"
+
+
+def test_cli_formats(fixture_trig, capsys):
+    assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--format", "csv",
+                 "--bind", "provision=pgid:us-plan-amnesty"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows == [["provision", "label"], [str(PGID["us-plan-amnesty"]), "amnesty clause"]]
+    assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--format", "tsv",
+                 "--bind", "provision=pgid:us-plan-amnesty"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "?provision\t?label", f"<{PGID['us-plan-amnesty']}>\t\"amnesty clause\"@en"]
+    assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["head"]["vars"] == ["provision", "label"]
+    assert len(doc["results"]["bindings"]) == 5
+    assert main(["query", "ASK { pgid:us-plan pg:draftedBy pgid:jared-kushner }",
+                 "--data", str(fixture_trig)]) == 0
+    assert capsys.readouterr().out.strip() == "true"
+
+
+def test_cli_runs_a_stored_query_by_name(built_dist, capsys):
+    name = stored_queries()[0].name
+    assert main(["query", name, "--data", str(built_dist / "peacegraph.trig")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\(\d+ rows?\)$", out.strip())
+
+
+def test_cli_errors_exit_2(fixture_trig, capsys):
+    assert main(["query", "SELECT * WHERE { ?s ?p }", "--data", str(fixture_trig)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("peacegraph query: error: SPARQL syntax error at line 1")
+    assert len(err.strip().splitlines()) == 1
+    assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--bind", "oops"]) == 2
+    assert main(["query", PROVISIONS, "--data", str(fixture_trig.parent / "missing.trig")]) == 2
+    assert "no such file" in capsys.readouterr().err

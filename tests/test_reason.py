@@ -1,0 +1,164 @@
+"""OWL 2 RL reasoning: the inferences the build publishes, the trivia it leaves out, and the
+agreement of the two engines (owlrl, the reference; reasonable, the fast default)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS
+
+from peacegraph.errors import PeacegraphError
+from peacegraph.load import parse_rdf_file
+from peacegraph.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PG, PGID
+from peacegraph.reason import (DEFAULT_ENGINE, ENGINES, STANDARD_NAMESPACES, ReasoningError,
+                               infer, schema_closure)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "reason" / "ontology-and-data.ttl"
+ENGINE_PARAMS = pytest.mark.parametrize("engine", ENGINES)
+
+
+@pytest.fixture(scope="module")
+def data() -> Graph:
+    return parse_rdf_file(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def inferred(data) -> dict:
+    return {engine: infer(data, engine) for engine in ENGINES}
+
+
+@ENGINE_PARAMS
+def test_inverse(inferred, engine):
+    g = inferred[engine]
+    assert (PGID["jared-kushner"], PG.drafted, PGID["us-28-point-plan"]) in g
+    assert (PGID["us-28-point-plan"], PG.hasProvision, PGID["point-amnesty"]) in g
+
+
+@ENGINE_PARAMS
+def test_super_property(inferred, engine):
+    g = inferred[engine]
+    assert (PGID["us-28-point-plan"], PROV.wasAttributedTo, PGID["jared-kushner"]) in g
+    assert (PGID["us-19-point-plan"], PG.derivedFrom, PGID["us-28-point-plan"]) in g
+    assert (PGID["us-19-point-plan"], PROV.wasRevisionOf, PGID["us-28-point-plan"]) in g
+    assert (PGID["us-19-point-plan"], PROV.wasDerivedFrom, PGID["us-28-point-plan"]) in g
+    assert (PGID["point-amnesty"], DCTERMS.isPartOf, PGID["us-28-point-plan"]) in g
+    assert (PGID["point-amnesty"], DCTERMS.subject, PGID["topic-amnesty"]) in g
+    assert (PGID.statement2, RDFS.label, Literal("the deadline is over", lang="en")) in g
+
+
+@ENGINE_PARAMS
+def test_super_class(inferred, engine):
+    g = inferred[engine]
+    assert (PGID["jared-kushner"], RDF.type, PG.Actor) in g
+    assert (PGID["jared-kushner"], RDF.type, PROV.Agent) in g
+    assert (PGID["jared-kushner"], RDF.type, FOAF.Person) in g
+    assert (PGID["european-counterproposal"], RDF.type, PG.PeacePlan) in g
+    assert (PGID["european-counterproposal"], RDF.type, FOAF.Document) in g
+
+
+@ENGINE_PARAMS
+def test_transitive_and_symmetric(inferred, engine):
+    g = inferred[engine]
+    # revisionOf ⊑ derivedFrom, modelledOn ⊑ derivedFrom, derivedFrom transitive
+    assert (PGID["us-19-point-plan"], PG.derivedFrom, PGID["gaza-plan"]) in g
+    assert (PGID["european-counterproposal"], PG.derivedFrom, PGID["gaza-plan"]) in g
+    assert (PGID["us-19-point-plan"], PROV.wasDerivedFrom, PGID["gaza-plan"]) in g
+    assert (PGID["claim-b"], PG.conflictsWith, PGID["claim-a"]) in g
+
+
+@ENGINE_PARAMS
+def test_domain_range_and_schema(inferred, engine):
+    g = inferred[engine]
+    assert (PGID["us-19-point-plan"], RDF.type, PROV.Entity) not in g  # no domain on revisionOf
+    assert (PGID["gaza-plan"], RDF.type, PROV.Entity) in g
+    assert (PG.revisionOf, RDFS.subPropertyOf, PROV.wasDerivedFrom) in g
+    assert (PG.Counterproposal, RDFS.subClassOf, PG.Document) in g
+    assert (PG.draftedBy, RDFS.range, PROV.Agent) in g
+
+
+@ENGINE_PARAMS
+def test_only_informative_triples(data, inferred, engine):
+    g = inferred[engine]
+    assert len(g) > 30
+    for s, p, o in g:
+        assert (s, p, o) not in data
+        assert not isinstance(s, (BNode, Literal)) and not isinstance(o, BNode)
+        assert not str(s).startswith(STANDARD_NAMESPACES)
+        assert not (s == o and p in (OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf,
+                                     OWL.equivalentClass, OWL.equivalentProperty))
+        assert not (p == RDF.type and o in (OWL.Thing, RDFS.Resource, OWL.NamedIndividual))
+    # "getting close" is already the statement's rdfs:label (written as xsd:string)
+    assert not list(g.triples((PGID.statement, RDFS.label, None)))
+    # what is inferred from a blank-node drafter is kept only where no blank node remains
+    about_anonymous = set(g.triples((PGID["anonymous-draft"], None, None)))
+    assert (PGID["anonymous-draft"], RDF.type, PG.Document) in about_anonymous
+    assert all(p not in (PROV.wasAttributedTo, PG.draftedBy) for _, p, _ in about_anonymous)
+
+
+def test_engines_agree_on_the_fixture(inferred):
+    assert set(inferred["owlrl"]) == set(inferred["reasonable"])
+
+
+def test_input_is_not_modified(data):
+    before = set(data)
+    infer(data, "owlrl")
+    infer(data, "reasonable")
+    assert set(data) == before
+
+
+def test_dataset_input_ignores_the_inferred_graph(data):
+    ds = Dataset()
+    ds.graph(ONTOLOGY_GRAPH).__iadd__(data)
+    ds.graph(INFERRED_GRAPH).add((PGID.x, RDF.type, PG.Person))
+    g = infer(ds, DEFAULT_ENGINE)
+    assert (PGID.x, RDF.type, PG.Actor) not in g
+    assert (PGID["jared-kushner"], RDF.type, PG.Actor) in g
+
+
+def test_unknown_engine_is_an_error(data):
+    with pytest.raises(ReasoningError) as info:
+        infer(data, "hermit")
+    assert isinstance(info.value, PeacegraphError) and "hermit" in str(info.value)
+
+
+def test_schema_closure_completes_subproperties_domains_and_ranges():
+    a, b, c, C1, C2 = (URIRef(f"https://example.org/{n}") for n in ("a", "b", "c", "C1", "C2"))
+    triples = [(a, RDFS.subPropertyOf, b), (b, RDFS.subPropertyOf, c), (c, RDFS.domain, C1),
+               (C1, RDFS.subClassOf, C2)]
+    added = set(schema_closure(triples))
+    assert added == {(a, RDFS.subPropertyOf, c), (a, RDFS.domain, C1), (b, RDFS.domain, C1),
+                     (a, RDFS.domain, C2), (b, RDFS.domain, C2), (c, RDFS.domain, C2)}
+
+
+def _shipped_data() -> Graph:
+    from peacegraph.build import BuildConfig, assemble
+
+    return assemble(BuildConfig.defaults(quiet=True), reason=False).validation_data()
+
+
+def test_engines_agree_on_the_shipped_graph():
+    data = _shipped_data()
+    owlrl_triples = set(infer(data, "owlrl"))
+    fast_triples = set(infer(data, "reasonable"))
+    assert owlrl_triples == fast_triples
+    assert (PGID["jared-kushner"], RDF.type, PROV.Agent) in fast_triples
+
+
+@pytest.mark.slow
+def test_engines_agree_on_a_synthetic_corpus(tmp_path):
+    from peacegraph.build import BuildConfig, assemble
+
+    out = tmp_path / "synth"
+    subprocess.run([sys.executable, "-m", "peacegraph.cli", "synth", "--triples", "4000",
+                    "--seed", "7", "--out", str(out), "--quiet"], check=True,
+                   env=dict(os.environ, CI="1"), timeout=120)
+    data = assemble(BuildConfig.defaults(seeds=out / "seeds", graph=out / "graph", quiet=True),
+                    reason=False).validation_data()
+    fast = set(infer(data, "reasonable"))
+    assert len(fast) > 500
+    assert set(infer(data, "owlrl")) == fast
