@@ -17,10 +17,10 @@ from flask import Flask, Response, current_app, render_template, request
 from peacegraph.errors import PeacegraphError, QueryError, StoreError
 from peacegraph.server import protocol
 from peacegraph.server.backend import (GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryCrashed,
-                                       QueryRequest, QueryResult, QuerySyntaxError, QueryTimeout,
-                                       ServerBusy, open_backend)
+                                       QueryRequest, QueryResult, QueryTimeout, ServerBusy,
+                                       open_backend)
 from peacegraph.server.config import ServerConfig
-from peacegraph.server.guard import check_query
+from peacegraph.server.guard import check_query_cached
 from peacegraph.server.results import TRUNCATED_HEADER
 
 # rdflib's SPARQLStore names the dataset's default graph so in default-graph-uri on every query.
@@ -44,7 +44,7 @@ class Site:
 
     def run(self, text: str, *, result_format: str = PYTHON_FORMAT, bindings=None,
             default_graphs=None, named_graphs=None, max_rows: int | None = None) -> QueryResult:
-        checked = check_query(text, self.graphs())
+        checked = check_query_cached(text, tuple(self.graphs()))
         return self.backend.query(QueryRequest(
             text=text, form=checked.form, result_format=result_format,
             default_graphs=default_graphs, named_graphs=named_graphs, bindings=dict(bindings or {}),
@@ -195,15 +195,14 @@ def sparql_endpoint():
     if len(text) > cfg.max_query_length:
         return error_response(400, f"query too long: {len(text)} characters (limit {cfg.max_query_length})")
     try:
-        checked = check_query(text, s.graphs())
+        checked = check_query_cached(text, tuple(s.graphs()))
     except QueryError as exc:
         return error_response(400, str(exc))
     for g in preq.default_graphs + preq.named_graphs:
         if g not in s.graphs() and not (g == RDFLIB_DEFAULT_GRAPH and g in preq.default_graphs):
             return error_response(400, f"<{g}> is not a graph of this dataset; graphs: "
                                   + ", ".join(f"<{x}>" for x in s.graphs()))
-    fmt_param = request.args.get("format") or (request.form.get("format") if request.method == "POST"
-                                                and request.mimetype == protocol.FORM_CONTENT_TYPE else None)
+    fmt_param = preq.format
     if fmt_param:
         fmt = protocol.format_override(fmt_param, checked.form)
         if fmt is None:
@@ -295,7 +294,9 @@ def home():
 
 def status():
     s = site()
-    return {"backend": s.backend.stats(), "graphs": s.graphs(), "uptime": round(time.time() - s.started, 1),
+    # Paths and process ids stay private; counts are what monitoring needs.
+    backend = {k: v for k, v in s.backend.stats().items() if k not in ("store", "pids")}
+    return {"backend": backend, "graphs": s.graphs(), "uptime": round(time.time() - s.started, 1),
             "limits": {"timeout": s.config.timeout, "max_rows": s.config.max_rows,
                        "max_query_length": s.config.max_query_length, "max_body": s.config.max_body}}
 

@@ -7,8 +7,9 @@ of the served dataset, size limits), decides the query form and the result forma
 only evaluates an already-checked query and returns the serialized result, honouring the time
 and row limits it is given. Two backends exist:
 
-- ``peacegraph.server.embedded.EmbeddedBackend``: the dumps loaded into an on-disk Oxigraph
-  store, evaluated in a pool of worker processes (peacegraph.server.pool).
+- ``peacegraph.server.embedded.EmbeddedBackend``: Oxigraph in a pool of worker processes
+  (peacegraph.server.pool) sharing an in-memory copy of the dumps, or an on-disk store persisted
+  with ``--store-dir``.
 - ``peacegraph.server.remote.RemoteBackend`` (``peacegraph serve --store URL``): forwards
   queries to a remote SPARQL 1.1 endpoint.
 

@@ -18,6 +18,7 @@ class ServerConfig:
     store_timeout: float = 30.0                       # seconds a remote store may take to answer at start
     base: str = BASE                                  # IRI base of the data; paths after it map to routes
     union_default_graph: bool = True                  # default graph = union of all graphs
+    memory: bool = True                               # with store_dir: move to an in-memory copy once loaded
     # how to serve
     host: str = "127.0.0.1"
     port: int = 5000

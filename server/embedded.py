@@ -1,9 +1,10 @@
 """The embedded backend: the dumps loaded once into an on-disk Oxigraph store, queried by workers.
 
-The store lives in a temporary folder (removed on close) or in `--store-dir`, where it is kept
-with a manifest of the sha256 of every source file: the next start with the same sources opens
-it as it is, without parsing anything. A store is loaded into a fresh folder and only then moved
-into place, so a failed load leaves no half-loaded store behind.
+By default the dumps are parsed once into an in-memory store shared by the workers. With
+`--store-dir` the store is also kept on disk with a manifest of the sha256 of every source file:
+the next start with the same sources opens it as it is, without parsing anything, and serves at
+once. A store is loaded into a fresh folder and only then moved into place, so a failed load
+leaves no half-loaded store behind.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import hashlib
 import json
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
-from peacegraph.errors import InputError, StoreError
+from peacegraph.errors import InputError, PeacegraphError, StoreError
 from peacegraph.namespaces import PREFIXES
 from peacegraph.server.backend import Backend, QueryRequest, QueryResult
 from peacegraph.server.pool import WorkerPool
@@ -85,16 +87,26 @@ def load_store(sources: list[Path], folder: Path) -> dict:
     return {"graphs": graphs, "triples": count}
 
 
+def memory_settings(sources: list[Path]) -> list[list[str]]:
+    return [[str(p.resolve()), _FORMATS[p.suffix.lower()], p.resolve().as_uri()] for p in sources]
+
+
 class EmbeddedBackend(Backend):
+    """Oxigraph in worker processes. Without a store folder the dumps are parsed once into
+    memory and every worker shares that copy; with `store_dir` the workers start on the
+    persisted on-disk store at once and, when `config.memory` is set, move to an in-memory copy
+    loaded in the background (join-heavy queries run several times faster from memory)."""
+
     name = "embedded"
 
     def __init__(self, config) -> None:
         super().__init__(config)
         self.pool: WorkerPool | None = None
         self.store_path: Path | None = None
-        self._temp_dir: Path | None = None
         self.info: dict = {}
         self.reused = False
+        self.mode = ""
+        self._loader: threading.Thread | None = None
 
     def sources(self) -> list[Path]:
         if self.config.data:
@@ -102,28 +114,50 @@ class EmbeddedBackend(Backend):
         from peacegraph.paths import default_dist
         return [(self.config.dist_dir or default_dist()) / "peacegraph.trig"]
 
+    def _settings(self, **where) -> dict:
+        return {**where, "union": self.config.union_default_graph,
+                "prefixes": {k: str(v) for k, v in PREFIXES.items()}}
+
     def start(self) -> None:
-        manifest = source_manifest(self.sources(), self.config.union_default_graph)
-        if self.config.store_dir is not None:
-            self.store_path = self._persistent_store(Path(self.config.store_dir), manifest)
-        else:
-            self._temp_dir = Path(tempfile.mkdtemp(prefix="peacegraph-store-"))
-            self.store_path = self._temp_dir / "store"
-            try:
-                self.info = load_store(self.sources(), self.store_path)
-            except BaseException:
-                self.close()
-                raise
-        prefixes = {k: str(v) for k, v in PREFIXES.items()}
-        self.pool = WorkerPool(str(self.store_path), warm=self.config.workers,
-                               max_workers=self.config.max_workers,
-                               union_default=self.config.union_default_graph, prefixes=prefixes,
-                               idle_seconds=self.config.idle_seconds)
-        try:
+        sources = self.sources()
+        for path in sources:
+            if not path.is_file():
+                raise InputError("no such file (build the graph with `peacegraph build`, or name "
+                                 "files with --data)", file=str(path))
+            rdf_format_of(path)
+        cfg = self.config
+        pool_args = dict(warm=cfg.workers, max_workers=cfg.max_workers, idle_seconds=cfg.idle_seconds)
+        if cfg.store_dir is None:
+            self.mode = "memory"
+            self.pool = WorkerPool(self._settings(sources=memory_settings(sources)), **pool_args)
             self.pool.start()
-        except BaseException:
-            self.close()
-            raise
+            self.info = dict(self.pool.info)
+            return
+        manifest = source_manifest(sources, cfg.union_default_graph)
+        self.store_path = self._persistent_store(Path(cfg.store_dir), manifest)
+        self.mode = "disk"
+        self.pool = WorkerPool(self._settings(store=str(self.store_path)), **pool_args)
+        self.pool.start()
+        if cfg.memory:
+            self._loader = threading.Thread(target=self._move_to_memory, args=(sources,),
+                                            name="peacegraph-memory-loader", daemon=True)
+            self._loader.start()
+
+    def _move_to_memory(self, sources: list[Path]) -> None:
+        pool = self.pool
+        if pool is None:
+            return
+        try:
+            pool.switch_to(self._settings(sources=memory_settings(sources)))
+            self.mode = "memory"
+        except (PeacegraphError, OSError):
+            # The disk store keeps serving; nothing is lost but speed.
+            self.mode = "disk"
+
+    def wait_until_loaded(self, timeout: float | None = None) -> None:
+        """Block until the background move to memory (if any) is finished."""
+        if self._loader is not None:
+            self._loader.join(timeout)
 
     def _persistent_store(self, folder: Path, manifest: dict) -> Path:
         recorded = folder / MANIFEST
@@ -171,8 +205,8 @@ class EmbeddedBackend(Backend):
         return self.pool.run(request, self.config.wait_timeout)
 
     def stats(self) -> dict:
-        out = {"backend": self.name, "store": str(self.store_path), "reused": self.reused,
-               "triples": self.triple_count()}
+        out = {"backend": self.name, "mode": self.mode, "store": str(self.store_path or ""),
+               "reused": self.reused, "triples": self.triple_count()}
         if self.pool is not None:
             out.update(self.pool.stats())
         return out
@@ -181,6 +215,3 @@ class EmbeddedBackend(Backend):
         if self.pool is not None:
             self.pool.close()
             self.pool = None
-        if self._temp_dir is not None:
-            shutil.rmtree(self._temp_dir, ignore_errors=True)
-            self._temp_dir = None

@@ -8,7 +8,8 @@ connection or a file; the engine never sees a refused query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from peacegraph.errors import QueryError
@@ -23,11 +24,11 @@ class RefusedQuery(QueryError):
     """The query is well formed but not allowed here (update, SERVICE, LOAD, foreign FROM)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckedQuery:
     form: str
-    from_graphs: list[str] = field(default_factory=list)
-    from_named: list[str] = field(default_factory=list)
+    from_graphs: tuple[str, ...] = ()
+    from_named: tuple[str, ...] = ()
     limit: int | None = None
 
 
@@ -83,7 +84,10 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
     if not (first.kind == "WORD" and first.upper in FORMS):
         raise RefusedQuery(f"expected SELECT, ASK, CONSTRUCT or DESCRIBE at {_at(first)}, "
                            f"found {first.text[:40]!r}")
-    result = CheckedQuery(form=first.upper)
+    form = first.upper
+    from_graphs: list[str] = []
+    from_named: list[str] = []
+    limit = None
     depth = 0
     for j in range(i, len(tokens)):
         tok = tokens[j]
@@ -117,8 +121,14 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
                     f"{clause} <{iri}> is not a graph of this dataset; this endpoint never "
                     f"fetches remote data (at {_at(tok)}). Graphs: "
                     + ", ".join(f"<{g}>" for g in sorted(allowed)))
-            (result.from_named if named else result.from_graphs).append(iri)
+            (from_named if named else from_graphs).append(iri)
         elif word == "LIMIT" and depth == 0 and j + 1 < len(tokens) and tokens[j + 1].kind == "NUMBER":
             if tokens[j + 1].text.isdigit():
-                result.limit = int(tokens[j + 1].text)
-    return result
+                limit = int(tokens[j + 1].text)
+    return CheckedQuery(form, tuple(from_graphs), tuple(from_named), limit)
+
+
+@lru_cache(maxsize=256)
+def check_query_cached(text: str, allowed_graphs: tuple[str, ...]) -> CheckedQuery:
+    """check_query for repeated texts (the stored queries of the pages and of clients)."""
+    return check_query(text, allowed_graphs)

@@ -287,7 +287,8 @@ def ontology():
     return html_response("ontology.html", sections=ontology_sections(site, rows(res)), format_links=_format_links())
 
 
-_KINDS = [("Classes", {"http://www.w3.org/2002/07/owl#Class", "http://www.w3.org/2000/01/rdf-schema#Class"}),
+_KINDS = [("Ontology", {"http://www.w3.org/2002/07/owl#Ontology"}),
+          ("Classes", {"http://www.w3.org/2002/07/owl#Class", "http://www.w3.org/2000/01/rdf-schema#Class"}),
           ("Properties", {"http://www.w3.org/2002/07/owl#ObjectProperty",
                           "http://www.w3.org/2002/07/owl#DatatypeProperty",
                           "http://www.w3.org/2002/07/owl#AnnotationProperty",

@@ -1,10 +1,13 @@
 """A pool of query worker processes (peacegraph.server.worker) with a per-query time limit.
 
-`warm` workers are started with the pool and always kept; while queries are running the pool
-keeps one spare worker ready (up to `max_workers`), so fast queries still find a worker while
-slow ones hold theirs, and workers idle for longer than `idle_seconds` beyond the warm ones are
-retired. A query over its time limit has its worker killed (SIGKILL: the CPU comes back at once)
-and replaced in the background; a worker that dies during a query is replaced the same way.
+Workers are forked by a zygote process that has the engine imported (and, in memory mode, the
+data loaded), so a new worker is ready in milliseconds. `warm` workers are always kept; while
+queries run the pool keeps a spare worker ready (up to `max_workers`), so fast queries still find
+one while slow queries hold theirs, and a worker busy for more than SLOW_AFTER seconds runs at a
+lower CPU priority. Extra workers idle for longer than `idle_seconds` are retired. A query over
+its time limit has its worker killed (SIGKILL: the CPU comes back at once) and replaced; a worker
+that dies during a query (Oxigraph aborts on a stack overflow) is replaced the same way, and
+only that query fails.
 """
 
 from __future__ import annotations
@@ -18,11 +21,9 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
-from peacegraph.errors import StoreError
+from peacegraph.errors import InputError, PeacegraphError, QueryError, StoreError
 from peacegraph.server.backend import (QueryCrashed, QueryRequest, QueryResult, QuerySyntaxError,
                                        QueryTimeout, ServerBusy)
-from peacegraph.errors import QueryError
-
 
 # A query busy longer than SLOW_AFTER seconds has its worker reniced, so fast queries and fresh
 # workers get the CPU first while slow ones use what is left until their time limit.
@@ -40,31 +41,6 @@ def syntax_error(message: str) -> QuerySyntaxError:
     line, column = int(m.group(1)), int(m.group(2))
     return QuerySyntaxError(f"syntax error at line {line}, column {column}: {m.group(3).strip()}",
                             line=line, column=column)
-
-
-class _Process:
-    """A worker started as `python -m peacegraph.server.worker FD`: independent of the caller's
-    __main__ module, which multiprocessing's spawn would re-import."""
-
-    def __init__(self, popen: subprocess.Popen):
-        self.popen = popen
-        self.pid = popen.pid
-
-    @property
-    def exitcode(self):
-        return self.popen.poll()
-
-    def is_alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def kill(self) -> None:
-        self.popen.kill()
-
-    def join(self, timeout=None) -> None:
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 class _ForkedProcess:
@@ -105,16 +81,31 @@ class _ForkedProcess:
 class _Zygote:
     """The process that forks workers (peacegraph.server.worker.zygote_main)."""
 
-    def __init__(self, settings: str):
+    def __init__(self, settings: dict, start_timeout: float):
+        import json
+
+        self.settings = settings
         self.control, child = socket.socketpair()
         try:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "peacegraph.server.worker", "--zygote", str(child.fileno()), settings],
+                [sys.executable, "-m", "peacegraph.server.worker", "--zygote", str(child.fileno()),
+                 json.dumps(settings)],
                 pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
         finally:
             child.close()
         self.lock = threading.Lock()
         self.reader = self.control.makefile("rb")
+        self.control.settimeout(start_timeout)
+        try:
+            line = self.reader.readline().decode("utf-8", "replace").strip()
+        except OSError:
+            line = ""
+        if not line.startswith("ready"):
+            self.close()
+            if line.startswith("error "):
+                raise InputError(f"cannot load the data: {line[6:]}")
+            raise StoreError(f"the query engine process did not start (exit code {self.popen.returncode})")
+        self.info = json.loads(line[5:].strip() or "{}")
 
     def fork(self, fd: int, timeout: float) -> int:
         with self.lock:
@@ -130,8 +121,8 @@ class _Zygote:
 
     def close(self) -> None:
         try:
-            self.control.close()
             self.reader.close()
+            self.control.close()
         except OSError:
             pass
         try:
@@ -148,6 +139,7 @@ class _Worker:
         self.idle_since = time.monotonic()
         self.busy_since: float | None = None
         self.niced = False
+        self.generation = 0
 
     def lower_priority(self) -> None:
         try:
@@ -185,37 +177,72 @@ class _Worker:
 
 
 class WorkerPool:
-    def __init__(self, store_path: str, *, warm: int = 2, max_workers: int = 12,
-                 union_default: bool = True, prefixes: dict[str, str] | None = None,
-                 idle_seconds: float = 30.0, start_timeout: float = 60.0):
-        self.store_path = str(store_path)
+    """Workers for `settings` (see peacegraph.server.worker): {"store": on-disk store path} or
+    {"sources": [[path, RdfFormat name, base IRI], ...]} for an in-memory store, plus "union"
+    (default graph = union) and "prefixes" (for serialized graphs)."""
+
+    def __init__(self, settings: dict, *, warm: int = 2, max_workers: int = 12,
+                 idle_seconds: float = 30.0, start_timeout: float = 60.0, load_timeout: float = 1800.0):
+        self.settings = dict(settings)
         self.warm = max(1, warm)
         self.max_workers = max(self.warm, max_workers)
-        self.union_default = union_default
-        self.prefixes = dict(prefixes or {})
         self.idle_seconds = idle_seconds
         self.start_timeout = start_timeout
+        self.load_timeout = load_timeout
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._starting = 0
         self._waiting = 0
         self._closed = False
+        self.generation = 0
         self.restarts = 0
         self.timeouts = 0
         self.crashes = 0
         self._reaper: threading.Thread | None = None
         self._zygote: _Zygote | None = None
+        self._zygote_lock = threading.Lock()
+
+    @property
+    def mode(self) -> str:
+        return "memory" if self.settings.get("sources") else "disk"
+
+    @property
+    def info(self) -> dict:
+        """Graph names and triple count reported by an in-memory zygote ({} in disk mode)."""
+        return self._zygote.info if self._zygote is not None else {}
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._zygote = _Zygote(self._settings())
+        self._zygote = _Zygote(self.settings, self.load_timeout)
         workers = [self._spawn() for _ in range(self.warm)]
         with self._cond:
             self._idle.extend(workers)
             self._cond.notify_all()
         self._reaper = threading.Thread(target=self._reap, name="peacegraph-pool-reaper", daemon=True)
         self._reaper.start()
+
+    def switch_to(self, settings: dict) -> None:
+        """Serve from `settings` from now on (e.g. from memory once loaded, after starting on
+        the persisted disk store): a new zygote is prepared while the current workers keep
+        answering, then each old worker is replaced once it is idle."""
+        zygote = _Zygote(dict(settings), self.load_timeout)
+        with self._cond:
+            if self._closed:
+                zygote.close()
+                return
+            old_zygote, self._zygote = self._zygote, zygote
+            self.settings = dict(settings)
+            self.generation += 1
+            retire = list(self._idle)
+            self._idle.clear()
+            for _ in retire:
+                self._spawn_in_background()
+            self._cond.notify_all()
+        for w in retire:
+            w.stop()
+        if old_zygote is not None:
+            old_zygote.close()
 
     def close(self) -> None:
         with self._cond:
@@ -231,39 +258,35 @@ class WorkerPool:
         if self._zygote is not None:
             self._zygote.close()
 
-    def _settings(self) -> str:
-        import json
-        return json.dumps({"store": self.store_path, "union": self.union_default, "prefixes": self.prefixes})
+    def _current_zygote(self) -> _Zygote:
+        with self._zygote_lock:
+            zygote = self._zygote
+            if zygote is None or not zygote.alive():
+                # Only if the zygote itself died (it runs no queries): start another one.
+                zygote = self._zygote = _Zygote(self.settings, self.load_timeout)
+            return zygote
 
     def _spawn(self) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
-        process = None
-        zygote = self._zygote
+        generation = self.generation
         try:
-            if zygote is not None and zygote.alive():
-                try:
-                    process = _ForkedProcess(zygote.fork(child_sock.fileno(), self.start_timeout))
-                except OSError:
-                    process = None
-            if process is None:
-                popen = subprocess.Popen(
-                    [sys.executable, "-m", "peacegraph.server.worker", str(child_sock.fileno()), self._settings()],
-                    pass_fds=[child_sock.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
-                process = _Process(popen)
+            zygote = self._current_zygote()
+            process = _ForkedProcess(zygote.fork(child_sock.fileno(), self.start_timeout))
         finally:
             child_sock.close()
         parent = Connection(parent_sock.detach())
         worker = _Worker(process, parent)
+        worker.generation = generation
         if not parent.poll(self.start_timeout):
             worker.kill()
             raise StoreError(f"a query worker did not start within {self.start_timeout:.0f} s")
         try:
             status, message = parent.recv()
         except EOFError:
-            status, message = "failed", f"exit code {worker.process.exitcode}"
+            status, message = "failed", "it exited at once"
         if status != "ready":
             worker.kill()
-            raise StoreError(f"a query worker could not open the store {self.store_path}: {message}")
+            raise StoreError(f"a query worker could not open the store: {message}")
         return worker
 
     def _spawn_in_background(self) -> None:
@@ -275,12 +298,16 @@ class WorkerPool:
         worker = None
         try:
             worker = self._spawn()
-        except (StoreError, OSError):
+        except (PeacegraphError, OSError):
             # The reaper tries again while fewer than the warm workers are alive.
             worker = None
         with self._cond:
             self._starting -= 1
-            if worker is not None and not self._closed:
+            if worker is not None and worker.generation != self.generation:
+                threading.Thread(target=worker.stop, daemon=True).start()
+                if not self._closed:
+                    self._spawn_in_background()
+            elif worker is not None and not self._closed:
                 self._idle.append(worker)
             elif worker is not None:
                 threading.Thread(target=worker.kill, daemon=True).start()
@@ -339,7 +366,7 @@ class WorkerPool:
     def _release(self, worker: _Worker) -> None:
         worker.idle_since = time.monotonic()
         worker.busy_since = None
-        if worker.niced and not worker.restore_priority():
+        if (worker.niced and not worker.restore_priority()) or worker.generation != self.generation:
             self._discard(worker, count=False)
             return
         with self._cond:

@@ -52,6 +52,7 @@ class ProtocolQuery:
     query: str | None
     default_graphs: list[str] = field(default_factory=list)
     named_graphs: list[str] = field(default_factory=list)
+    format: str | None = None          # the `format` parameter, where the request has one
 
 
 def _decode(raw: bytes, charset: str | None, what: str) -> str:
@@ -77,7 +78,8 @@ def read_query_request(request, max_body: int) -> ProtocolQuery:
         if "update" in args:
             raise ProtocolError(400, "this endpoint is read-only: SPARQL updates are not accepted")
         return ProtocolQuery(_single_query(args.getlist("query")),
-                             args.getlist("default-graph-uri"), args.getlist("named-graph-uri"))
+                             args.getlist("default-graph-uri"), args.getlist("named-graph-uri"),
+                             args.get("format"))
     # POST
     length = request.content_length
     if length is not None and length > max_body:
@@ -99,13 +101,14 @@ def read_query_request(request, max_body: int) -> ProtocolQuery:
         if "update" in form:
             raise ProtocolError(400, "this endpoint is read-only: SPARQL updates are not accepted")
         return ProtocolQuery(_single_query(form.get("query", [])),
-                             form.get("default-graph-uri", []), form.get("named-graph-uri", []))
+                             form.get("default-graph-uri", []), form.get("named-graph-uri", []),
+                             (form.get("format") or [request.args.get("format")])[0])
     if mimetype == QUERY_CONTENT_TYPE:
         text = _decode(raw, request.mimetype_params.get("charset"), "the query")
         if "query" in request.args:
             raise ProtocolError(400, "a query in the body and in the URL: send only one")
         return ProtocolQuery(text, request.args.getlist("default-graph-uri"),
-                             request.args.getlist("named-graph-uri"))
+                             request.args.getlist("named-graph-uri"), request.args.get("format"))
     shown = mimetype or "none"
     raise ProtocolError(415, f"unsupported Content-Type {shown}: send {FORM_CONTENT_TYPE} or "
                              f"{QUERY_CONTENT_TYPE}")

@@ -77,15 +77,42 @@ def evaluate(store, request: QueryRequest, union_default: bool = True, prefixes=
     return out
 
 
-def worker_main(conn, store_path: str, union_default: bool, prefixes: dict[str, str]) -> None:
-    """Entry point of a worker process."""
+def open_store(settings: dict):
+    """The on-disk store, opened read-only (in memory mode a worker inherits the zygote's store)."""
     import pyoxigraph as ox
 
-    try:
-        store = ox.Store.read_only(store_path)
-    except (OSError, RuntimeError) as exc:
-        conn.send(("failed", f"cannot open the store: {exc}"))
-        return
+    return ox.Store.read_only(settings["store"])
+
+
+def load_memory_store(sources: list[list[str]]):
+    """Parse the dumps into an in-memory store; the one place the data is read in memory mode."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    for path, fmt, base in sources:
+        try:
+            store.bulk_load(path=path, format=getattr(ox.RdfFormat, fmt), base_iri=base)
+        except Exception as exc:  # the file is named in the one-line message
+            raise ValueError(f"{path}: {exc}") from None
+    return store
+
+
+def dataset_info(store) -> dict:
+    import pyoxigraph as ox
+
+    graphs = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+    return {"graphs": graphs, "triples": len(store)}
+
+
+def worker_main(conn, settings: dict, store=None) -> None:
+    """Entry point of a worker process: answer QueryRequests until the pipe closes."""
+    if store is None:
+        try:
+            store = open_store(settings)
+        except (OSError, RuntimeError) as exc:
+            conn.send(("failed", f"cannot open the store: {exc}"))
+            return
+    union_default, prefixes = settings["union"], settings["prefixes"]
     conn.send(("ready", None))
     while True:
         try:
@@ -118,10 +145,14 @@ def zygote_main(control, settings: dict) -> None:
     """Fork a worker for every connection handed over on `control` (a Unix socket).
 
     Starting a Python interpreter and importing the engine costs a fraction of a second of CPU,
-    which is what a busy server lacks; a fork of this already-prepared process costs
-    milliseconds, so a killed or crashed worker is replaced at once. The store is opened after
-    the fork, by each worker, never shared.
+    which is what a busy server lacks; a fork of this prepared process costs milliseconds, so a
+    killed or crashed worker is replaced at once. In memory mode ("sources" in `settings`) the
+    zygote parses the dumps once into an in-memory store, and every worker shares it
+    copy-on-write; in disk mode each worker opens the on-disk store read-only after the fork.
+    The zygote itself never evaluates a query. It first writes one line: `ready {json}` with the
+    graph names and triple count, or `error message`.
     """
+    import json
     import os
     import signal
     import socket
@@ -130,6 +161,17 @@ def zygote_main(control, settings: dict) -> None:
     import pyoxigraph  # noqa: F401  (imported once here, inherited by every fork)
     from peacegraph.server import results  # noqa: F401
 
+    store = None
+    info: dict = {}
+    if settings.get("sources"):
+        try:
+            store = load_memory_store(settings["sources"])
+            info = dataset_info(store)
+        except Exception as exc:  # reported to the server as one line, never a traceback
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            control.sendall(f"error {text}\n".encode())
+            return
+    control.sendall(f"ready {json.dumps(info)}\n".encode())
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
     while True:
         try:
@@ -143,7 +185,7 @@ def zygote_main(control, settings: dict) -> None:
             control.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
-                worker_main(Connection(fds[0]), settings["store"], settings["union"], settings["prefixes"])
+                worker_main(Connection(fds[0]), settings, store)
             finally:
                 os._exit(0)
         os.close(fds[0])
@@ -162,11 +204,9 @@ def main(argv: list[str]) -> int:
     # The HTTP process owns Ctrl-C; a worker ends when its pipe closes or it is killed.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if argv and argv[0] == "--zygote":
-        settings = json.loads(argv[2])
-        zygote_main(socket.socket(fileno=int(argv[1])), settings)
+        zygote_main(socket.socket(fileno=int(argv[1])), json.loads(argv[2]))
         return 0
-    settings = json.loads(argv[1])
-    worker_main(Connection(int(argv[0])), settings["store"], settings["union"], settings["prefixes"])
+    worker_main(Connection(int(argv[0])), json.loads(argv[1]))
     return 0
 
 

@@ -7,7 +7,10 @@ import time
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib import Namespace
+from rdflib.namespace import RDF
+
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 from peacegraph import paths
 from peacegraph.anchor import Anchorer, FoldedText, anchor_graph, attestation_iri, fold, slug

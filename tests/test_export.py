@@ -16,7 +16,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib import Namespace
+from rdflib.namespace import RDF, RDFS
+
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 from peacegraph import export as export_module
 from peacegraph.build import assemble

@@ -88,16 +88,14 @@ def test_pushing_twice_replaces_each_graph_whole(dump, oxigraph, tmp_path):
 
 def test_a_built_corpus_round_trips(tmp_path, oxigraph):
     """A larger dump (a synthetic corpus, anchored) keeps its exact triple counts per graph."""
-    from rdflib import Dataset
-
     from peacegraph.build import BuildConfig, assemble
+    from peacegraph.export import export
     from peacegraph.synth import synthesize
 
     synthesize(tmp_path / "corpus", 4000, seed=5)
     config = BuildConfig.defaults(seeds=tmp_path / "corpus" / "seeds", graph=tmp_path / "corpus" / "graph")
-    dataset: Dataset = assemble(config, reason=False).dataset
-    trig = tmp_path / "corpus.nq"
-    dataset.serialize(trig, format="nquads")
+    export(assemble(config, reason=False).dataset, tmp_path / "dist")
+    trig = tmp_path / "dist" / "peacegraph.nq"
     pushed = push(oxigraph.store_url, trig)
     expected = {name: len(triples) for name, triples in _graphs(trig).items()}
     assert {p.graph: p.triples for p in pushed} == expected

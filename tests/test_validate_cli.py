@@ -47,6 +47,19 @@ BAD_SHAPES = {
                "  sh:sparql <https://example.org/Q> .\n"
                "<https://example.org/Q> sh:message \"m\" ; sh:select \"SELECT $this WHERE { $this ?p \" .\n",
                "does not parse"),
+    "pattern": ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                "<https://example.org/S> a sh:NodeShape ; sh:targetClass <https://example.org/C> ;\n"
+                "  sh:pattern \"([a-z\" .\n",
+                "not a valid regular expression"),
+    "nodekind": ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                 "<https://example.org/S> a sh:NodeShape ; sh:targetClass <https://example.org/C> ;\n"
+                 "  sh:nodeKind sh:URI .\n",
+                 "sh:nodeKind must be one of"),
+    "ask-in-select": ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                      "<https://example.org/S> a sh:NodeShape ; sh:targetClass <https://example.org/C> ;\n"
+                      "  sh:sparql <https://example.org/Q> .\n"
+                      "<https://example.org/Q> sh:message \"m\" ; sh:select \"ASK { $this ?p ?o }\" .\n",
+                      "must hold a SELECT query"),
     "unknown-shape": ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
                       "<https://example.org/S> a sh:NodeShape ; sh:targetClass <https://example.org/C> ;\n"
                       "  sh:node <https://example.org/Missing> .\n",

@@ -16,13 +16,23 @@
     return iri;
   }
 
+  function shortName(iri) {
+    var names = [["id/topic/", "topic:"], ["id/", "pgid:"], ["ontology#", "pg:"], ["source/", "src:"]];
+    for (var i = 0; i < names.length; i++) {
+      var ns = cfg.base + names[i][0];
+      if (iri.indexOf(ns) === 0 && iri.length > ns.length) { return names[i][1] + iri.slice(ns.length); }
+    }
+    return iri;
+  }
+
   function cell(term) {
     var td = document.createElement("td");
     if (!term) { return td; }
     if (term.type === "uri") {
       var a = document.createElement("a");
       a.href = localHref(term.value);
-      a.textContent = term.value;
+      a.title = term.value;
+      a.textContent = shortName(term.value);
       td.appendChild(a);
     } else {
       td.textContent = term.type === "bnode" ? "_:" + term.value : term.value;

@@ -289,17 +289,20 @@ def _int(value, what, file, who) -> int:
     return n
 
 
-def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None) -> Graph:
+def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
+                 into: Graph | None = None) -> Graph:
     """The curated graph with every short-form evidence anchored and every attestation named.
 
     ``texts`` maps source IRIs to their full text, ``origin`` maps subjects to the file that
     defines them (for error messages). Raises AnchorError for a quote that is missing or
-    ambiguous and InputError for any other blank node. The input graph is not modified.
+    ambiguous and InputError for any other blank node. The input graph is not modified; the
+    result is a new Graph, or ``into`` (e.g. a named graph of a Dataset) with the result added,
+    in one step after everything has been anchored, so an error leaves ``into`` untouched.
     """
     origin = origin or {}
     anchorer = Anchorer(texts)
-    out = Graph()
-    bind_prefixes(out)
+    out: list = []
+    spans: dict = {}
 
     evidence_nodes: dict = {}   # bnode -> the subject that points at it (for messages)
     for s, o in graph.subject_objects(PG.evidence):
@@ -328,7 +331,7 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None) -> Graph
                              "rdf:object, each a named node", file=file_of(a))
         if isinstance(a, BNode):
             names[a] = attestation_iri(sub, pred, obj)
-        out.add((sub, pred, obj))
+        out.append((sub, pred, obj))
 
     single = next(iter(texts)) if len(texts) == 1 else None
     for node, owner in sorted(evidence_nodes.items(), key=lambda kv: (kv[1].n3(), kv[0].n3())):
@@ -372,37 +375,58 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None) -> Graph
                             suffix=None if suffix is None else str(suffix),
                             occurrence=None if occ is None else _int(occ, "pg:occurrence", file, who),
                             file=file, subject=subject)
-        names[node] = add_span(out, source, texts[source], m.start, m.end)
+        key = (source, m.start, m.end)
+        span = spans.get(key)
+        if span is None:
+            span = spans[key] = span_iri(_stem(source), m.start, m.end)
+            out.extend(span_triples(source, texts[source], m.start, m.end))
+        names[node] = span
 
+    stray = []
     for s, p, o in graph:
         if s in evidence_nodes:
             continue  # the short form itself is replaced by the anchored form
         s2 = names.get(s, s)
         o2 = names.get(o, o)
         if isinstance(s2, BNode) or isinstance(o2, BNode):
-            where = file_of(s)
-            raise InputError(f"blank node in the statement {_short(s)} {_short(p)} …: only the evidence "
-                             "and attestation short forms may be blank nodes; give the node an IRI",
-                             file=where)
-        out.add((s2, p, o2))
-    return out
+            where = file_of(o2) if isinstance(o2, BNode) and file_of(o2) else file_of(s)
+            stray.append((where or "", isinstance(s2, BNode), _short(s2), _short(p)))
+            continue
+        out.append((s2, p, o2))
+    if stray:
+        where, _, subj, pred = min(stray)
+        raise InputError(f"blank node in the statement {subj} {pred} …: only the evidence and "
+                         "attestation short forms may be blank nodes; give the node an IRI",
+                         file=where or None)
+    target = into if into is not None else Graph()
+    if into is None:
+        bind_prefixes(target)
+    target.addN((s, p, o, target) for s, p, o in out)
+    return target
 
 
-def add_span(graph: Graph, source: URIRef, text: str, start: int, end: int) -> URIRef:
-    """Add the anchored form of text[start:end] of `source` to `graph`; returns the span IRI."""
+def span_triples(source: URIRef, text: str, start: int, end: int) -> list[tuple]:
+    """The anchored form of text[start:end] of `source` (graph/README.md)."""
     stem = _stem(source)
     span = span_iri(stem, start, end)
     quote_sel = selector_iri(stem, start, end, "quote")
     pos_sel = selector_iri(stem, start, end, "position")
-    graph.add((span, RDF.type, OA.SpecificResource))
-    graph.add((span, OA.hasSource, source))
-    graph.add((span, OA.hasSelector, quote_sel))
-    graph.add((span, OA.hasSelector, pos_sel))
-    graph.add((quote_sel, RDF.type, OA.TextQuoteSelector))
-    graph.add((quote_sel, OA.exact, Literal(text[start:end])))
-    graph.add((quote_sel, OA.prefix, Literal(text[max(0, start - CONTEXT_CHARS):start])))
-    graph.add((quote_sel, OA.suffix, Literal(text[end:end + CONTEXT_CHARS])))
-    graph.add((pos_sel, RDF.type, OA.TextPositionSelector))
-    graph.add((pos_sel, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
-    graph.add((pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
-    return span
+    return [
+        (span, RDF.type, OA.SpecificResource),
+        (span, OA.hasSource, source),
+        (span, OA.hasSelector, quote_sel),
+        (span, OA.hasSelector, pos_sel),
+        (quote_sel, RDF.type, OA.TextQuoteSelector),
+        (quote_sel, OA.exact, Literal(text[start:end])),
+        (quote_sel, OA.prefix, Literal(text[max(0, start - CONTEXT_CHARS):start])),
+        (quote_sel, OA.suffix, Literal(text[end:end + CONTEXT_CHARS])),
+        (pos_sel, RDF.type, OA.TextPositionSelector),
+        (pos_sel, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)),
+        (pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)),
+    ]
+
+
+def add_span(graph: Graph, source: URIRef, text: str, start: int, end: int) -> URIRef:
+    """Add the anchored form of text[start:end] of `source` to `graph`; returns the span IRI."""
+    graph.addN((s, p, o, graph) for s, p, o in span_triples(source, text, start, end))
+    return span_iri(_stem(source), start, end)

@@ -5,14 +5,17 @@ For each size N (`--sizes`, triples of the built graph):
 1. `peacegraph synth` writes a corpus of about N triples;
 2. the real pipeline runs on it in a child process, stage by stage (parse, anchor, reason,
    export, validate; export before validate so a slow validation still leaves a dump to serve),
-   recording each stage's wall time and peak RSS (the kernel's high-water mark, reset at the
-   start of each stage); a build over BUILD_LIMIT seconds is stopped and reported as such;
+   recording each stage's wall time, CPU time and peak RSS (the kernel's high-water mark, reset
+   at the start of each stage); a build over BUILD_LIMIT seconds (environment variable
+   PEACEGRAPH_BENCH_BUILD_LIMIT, default 1800) is stopped and reported as such;
 3. the dump is served twice on 127.0.0.1: by `peacegraph serve --store-dir` (started twice, so
    the second start reuses the persisted store) and by `oxigraph serve-read-only
    --union-default-graph` after `oxigraph load` (the same dataset semantics: the default graph
-   is the union); the stored research queries are sent over HTTP by 1 client and by 8
-   concurrent clients for `--duration` seconds each, and median and p95 latency and throughput
-   are compared as ratios (ours / Oxigraph's).
+   is the union), both running at once; the stored research queries are sent over HTTP by
+   1 client (query by query, the servers alternating request by request) and by 8 concurrent
+   clients (in slices alternating between the servers) for about `--duration` seconds per
+   server each, and median and p95 latency and throughput are compared as ratios
+   (ours / Oxigraph's). Both servers have the same 10 s query time limit.
 
 Writes OUT/bench.json (every number) and OUT/bench.md (the tables, and the targets of issue 4
 checked at the largest size). Work files go to OUT/work and are removed at the end.
@@ -217,12 +220,15 @@ class _RecordedStage:
         self.owner.save()
         self.exact_peak = _reset_peak_rss()
         self.started = time.perf_counter()
+        self.cpu = time.process_time()
         return lambda n=1: None
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             self.owner.record["stages"][self.name] = {
                 "seconds": round(time.perf_counter() - self.started, 3),
+                # CPU time as well: this machine is shared, and wall time grows with others' load
+                "cpu_seconds": round(time.process_time() - self.cpu, 3),
                 "peak_rss_mb": round(_peak_rss_mb(), 1), "exact_peak": self.exact_peak}
             self.owner.record["running"] = None
             self.owner.save()
@@ -316,7 +322,11 @@ class _Client:
             self.conn = None
 
 
-def _rows(data: bytes) -> int | None:
+def _rows(status: int, data: bytes) -> int | None:
+    """Rows of a complete SPARQL JSON answer, or None for an error or a cut-off answer (a store
+    that hits its time limit while streaming sends status 200 and then stops mid-document)."""
+    if status != 200:
+        return None
     try:
         doc = json.loads(data)
     except ValueError:
@@ -329,58 +339,101 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def warm_up(url: str, queries: list) -> dict:
-    """Each query once: the server's caches and workers warm up; rows and status recorded."""
-    client = _Client(url, SERVER_TIMEOUT + 30)
-    out = {}
+def _summary(samples: list[tuple[str, float, bool]], elapsed: float) -> dict:
+    ok = [s for s in samples if s[2]]
+    latencies = [s[1] * 1000 for s in ok] or [float("nan")]
+    return {"requests": len(samples), "errors": len(samples) - len(ok),
+            "median_ms": round(statistics.median(latencies), 2), "p95_ms": round(_percentile(latencies, 0.95), 2),
+            "throughput_qps": round(len(ok) / elapsed, 2) if elapsed > 0 else None}
+
+
+def per_query(urls: dict[str, str], queries: list, duration: float) -> dict:
+    """One client, query by query, the servers taking turns request by request (so both see the
+    same machine load): each query gets an equal share of `duration` per server, at least one
+    request each. Returns {server: {"queries": {name: {...}}, "median_ms": ...}}."""
+    clients = {who: _Client(url, SERVER_TIMEOUT + 30) for who, url in urls.items()}
+    out = {who: {"queries": {}} for who in urls}
+    budget = 2 * duration / len(queries) if queries else 0
     try:
         for q in queries:
-            started = time.perf_counter()
-            status, data = client.post(q.text)
-            out[q.name] = {"status": status, "rows": _rows(data) if status == 200 else None,
-                           "ms": round((time.perf_counter() - started) * 1000, 2)}
+            times = {who: [] for who in urls}
+            rows = {who: None for who in urls}
+            errors = {who: 0 for who in urls}
+            started = time.monotonic()
+            while True:
+                for who, client in clients.items():
+                    t0 = time.perf_counter()
+                    try:
+                        status, data = client.post(q.text)
+                    except OSError:
+                        status, data = 0, b""
+                    dt = time.perf_counter() - t0
+                    n = _rows(status, data)
+                    if n is None:
+                        errors[who] += 1
+                    else:
+                        times[who].append(dt * 1000)
+                        rows[who] = n
+                if time.monotonic() - started >= budget or min(len(t) + errors[w] for w, t in times.items()) >= 200:
+                    break
+            for who in urls:
+                t = times[who]
+                out[who]["queries"][q.name] = {
+                    "requests": len(t) + errors[who], "errors": errors[who], "rows": rows[who],
+                    "median_ms": round(statistics.median(t), 2) if t else None,
+                    "p95_ms": round(_percentile(t, 0.95), 2) if t else None}
     finally:
-        client.close()
+        for client in clients.values():
+            client.close()
+    for who in urls:
+        medians = [v["median_ms"] for v in out[who]["queries"].values() if v["median_ms"] is not None]
+        out[who]["median_ms"] = round(statistics.median(medians), 2) if medians else None
+        out[who]["p95_ms"] = round(_percentile(medians, 0.95), 2) if medians else None
+        out[who]["errors"] = sum(v["errors"] for v in out[who]["queries"].values())
     return out
 
 
-def load(url: str, queries: list, clients: int, duration: float) -> dict:
-    """`clients` threads send the queries round-robin for `duration` seconds."""
+def load(url: str, queries: list, clients: int, duration: float) -> list[tuple[str, float, bool]]:
+    """`clients` threads send the queries round-robin (each from its own offset) for `duration`
+    seconds; returns (query, seconds, complete answer) samples."""
     stop = time.monotonic() + duration
-    samples: list[list[tuple[str, float, int]]] = [[] for _ in range(clients)]
+    samples: list[list[tuple[str, float, bool]]] = [[] for _ in range(clients)]
 
     def run(i: int) -> None:
         client = _Client(url, SERVER_TIMEOUT + 30)
-        k = i
+        k = i * max(1, len(queries) // clients)
         try:
             while time.monotonic() < stop:
                 q = queries[k % len(queries)]
                 k += 1
                 started = time.perf_counter()
                 try:
-                    status, _ = client.post(q.text)
+                    status, data = client.post(q.text)
                 except OSError:
-                    status = 0
-                samples[i].append((q.name, time.perf_counter() - started, status))
+                    status, data = 0, b""
+                samples[i].append((q.name, time.perf_counter() - started, _rows(status, data) is not None))
         finally:
             client.close()
 
-    started = time.perf_counter()
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
-    flat = [s for per in samples for s in per]
-    ok = [s for s in flat if s[2] == 200]
-    latencies = [s[1] * 1000 for s in ok] or [float("nan")]
-    per_query = {}
-    for name in sorted({s[0] for s in ok}):
-        per_query[name] = round(statistics.median(s[1] * 1000 for s in ok if s[0] == name), 2)
-    return {"clients": clients, "requests": len(flat), "errors": len(flat) - len(ok),
-            "median_ms": round(statistics.median(latencies), 2), "p95_ms": round(_percentile(latencies, 0.95), 2),
-            "throughput_qps": round(len(ok) / elapsed, 2), "per_query_median_ms": per_query}
+    return [s for per in samples for s in per]
+
+
+def concurrent(urls: dict[str, str], queries: list, clients: int, duration: float, slices: int = 4) -> dict:
+    """`clients` concurrent clients for `duration` seconds per server, in slices that alternate
+    between the servers so both run under the same background load."""
+    samples = {who: [] for who in urls}
+    elapsed = {who: 0.0 for who in urls}
+    for _ in range(slices):
+        for who, url in urls.items():
+            started = time.perf_counter()
+            samples[who] += load(url, queries, clients, duration / slices)
+            elapsed[who] += time.perf_counter() - started
+    return {who: {"clients": clients, **_summary(samples[who], elapsed[who])} for who in urls}
 
 
 def _wait_ready(url: str, proc: subprocess.Popen, timeout: float) -> float:
@@ -413,14 +466,6 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
-def _measure(url: str, proc: subprocess.Popen, queries: list, duration: float) -> dict:
-    out = {"warm_up": warm_up(url, queries)}
-    for clients in CLIENTS:
-        out[f"clients_{clients}"] = load(url, queries, clients, duration)
-    out["rss_mb"] = round(tree_rss_mb(proc.pid), 1)
-    return out
-
-
 def _endpoints(dump: Path, work: Path, duration: float, progress: Progress) -> dict:
     from peacegraph.query import stored_queries
 
@@ -430,45 +475,50 @@ def _endpoints(dump: Path, work: Path, duration: float, progress: Progress) -> d
     result: dict = {"queries": [q.name for q in queries]}
 
     port = free_port()
-    url = f"http://127.0.0.1:{port}/sparql"
+    ours = f"http://127.0.0.1:{port}/sparql"
     cmd = [sys.executable, "-m", "peacegraph.cli", "serve", "--data", str(dump), "--store-dir",
            str(work / "store"), "--port", str(port), "--timeout", str(SERVER_TIMEOUT), "--quiet"]
-    starts = []
-    for attempt in (1, 2):
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            starts.append(round(_wait_ready(url, proc, 600), 2))
-            if attempt == 2:
-                progress.note(f"  peacegraph serve: started in {starts[0]:.1f} s, {starts[1]:.1f} s with the "
-                              "persisted store; measuring")
-                result["peacegraph"] = _measure(url, proc, queries, duration)
-        finally:
-            _stop(proc)
-    result["start_seconds_load"], result["start_seconds_persisted"] = starts
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        result["start_seconds_load"] = round(_wait_ready(ours, proc, 900), 2)
+    finally:
+        _stop(proc)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        result["start_seconds_persisted"] = round(_wait_ready(ours, proc, 900), 2)
+        progress.note(f"  peacegraph serve: started in {result['start_seconds_load']:.1f} s, "
+                      f"{result['start_seconds_persisted']:.1f} s with the persisted store")
+        location = work / "oxigraph"
+        result["oxigraph_load_seconds"] = round(oxigraph_load(location, [dump]), 2)
+        with OxigraphServer(location, read_only=True, union_default_graph=True,
+                            timeout_s=SERVER_TIMEOUT) as ox:
+            started = time.perf_counter()
+            _wait_ready(ox.query_url, ox.process, 120)
+            result["oxigraph_start_seconds"] = round(time.perf_counter() - started, 2)
+            urls = {"peacegraph": ours, "oxigraph": ox.query_url}
+            progress.note("  both servers up: 1 client, query by query")
+            single = per_query(urls, queries, duration)
+            progress.note("  8 concurrent clients")
+            many = concurrent(urls, queries, 8, duration)
+            for who, pid in (("peacegraph", proc.pid), ("oxigraph", ox.process.pid)):
+                result[who] = {"clients_1": single[who], "clients_8": many[who], "rss_mb": round(tree_rss_mb(pid), 1)}
+    finally:
+        _stop(proc)
 
-    location = work / "oxigraph"
-    result["oxigraph_load_seconds"] = round(oxigraph_load(location, [dump]), 2)
-    with OxigraphServer(location, read_only=True, union_default_graph=True, timeout_s=SERVER_TIMEOUT) as ox:
-        started = time.perf_counter()
-        _wait_ready(ox.query_url, ox.process, 120)
-        result["oxigraph_start_seconds"] = round(time.perf_counter() - started, 2)
-        progress.note("  oxigraph serve: measuring")
-        result["oxigraph"] = _measure(ox.query_url, ox.process, queries, duration)
-
-    ours, theirs = result["peacegraph"], result["oxigraph"]
-    for clients in CLIENTS:
-        a, b = ours[f"clients_{clients}"], theirs[f"clients_{clients}"]
-        result[f"ratios_{clients}"] = {
-            "median": _ratio(a["median_ms"], b["median_ms"]), "p95": _ratio(a["p95_ms"], b["p95_ms"]),
-            "throughput": _ratio(a["throughput_qps"], b["throughput_qps"])}
+    a, b = result["peacegraph"], result["oxigraph"]
+    result["ratios_1"] = {"median": _ratio(a["clients_1"]["median_ms"], b["clients_1"]["median_ms"]),
+                          "p95": _ratio(a["clients_1"]["p95_ms"], b["clients_1"]["p95_ms"])}
+    result["ratios_8"] = {"median": _ratio(a["clients_8"]["median_ms"], b["clients_8"]["median_ms"]),
+                          "p95": _ratio(a["clients_8"]["p95_ms"], b["clients_8"]["p95_ms"]),
+                          "throughput": _ratio(a["clients_8"]["throughput_qps"], b["clients_8"]["throughput_qps"])}
     result["row_mismatches"] = sorted(
         q for q in result["queries"]
-        if ours["warm_up"][q]["rows"] != theirs["warm_up"][q]["rows"])
+        if a["clients_1"]["queries"][q]["rows"] != b["clients_1"]["queries"][q]["rows"])
     return result
 
 
-def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 3) if b and a == a and b == b else None
+def _ratio(a, b) -> float | None:
+    return round(a / b, 3) if a is not None and b and a == a and b == b else None
 
 
 # ---------------------------------------------------------------------------- report
@@ -490,7 +540,7 @@ def render_markdown(report: dict) -> str:
              f"{report['machine']['cpus']} CPUs, {report['machine']['python']}, pyoxigraph "
              f"{report['machine']['pyoxigraph']}; `{report['command']}`; {report['duration']:g} s per load "
              "phase; all servers on 127.0.0.1.", "",
-             "## Build stages: wall time (s) / peak RSS (MB)", "",
+             "## Build stages: wall time (CPU time) in s / peak RSS in MB", "",
              "| stage | " + " | ".join(_size_label(n) for n in sizes) + " |",
              "|---|" + "---|" * len(sizes)]
     for stage in STAGES:
@@ -502,7 +552,7 @@ def render_markdown(report: dict) -> str:
             elif "failed" in st:
                 cells.append(f"**{st['failed']}**")
             else:
-                cells.append(f"{st['seconds']:.2f} / {st['peak_rss_mb']:.0f}")
+                cells.append(f"{st['seconds']:.2f} ({st.get('cpu_seconds', 0):.2f}) / {st['peak_rss_mb']:.0f}")
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     lines.append("| **build total** (parse…export) | " + " | ".join(
         f"{runs[str(n)]['build']['build_seconds']:.1f} / {runs[str(n)]['build']['build_peak_rss_mb']:.0f}"
@@ -513,10 +563,10 @@ def render_markdown(report: dict) -> str:
     if growth:
         lines += ["", f"## Growth {growth['from']:,} → {growth['to']:,} built triples "
                   f"(×{growth['size_factor']:.1f}; linear = the same factor)", "",
-                  "| stage | time factor | memory factor | |", "|---|---|---|---|"]
+                  "| stage | wall time factor | CPU time factor | memory factor | |", "|---|---|---|---|---|"]
         for stage, g in growth["stages"].items():
-            flag = "worse than linear" if g["time"] is not None and g["time"] > 1.5 * growth["size_factor"] else ""
-            lines.append(f"| {stage} | {_fmt(g['time'], '.1f')} | {_fmt(g['memory'], '.1f')} | {flag} |")
+            flag = "worse than linear" if g["cpu"] is not None and g["cpu"] > 1.5 * growth["size_factor"] else ""
+            lines.append(f"| {stage} | {_fmt(g['time'], '.1f')} | {_fmt(g['cpu'], '.1f')} | {_fmt(g['memory'], '.1f')} | {flag} |")
 
     lines += ["", "## Endpoint: stored research queries over HTTP, peacegraph serve vs oxigraph serve", "",
               "| size | clients | peacegraph median / p95 ms | Oxigraph median / p95 ms | peacegraph q/s | "
@@ -532,9 +582,14 @@ def render_markdown(report: dict) -> str:
             a, b = ep["peacegraph"][f"clients_{clients}"], ep["oxigraph"][f"clients_{clients}"]
             r = ep[f"ratios_{clients}"]
             lines.append(f"| {_size_label(n)} | {clients} | {_fmt(a['median_ms'])} / {_fmt(a['p95_ms'])} | "
-                         f"{_fmt(b['median_ms'])} / {_fmt(b['p95_ms'])} | {_fmt(a['throughput_qps'], '.1f')} | "
-                         f"{_fmt(b['throughput_qps'], '.1f')} | {_fmt(r['median'])} | {_fmt(r['p95'])} | "
-                         f"{_fmt(r['throughput'])} |")
+                         f"{_fmt(b['median_ms'])} / {_fmt(b['p95_ms'])} | {_fmt(a.get('throughput_qps'), '.1f')} | "
+                         f"{_fmt(b.get('throughput_qps'), '.1f')} | {_fmt(r['median'])} | {_fmt(r['p95'])} | "
+                         f"{_fmt(r.get('throughput'))} |")
+    lines += ["", "1 client: each query in turn, the servers alternating request by request; median and "
+              "p95 are over the per-query medians (every research query weighs the same). 8 clients: "
+              "round-robin over the queries, in slices alternating between the servers; median and p95 "
+              "over all requests. Errors and answers cut off at the 10 s time limit are not counted "
+              "as latencies."]
     lines += ["", "| size | peacegraph start (loading) s | peacegraph start (persisted store) s | "
               "oxigraph load s | oxigraph start s | errors (ours / Oxigraph) | queries whose row counts differ |",
               "|---|---|---|---|---|---|---|"]
@@ -542,7 +597,8 @@ def render_markdown(report: dict) -> str:
         ep = runs[str(n)].get("endpoint")
         if not ep or "peacegraph" not in ep:
             continue
-        errs = "/".join(str(sum(ep[who][f"clients_{c}"]["errors"] for c in CLIENTS)) for who in ("peacegraph", "oxigraph"))
+        errs = "/".join(str(sum(ep[who][f"clients_{c}"]["errors"] for c in CLIENTS))
+                        for who in ("peacegraph", "oxigraph"))
         lines.append(f"| {_size_label(n)} | {ep['start_seconds_load']:.1f} | {ep['start_seconds_persisted']:.1f} | "
                      f"{ep['oxigraph_load_seconds']:.1f} | {ep['oxigraph_start_seconds']:.1f} | {errs} | "
                      f"{', '.join(ep['row_mismatches']) or 'none'} |")
@@ -552,11 +608,14 @@ def render_markdown(report: dict) -> str:
     if "peacegraph" in ep:
         lines += ["", f"## Median latency per query at {_size_label(sizes[-1])}, 1 client (ms)", "",
                   "| query | peacegraph | Oxigraph | ratio | rows (ours / Oxigraph) |", "|---|---|---|---|---|"]
-        a = ep["peacegraph"]["clients_1"]["per_query_median_ms"]
-        b = ep["oxigraph"]["clients_1"]["per_query_median_ms"]
+        a = ep["peacegraph"]["clients_1"]["queries"]
+        b = ep["oxigraph"]["clients_1"]["queries"]
         for q in ep["queries"]:
-            rows = f"{ep['peacegraph']['warm_up'][q]['rows']} / {ep['oxigraph']['warm_up'][q]['rows']}"
-            lines.append(f"| {q} | {_fmt(a.get(q))} | {_fmt(b.get(q))} | {_fmt(_ratio(a.get(q) or 0, b.get(q) or 0))} | {rows} |")
+            cells = []
+            for side in (a[q], b[q]):
+                cells.append(_fmt(side["median_ms"]) + (f" ({side['errors']} failed)" if side["errors"] else ""))
+            rows = f"{_fmt(a[q]['rows'], 'd')} / {_fmt(b[q]['rows'], 'd')}"
+            lines.append(f"| {q} | {cells[0]} | {cells[1]} | {_fmt(_ratio(a[q]['median_ms'], b[q]['median_ms']))} | {rows} |")
 
     lines += ["", f"## Targets (issue 4) at {_size_label(sizes[-1])}", ""]
     for check in report["targets"]:
@@ -602,9 +661,8 @@ def _growth(report: dict) -> dict | None:
            "size_factor": round(b["built_triples"] / a["built_triples"], 2), "stages": {}}
     for stage in STAGES:
         sa, sb = a["stages"].get(stage, {}), b["stages"].get(stage, {})
-        out["stages"][stage] = {
-            "time": _ratio(sb.get("seconds", float("nan")), sa.get("seconds")) if "seconds" in sa and "seconds" in sb else None,
-            "memory": _ratio(sb.get("peak_rss_mb", float("nan")), sa.get("peak_rss_mb")) if "peak_rss_mb" in sa and "peak_rss_mb" in sb else None}
+        out["stages"][stage] = {key: _ratio(sb.get(field), sa.get(field)) for key, field in
+                                (("time", "seconds"), ("cpu", "cpu_seconds"), ("memory", "peak_rss_mb"))}
     return out
 
 

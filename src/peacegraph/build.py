@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
 from peacegraph import paths
@@ -52,7 +52,8 @@ class BuildConfig:
     def from_args(cls, args) -> "BuildConfig":
         """Fill the folders not given on the command line from peacegraph.paths."""
         return cls.defaults(**{name: getattr(args, name, None)
-                               for name in ("seeds", "ontology", "graph", "shapes", "out", "quiet")})
+                               for name in ("seeds", "ontology", "graph", "shapes", "out", "quiet",
+                                            "sparql_endpoint")})
 
 
 @dataclass
@@ -187,17 +188,19 @@ def assemble(config: BuildConfig, progress: Progress | None = None, reason: bool
     seconds["load"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with progress.stage("anchor", total=len(curated.graph), unit="triples") as tick:
-        asserted = anchor_graph(curated.graph, sources.texts, curated.origin)
-        tick(len(curated.graph))
-    ontology_graph = skolemize(ontology.graph, ontology.origin)
-    seconds["anchor"] = time.perf_counter() - t0
-
     dataset = Dataset(default_union=True)
     bind_prefixes(dataset)
-    for name, g in ((ONTOLOGY_GRAPH, ontology_graph), (SOURCES_GRAPH, sources.graph),
-                    (ASSERTED_GRAPH, asserted)):
-        dataset.graph(name).addN((s, p, o, dataset.graph(name)) for s, p, o in g)
+    with progress.stage("anchor", total=len(curated.graph), unit="triples") as tick:
+        asserted = anchor_graph(curated.graph, sources.texts, curated.origin,
+                                into=dataset.graph(ASSERTED_GRAPH))
+        tick(len(curated.graph))
+    curated.graph = None  # the anchored copy replaces it; free the memory early
+    ontology_graph = skolemize(ontology.graph, ontology.origin)
+    for name, g in ((ONTOLOGY_GRAPH, ontology_graph), (SOURCES_GRAPH, sources.graph)):
+        target = dataset.graph(name)
+        target.addN((s, p, o, target) for s, p, o in g)
+    seconds["anchor"] = time.perf_counter() - t0
+
     inferred_graph = dataset.graph(INFERRED_GRAPH)
     if reason:
         t0 = time.perf_counter()

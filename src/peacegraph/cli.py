@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="anchor, reason, validate and export to dist/")
     _add_source_options(p)
     p.add_argument("--out", type=Path, help="output folder (default: dist/)")
+    p.add_argument("--sparql-endpoint", metavar="URL", default=None,
+                   help="the public SPARQL endpoint named in void.ttl (default: https://w3id.org/peacegraph/sparql)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("validate", help="check the data against the SHACL shapes")
@@ -115,6 +118,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"peacegraph {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `| head`): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except MemoryError:
+        if args.debug:
+            raise
+        print(f"peacegraph {args.command}: error: out of memory", file=sys.stderr)
+        return 2
     except RecursionError:
         if args.debug:
             raise

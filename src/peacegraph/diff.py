@@ -16,7 +16,8 @@ from rdflib.namespace import RDFS, SKOS
 
 from peacegraph.errors import InputError
 from peacegraph.namespaces import OA, PG, PGID
-from peacegraph.query import Shortener, default_data, internal_query, load_dataset, run_query
+from peacegraph.query import (Shortener, default_data, internal_query, load_dataset, run_query,
+                              to_store)
 
 KIND_WORDS = {"Retained": "kept", "Softened": "softened", "Strengthened": "strengthened",
               "Removed": "removed", "Added": "added", "Revised": "revised"}
@@ -31,8 +32,9 @@ class Entry:
     changes: list = field(default_factory=list)
 
 
-def resolve_document(dataset, name: str) -> URIRef:
-    """A document named by full IRI, pgid:slug or slug; InputError if the data has no such one."""
+def resolve_document(dataset, name: str, store=None) -> URIRef:
+    """A document named by full IRI, pgid:slug or slug; InputError if the data has no such one.
+    `store` is an Oxigraph copy of `dataset` (peacegraph.query.to_store), made if not given."""
     name = name.strip()
     if name.startswith("<") and name.endswith(">"):
         name = name[1:-1]
@@ -42,7 +44,8 @@ def resolve_document(dataset, name: str) -> URIRef:
         iri = PGID[name[5:]]
     else:
         iri = PGID[name]
-    known = [row[0] for row in run_query(dataset, internal_query("diff-documents"))]
+    store = store if store is not None else to_store(dataset)
+    known = [row[0] for row in run_query(store, internal_query("diff-documents"))]
     if iri not in known:
         short = Shortener()
         listed = ", ".join(short(d) for d in known[:40])
@@ -74,13 +77,14 @@ def quotes(dataset, node) -> list[str]:
     return sorted(found)
 
 
-def compare(dataset, doc_a: URIRef, doc_b: URIRef) -> list[Entry]:
+def compare(dataset, doc_a: URIRef, doc_b: URIRef, store=None) -> list[Entry]:
     """The entries of the comparison, ordered by verdict and label."""
+    store = store if store is not None else to_store(dataset)
     by_provision: dict = {}
     added: list[Entry] = []
     linked_b = set()
-    rows = run_query(dataset, internal_query("diff-changes"), {"docA": doc_a, "docB": doc_b})
-    for change, kind, provision, resulting in rows:
+    rows = run_query(store, internal_query("diff-changes"), {"docA": doc_a, "docB": doc_b})
+    for change, kind, provision, resulting, _, _ in rows:
         word = KIND_WORDS.get(str(kind).rsplit("#", 1)[-1], None) if kind is not None else None
         word = word or (label(dataset, kind).lower() if kind is not None else "changed")
         if resulting is not None:
@@ -96,11 +100,11 @@ def compare(dataset, doc_a: URIRef, doc_b: URIRef) -> list[Entry]:
             entry.resulting = entry.resulting or resulting
             if entry.verdict != word:
                 entry.verdict = f"{entry.verdict} / {word}"
-    provisions_a = [r[0] for r in run_query(dataset, internal_query("diff-provisions"), {"doc": doc_a})]
+    provisions_a = [r[0] for r in run_query(store, internal_query("diff-provisions"), {"doc": doc_a})]
     for p in provisions_a:
         if p not in by_provision:
             by_provision[p] = Entry("no recorded change", p)
-    for p in (r[0] for r in run_query(dataset, internal_query("diff-provisions"), {"doc": doc_b})):
+    for p in (r[0] for r in run_query(store, internal_query("diff-provisions"), {"doc": doc_b})):
         if p not in linked_b and p not in by_provision:
             added.append(Entry("added", None, p))
     entries = list(by_provision.values()) + added
@@ -141,9 +145,10 @@ def render(dataset, doc_a, doc_b, entries) -> str:
 
 def cli_diff(args) -> int:
     dataset = load_dataset(args.data if args.data else default_data())
-    doc_a = resolve_document(dataset, args.doc_a)
-    doc_b = resolve_document(dataset, args.doc_b)
+    store = to_store(dataset)
+    doc_a = resolve_document(dataset, args.doc_a, store)
+    doc_b = resolve_document(dataset, args.doc_b, store)
     if doc_a == doc_b:
         raise InputError("the two documents are the same")
-    print(render(dataset, doc_a, doc_b, compare(dataset, doc_a, doc_b)))
+    print(render(dataset, doc_a, doc_b, compare(dataset, doc_a, doc_b, store)))
     return 0

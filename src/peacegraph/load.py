@@ -214,13 +214,8 @@ def _n3(term) -> str:
     return term.n3() if hasattr(term, "n3") else str(term)
 
 
-def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
-    """Parse one RDF file safely.
-
-    Returns an rdflib Graph, or with ``dataset=True`` an rdflib Dataset (default graph = union)
-    holding the file's named graphs. Raises InputError (file, line, column where known) for
-    anything that cannot be read, parsed or written back out; nothing is returned half-built.
-    """
+def _parse_rows(path: Path, format: str | None, dataset: bool) -> list[tuple]:
+    """(s, p, o, graph name or None) rows of one file, checked; raises InputError."""
     path = Path(path)
     fmt = _normal_format(path, format)
     data = _read_bytes(path)
@@ -229,37 +224,17 @@ def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
         _refuse_xml_declarations(path, data)
     if fmt == "json-ld":
         _refuse_remote_contexts(path, text)
+    del text
     terms = _TermFactory(path)
+    rows = []
     try:
-        quads = ox.parse(data, format=_OX_FORMATS[fmt], base_iri=None,
-                         without_named_graphs=not dataset, lenient=False)
-        if dataset:
-            result = Dataset(default_union=True)
-            graphs: dict = {}
-            rows = []
-            for q in quads:
-                s = terms(q.subject)
-                where = _n3(s)
-                g = q.graph_name
-                if isinstance(g, ox.DefaultGraph):
-                    key = None
-                else:
-                    key = terms(g, where)
-                rows.append((s, terms(q.predicate, where), terms(q.object, where), key))
-            for s, p, o, key in rows:
-                ctx = graphs.get(key)
-                if ctx is None:
-                    ctx = graphs[key] = (result.default_graph if key is None
-                                         else result.graph(key))
-                ctx.add((s, p, o))
-        else:
-            result = Graph()
-            rows = []
-            for q in quads:
-                s = terms(q.subject)
-                where = _n3(s)
-                rows.append((s, terms(q.predicate, where), terms(q.object, where)))
-            result.addN((s, p, o, result) for s, p, o in rows)
+        for q in ox.parse(data, format=_OX_FORMATS[fmt], base_iri=None,
+                          without_named_graphs=not dataset, lenient=False):
+            s = terms(q.subject)
+            where = _n3(s)
+            g = q.graph_name
+            key = None if isinstance(g, ox.DefaultGraph) else terms(g, where)
+            rows.append((s, terms(q.predicate, where), terms(q.object, where), key))
     except SyntaxError as exc:
         if "Named graphs are not allowed" in str(exc):
             raise InputError("named graphs are not allowed here; write plain triples",
@@ -270,6 +245,28 @@ def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
     except (ValueError, OSError) as exc:
         raise InputError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                          file=str(path)) from None
+    return rows
+
+
+def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
+    """Parse one RDF file safely.
+
+    Returns an rdflib Graph, or with ``dataset=True`` an rdflib Dataset (default graph = union)
+    holding the file's named graphs. Raises InputError (file, line, column where known) for
+    anything that cannot be read, parsed or written back out; nothing is returned half-built.
+    """
+    rows = _parse_rows(Path(path), format, dataset)
+    if dataset:
+        result = Dataset(default_union=True)
+        graphs: dict = {}
+        for s, p, o, key in rows:
+            ctx = graphs.get(key)
+            if ctx is None:
+                ctx = graphs[key] = result.default_graph if key is None else result.graph(key)
+            ctx.add((s, p, o))
+    else:
+        result = Graph()
+        result.addN((s, p, o, result) for s, p, o, _ in rows)
     bind_prefixes(result)
     return result
 
@@ -288,17 +285,24 @@ def _display(path: Path) -> str:
 
 
 def load_folder(folder, *, exclude: tuple[str, ...] = ()) -> Loaded:
-    """Parse every RDF file of a folder into one graph; `.origin` maps each subject to the
-    first file (as ``folder/name``) that states something about it."""
-    graph = Graph()
+    """Parse every RDF file of a folder into one graph; `.origin` maps each subject (and each
+    blank node) to the first file, as ``folder/name``, that states something about it. The
+    graph is filled only once every file has parsed."""
     origin: dict = {}
     files = [p for p in rdf_files(folder) if p.name not in exclude]
+    rows: list = []
     for path in files:
-        part = parse_rdf_file(path)
+        part = _parse_rows(path, None, False)
         name = _display(path)
-        for s in part.subjects(unique=True):
-            origin.setdefault(s, name)
-        graph += part
+        for s, _, o, _ in part:
+            if s not in origin:
+                origin[s] = name
+            # a blank node belongs to exactly one file; remember it even where it is only an object
+            if isinstance(o, BNode) and o not in origin:
+                origin[o] = name
+        rows.extend(part)
+    graph = Graph()
+    graph.addN((s, p, o, graph) for s, p, o, _ in rows)
     bind_prefixes(graph)
     return Loaded(graph=graph, origin=origin, files=files)
 

@@ -12,7 +12,10 @@ A stored query runs as it is (an unbound parameter means "all"); binding a param
 rdflib's initBindings, never pasted into the query text.
 
 Queries are read-only and local: updates do not parse, and SERVICE or FROM / FROM NAMED (which
-would make rdflib fetch a URL or read a file) are refused before evaluation.
+would fetch a URL or read a file) are refused before evaluation, as is bracket nesting deeper
+than MAX_NESTING. A query is checked with rdflib's parser (for errors with line and column)
+and evaluated by Oxigraph over a copy of the dataset (rdflib's evaluator takes minutes on
+property paths with both ends open); the answer comes back as an rdflib Result.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.query import Result
 from rdflib.plugins.sparql.algebra import translateQuery, traverse
 from rdflib.plugins.sparql.parser import parseQuery
 
@@ -35,6 +40,7 @@ from peacegraph.errors import InputError, QueryError
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import PREFIXES, bind_prefixes
 
+MAX_NESTING = 64
 STORED_NAME = re.compile(r"\d\d-[A-Za-z0-9_.-]+\.rq")
 _HEADER = re.compile(r"#\s*(title|description|param)\s*:\s*(.*)")
 _PARAM = re.compile(r"\?(\w+)\s*(?:[—–:-]+\s*(.*))?")
@@ -107,7 +113,7 @@ def load_dataset(files) -> Dataset:
     bind_prefixes(ds)
     for path in files:
         part = parse_rdf_file(Path(path), dataset=True)
-        for ctx in part.contexts():
+        for ctx in part.graphs():
             if len(ctx) == 0:
                 continue
             target = ds.default_graph if ctx.identifier == part.default_graph.identifier \
@@ -116,9 +122,35 @@ def load_dataset(files) -> Dataset:
     return ds
 
 
+_LEXEMES = re.compile("|".join([
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""',          # long strings
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+    r'"(?:[^"\\\n]|\\.)*"',                    # short strings
+    r"'(?:[^'\\\n]|\\.)*'",
+    r'<[^<>"{}|^`\\\s]*>',                       # IRIs
+    r"#[^\n]*",                                   # comments
+    r"[(){}\[\]]",
+]))
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of (), {} and [] outside strings, IRIs and comments."""
+    depth = deepest = 0
+    for m in _LEXEMES.finditer(text):
+        tok = m.group()
+        if tok in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok in ")}]":
+            depth -= 1
+    return deepest
+
+
 def prepare(text: str):
     """Parse and check a query: a QueryError with line and column for bad syntax, and refusal
-    of anything that would reach outside the loaded data."""
+    of anything that would reach outside the loaded data or nest too deeply to evaluate."""
+    if nesting_depth(text) > MAX_NESTING:
+        raise QueryError(f"query nested too deeply (more than {MAX_NESTING} levels of brackets)")
     try:
         parsed = parseQuery(text)
         query = translateQuery(parsed, initNs=dict(PREFIXES))
@@ -152,15 +184,92 @@ def prepare(text: str):
     return query
 
 
-def run_query(dataset, text: str, bindings: dict | None = None):
-    """Run a SPARQL query on an rdflib Dataset (or Graph); bindings map variable names (with or
-    without "?") to rdflib terms. Returns an rdflib Result."""
-    query = prepare(text)
-    init = {Variable(k.lstrip("?$")): v for k, v in (bindings or {}).items()}
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _to_ox(term):
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(re.sub(r"[^A-Za-z0-9]", "", str(term)) or "b")
+    raise QueryError(f"cannot query a term like {term!r}")
+
+
+def _from_ox(term):
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise QueryError(f"unsupported term in a result: {term!r}")
+
+
+def to_store(dataset) -> ox.Store:
+    """An in-memory Oxigraph store holding the quads of an rdflib Dataset (or the triples of a
+    Graph, in the default graph)."""
+    store = ox.Store()
+    if isinstance(dataset, Dataset):
+        quads = []
+        for ctx in dataset.graphs():
+            name = ctx.identifier
+            g = ox.DefaultGraph() if name == dataset.default_graph.identifier else _to_ox(name)
+            quads.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g) for s, p, o in ctx)
+    else:
+        quads = [ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), ox.DefaultGraph()) for s, p, o in dataset]
+    store.bulk_extend(quads)
+    return store
+
+
+def run_query(dataset, text: str, bindings: dict | None = None) -> Result:
+    """Run a read-only SPARQL query on an rdflib Dataset or Graph (or a pyoxigraph Store made by
+    `to_store`); the default graph is the union of all graphs. `bindings` map variable names
+    (with or without "?") to rdflib terms. Returns an rdflib Result (rows of rdflib terms)."""
+    prepared = prepare(text)
+    store = dataset if isinstance(dataset, ox.Store) else to_store(dataset)
+    subs = {ox.Variable(k.lstrip("?$")): _to_ox(v) for k, v in (bindings or {}).items()}
     try:
-        return dataset.query(query, initBindings=init)
-    except RecursionError:
-        raise QueryError("query nested too deeply to evaluate") from None
+        answer = store.query(text, use_default_graph_as_union=True, substitutions=subs or None,
+                             prefixes={p: str(ns) for p, ns in PREFIXES.items()})
+    except (SyntaxError, OSError, ValueError, RuntimeError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "projection" in message and not isinstance(dataset, ox.Store):
+            # Oxigraph substitutes only projected variables; rdflib's evaluator binds any
+            init = {Variable(k.lstrip("?$")): v for k, v in (bindings or {}).items()}
+            try:
+                return dataset.query(prepared, initBindings=init)
+            except RecursionError:
+                raise QueryError("query nested too deeply to evaluate") from None
+        raise QueryError(f"query failed: {message}") from None
+    if isinstance(answer, ox.QuerySolutions):
+        result = Result("SELECT")
+        names = [v.value for v in answer.variables]
+        result.vars = [Variable(n) for n in names]
+        result.bindings = [
+            {Variable(n): _from_ox(sol[n]) for n in names if sol[n] is not None} for sol in answer]
+        return result
+    if isinstance(answer, ox.QueryBoolean):
+        result = Result("ASK")
+        result.askAnswer = bool(answer)
+        return result
+    graph = Graph()
+    bind_prefixes(graph)
+    graph.addN((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object), graph) for t in answer)
+    result = Result("CONSTRUCT")
+    result.graph = graph
+    return result
 
 
 _LITERAL = re.compile(r'^"(.*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^(\S+))?$', re.S)

@@ -56,7 +56,7 @@ def test_from_a_served_graph_passes_and_is_reported():
     q = ("PREFIX g: <https://w3id.org/peacegraph/graph/> SELECT * FROM g:asserted "
          "FROM NAMED <https://w3id.org/peacegraph/graph/ontology> WHERE { ?s ?p ?o } LIMIT 7")
     checked = check_query(q, G)
-    assert checked.from_graphs == [G[0]] and checked.from_named == [G[1]] and checked.limit == 7
+    assert checked.from_graphs == (G[0],) and checked.from_named == (G[1],) and checked.limit == 7
 
 
 def test_lexer_positions_and_errors():

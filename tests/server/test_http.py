@@ -1,5 +1,4 @@
 """The real server over HTTP on 127.0.0.1, with real SPARQL clients."""
-import json
 import threading
 import time
 from urllib.parse import urlencode

@@ -1,6 +1,5 @@
 """Linked-data pages through the Flask test client."""
 import hashlib
-import json
 import re
 
 import pyoxigraph as ox
@@ -9,7 +8,6 @@ import pytest
 from serverkit import BASE, SMALL
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-TEXT = None
 
 
 def source_text():

@@ -202,7 +202,6 @@ def test_service_description_for_rdf_clients_and_page_for_browsers(client):
 def test_public_url_sets_sd_endpoint(small_config):
     import dataclasses
     from peacegraph.server.app import create_app
-    from peacegraph.server.app import Site  # noqa: F401
     app = create_app(dataclasses.replace(small_config, public_url="https://example.org/pg/"),
                      backend=_shared_backend(small_config))
     r = app.test_client().get("/sparql", headers={"Accept": "application/n-triples"})
@@ -253,3 +252,23 @@ def test_query_length_and_body_limits(small_config):
     r = c.post("/sparql", data=b"ASK {}" + b" " * 2000, content_type="application/sparql-query")
     assert r.status_code == 413
     assert c.post("/sparql", data={"query": "ASK {}" + " " * 2000}).status_code == 413
+
+
+def test_browser_following_a_query_link_gets_the_page_running_it(client):
+    r = client.get("/sparql?" + urlencode({"query": PERSON_Q}),
+                   headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    page = r.data.decode()
+    assert "autorun: true" in page and "?s a &lt;https://w3id.org/peacegraph/ontology#Person&gt;" in page
+
+
+def test_status_reports_workers_without_paths(client):
+    doc = client.get("/status").get_json()
+    assert doc["backend"]["workers"] >= 1 and "store" not in doc["backend"] and "pids" not in doc["backend"]
+    assert doc["limits"]["timeout"] == 3
+
+
+def test_format_parameter_in_a_post_form(client):
+    r = client.post("/sparql", data={"query": PERSON_Q, "format": "tsv"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/tab-separated-values")
+    assert r.data.decode().splitlines() == ["?s", f"<{KUSHNER}>"]

@@ -128,3 +128,27 @@ def test_jsonld_remote_context_is_not_fetched(tmp_path):
         t.join()
         listener.close()
     assert seen == []
+
+
+def test_store_dir_serves_from_disk_at_once_then_moves_to_memory(tmp_path):
+    data = tmp_path / "data.trig"
+    shutil.copy(SMALL, data)
+    start(data, tmp_path / "store").close()
+    b = start(data, tmp_path / "store")
+    try:
+        assert b.reused and b.stats()["mode"] in ("disk", "memory")
+        assert count(b) == 148
+        b.wait_until_loaded(60)
+        assert b.stats()["mode"] == "memory"
+        assert count(b) == 148 and b.stats()["workers"] >= 1
+    finally:
+        b.close()
+
+
+def test_bad_file_in_memory_mode_is_one_line_error_naming_it(tmp_path):
+    data = tmp_path / "bad.ttl"
+    data.write_text("@prefix x: <http://x/> .\nx:a x:b .\n")
+    with pytest.raises(InputError) as info:
+        start(data, None)
+    message = str(info.value)
+    assert str(data) in message and "\n" not in message

@@ -1,0 +1,81 @@
+"""The endpoint on the real build of the shipped data: every IRI of the graph dereferences here."""
+import json
+from urllib.parse import urlencode, urlsplit
+
+import pyoxigraph as ox
+import pytest
+
+from serverkit import BASE
+
+BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
+
+
+@pytest.fixture(scope="module")
+def real(built_dist):
+    from peacegraph.server.app import close_app, create_app
+    from peacegraph.server.config import ServerConfig
+    app = create_app(ServerConfig(data=[built_dist / "peacegraph.trig"], workers=2, max_workers=4, timeout=20))
+    yield app.test_client(), built_dist
+    close_app(app)
+
+
+def local_iris(trig) -> set[str]:
+    iris = set()
+    for quad in ox.parse(path=str(trig), format=ox.RdfFormat.TRIG):
+        for term in (quad.subject, quad.object, quad.graph_name):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(BASE):
+                iris.add(term.value)
+    return iris
+
+
+def test_every_iri_of_the_graph_dereferences(real):
+    client, dist = real
+    iris = local_iris(dist / "peacegraph.trig")
+    paths = {urlsplit(i).path.replace("/peacegraph", "", 1) for i in iris}
+    assert any(p.startswith("/id/") for p in paths) and any(p.startswith("/source/") for p in paths)
+    failures = []
+    for path in sorted(paths):
+        for accept in (BROWSER, "text/turtle"):
+            r = client.get(path, headers={"Accept": accept})
+            if r.status_code != 200:
+                failures.append((path, accept, r.status_code))
+    assert failures == []
+
+
+def test_entity_pages_of_the_real_graph_show_quotes(real):
+    client, dist = real
+    page = client.get("/id/jared-kushner", headers={"Accept": BROWSER}).data.decode()
+    assert '<mark class="quote">' in page and "/source/" in page and "#char=" in page
+
+
+def test_source_page_of_the_real_text(real):
+    client, dist = real
+    r = client.get("/sparql?" + urlencode({"query": "SELECT ?s WHERE { ?s a <https://w3id.org/peacegraph/ontology#SourceText> }"}),
+                   headers={"Accept": "application/sparql-results+json"})
+    sources = [b["s"]["value"] for b in json.loads(r.data)["results"]["bindings"]]
+    assert sources
+    for iri in sources:
+        path = urlsplit(iri).path.replace("/peacegraph", "", 1)
+        text = client.get(path, headers={"Accept": "text/plain"}).data.decode()
+        html = client.get(path, headers={"Accept": BROWSER}).data.decode()
+        assert len(text) > 1000 and html.count('class="span-anchor"') > 10
+
+
+def test_downloads_list_the_dumps_with_checksums(real):
+    client, dist = real
+    page = client.get("/download/", headers={"Accept": BROWSER}).data.decode()
+    sums = dict(line.split("  ")[::-1] for line in (dist / "SHA256SUMS").read_text().splitlines() if line)
+    for name, digest in sums.items():
+        assert name in page and digest in page
+    body = client.get("/download/peacegraph.trig").data
+    assert body == (dist / "peacegraph.trig").read_bytes()
+
+
+def test_stored_research_queries_answer(real):
+    from peacegraph.query import stored_queries
+    client, _ = real
+    for q in stored_queries():
+        r = client.post("/sparql", data={"query": q.text}, headers={"Accept": "application/sparql-results+json"})
+        assert r.status_code == 200, (q.name, r.data[:300])
+        if not q.name.startswith("_"):
+            assert json.loads(r.data)["results"]["bindings"], q.name

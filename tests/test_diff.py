@@ -1,0 +1,82 @@
+"""peacegraph diff: provision by provision, from the recorded pg:ProvisionChange nodes."""
+
+from __future__ import annotations
+
+import pytest
+
+from peacegraph.cli import main
+from peacegraph.diff import compare, render, resolve_document
+from peacegraph.errors import InputError
+from peacegraph.namespaces import PGID
+from peacegraph.query import load_dataset
+
+
+@pytest.fixture(scope="module")
+def fixture_trig(tmp_path_factory):
+    from peacegraph.build import BuildConfig, build
+    from conftest import PIPELINE
+
+    out = tmp_path_factory.mktemp("diff") / "dist"
+    build(BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
+                      graph=PIPELINE / "graph", shapes=PIPELINE / "shapes", out=out, quiet=True))
+    return out / "peacegraph.trig"
+
+
+@pytest.fixture(scope="module")
+def fixture_ds(fixture_trig):
+    return load_dataset([fixture_trig])
+
+
+def test_compare_classifies_every_provision(fixture_ds):
+    entries = compare(fixture_ds, PGID["us-plan"], PGID["pared-plan"])
+    got = [(e.verdict, e.provision, e.resulting) for e in entries]
+    assert got == [
+        ("kept", PGID["us-plan-monitoring"], PGID["pared-plan-monitoring"]),
+        ("removed", PGID["us-plan-amnesty"], None),
+        ("added", None, PGID["pared-plan-commission"]),
+        ("no recorded change", PGID["us-plan-elections"], None),
+    ]
+
+
+def test_render_shows_quotes(fixture_ds):
+    a, b = PGID["us-plan"], PGID["pared-plan"]
+    text = render(fixture_ds, a, b, compare(fixture_ds, a, b))
+    lines = text.splitlines()
+    assert lines[0] == "the U.S.-backed plan (pgid:us-plan)  →  the pared 19-point plan (pgid:pared-plan)"
+    removed = next(i for i, line in enumerate(lines) if line.strip().startswith("removed"))
+    assert "amnesty clause  [pgid:us-plan-amnesty]" in lines[removed]
+    assert lines[removed + 1].strip() == "A: “the amnesty clause”"
+    assert lines[removed + 2].strip() == "change: “drops the amnesty clause”"
+    assert lines[-1] == "1 kept; 1 removed; 1 added; 1 no recorded change"
+
+
+@pytest.mark.parametrize("name", ["us-plan", "pgid:us-plan", "https://w3id.org/peacegraph/id/us-plan",
+                                  "<https://w3id.org/peacegraph/id/us-plan>"])
+def test_document_names(fixture_ds, name):
+    assert resolve_document(fixture_ds, name) == PGID["us-plan"]
+
+
+def test_unknown_document_lists_the_known_ones(fixture_ds):
+    with pytest.raises(InputError, match="no document 'vienna-plan' in the data; documents: .*pgid:pared-plan"):
+        resolve_document(fixture_ds, "vienna-plan")
+
+
+def test_cli(fixture_trig, capsys):
+    assert main(["diff", "us-plan", "pared-plan", "--data", str(fixture_trig)]) == 0
+    out = capsys.readouterr().out
+    assert "removed" in out and "ceasefire commission" in out
+    assert main(["diff", "us-plan", "nowhere", "--data", str(fixture_trig)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("peacegraph diff: error: no document 'nowhere'") and err.count("\n") == 1
+    assert main(["diff", "us-plan", "us-plan", "--data", str(fixture_trig)]) == 2
+
+
+def test_shipped_european_counterproposal(built_dataset):
+    a, b = PGID["us-28-point-plan"], PGID["european-28-point-counterproposal"]
+    entries = compare(built_dataset, a, b)
+    verdicts = {(e.provision or e.resulting): e.verdict for e in entries}
+    assert verdicts[PGID["us-28-point-plan--territorial-concessions"]] in ("softened", "removed", "removed / softened", "softened / removed")
+    assert verdicts[PGID["us-28-point-plan--frozen-assets-for-reconstruction"]] in ("softened", "removed", "removed / softened", "softened / removed")
+    assert "added" in verdicts.values()
+    text = render(built_dataset, a, b, entries)
+    assert "asset-control clauses" in text
