@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, render_template, request
 
@@ -300,9 +299,3 @@ def status():
             "limits": {"timeout": s.config.timeout, "max_rows": s.config.max_rows,
                        "max_query_length": s.config.max_query_length, "max_body": s.config.max_body}}
 
-
-def sparql_link(query: str, fmt: str | None = None) -> str:
-    params = {"query": query}
-    if fmt:
-        params["format"] = fmt
-    return "/sparql?" + urlencode(params)

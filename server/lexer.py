@@ -47,7 +47,7 @@ _MASTER = re.compile("|".join(f"(?P<{kind}{i}>{rx})" for i, (kind, rx) in enumer
 _KIND = {f"{kind}{i}": kind for i, (kind, _) in enumerate(_TOKEN_SPECS)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     kind: str
     text: str

@@ -295,3 +295,20 @@ def test_many_quotes_on_a_large_text_are_fast():
             found += 1
     assert found >= len(quotes)
     assert time.monotonic() - started < 20
+
+
+def test_folded_offsets_are_consistent_on_random_texts():
+    rng = random.Random(11)
+    alphabet = list("abc ") + ["\u00a0", "\u00ad", "\u200b", "\u2014", "\u2011", "\u201c", "\n", "\t"]
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
+        ft = FoldedText(text)
+        f = ft.folded
+        for _ in range(20):
+            a = rng.randrange(len(f) + 1)
+            b = rng.randrange(len(f) + 1)
+            if a >= b or f[a] == " " or f[b - 1] == " ":
+                continue
+            start, end = ft.span(a, b)
+            assert 0 <= start < end <= len(text)
+            assert fold(text[start:end]) == f[a:b], (text, a, b)

@@ -95,3 +95,9 @@ def test_query_bad_input_exits_2(tmp_path):
                     "--data", str(tmp_path / "none.trig")])
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "SERVICE is not allowed" in proc.stderr
+
+
+def test_build_sparql_endpoint_goes_into_void(pipeline_dirs):
+    assert main([*build_args(pipeline_dirs), "--sparql-endpoint", "http://127.0.0.1:8080/sparql"]) == 0
+    void = (pipeline_dirs["out"] / "void.ttl").read_text(encoding="utf-8")
+    assert "void:sparqlEndpoint <http://127.0.0.1:8080/sparql>" in void

@@ -203,3 +203,13 @@ def test_cli_errors_exit_2(fixture_trig, capsys):
     assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--bind", "oops"]) == 2
     assert main(["query", PROVISIONS, "--data", str(fixture_trig.parent / "missing.trig")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_cli_builds_the_default_data_when_missing(tmp_path, monkeypatch, capsys):
+    from peacegraph import paths
+    monkeypatch.setattr(paths, "default_dist", lambda: tmp_path / "dist")
+    assert main(["query", "ASK { ?s a pg:Provision }"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "true"
+    assert "building it first" in captured.err
+    assert (tmp_path / "dist" / "peacegraph.trig").is_file()

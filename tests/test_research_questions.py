@@ -129,6 +129,39 @@ def test_every_quote_a_stored_query_returns_is_its_span_of_the_text(q, source_te
         assert source_text[int(r["start"]):int(r["end"])] == str(r["quote"]), name
 
 
+def _blocks(node):
+    from rdflib.plugins.sparql.parserutils import CompValue
+    if isinstance(node, CompValue):
+        if node.name == "BGP":
+            yield node.triples
+            return
+        for value in node.values():
+            yield from _blocks(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _blocks(value)
+
+
+@pytest.mark.parametrize("name", [sq.name for sq in stored_queries()])
+def test_rdflib_runs_every_block_as_one_connected_join(name):
+    # rdflib orders the patterns of a block once, before running them, by how many constants
+    # each has; two patterns with two constants each (a class and an attested predicate, say)
+    # or a pattern sharing no variable with those before it make it pair up every match of
+    # one with every match of the other, which is what made these queries slow on big graphs
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.term import Variable as Var
+    query = find_stored(name)
+    blocks = list(_blocks(prepareQuery(query.text).algebra))
+    assert blocks
+    for block in blocks:
+        variables = [{t for t in triple if isinstance(t, Var)} for triple in block]
+        assert sum(1 for v in variables if len(v) == 1) <= 1, (name, block)
+        seen = set(variables[0])
+        for triple, v in zip(block[1:], variables[1:]):
+            assert v & seen, (name, "pattern joined to nothing before it", triple)
+            seen |= v
+
+
 def test_a_parameter_narrows_the_answer(q):
     everything = q("01-drafters")
     narrowed = q("01-drafters", document=US_PLAN)

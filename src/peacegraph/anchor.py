@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -58,47 +58,63 @@ def fold(text: str) -> str:
     return FoldedText(text).folded.strip(" ")
 
 
+_TABLE = str.maketrans({**_FOLD, **{c: " " for c in _SPACES}})
+_IGNORED_CLASS = "".join(sorted(_IGNORED))
+# in the translated text: a run of spaces and ignorable characters (two or more), or one
+# ignorable character on its own
+_JUNK = re.compile(f"[ {_IGNORED_CLASS}]{{2,}}|[{_IGNORED_CLASS}]")
+
+
 class FoldedText:
     """A text, its folded form and the map from folded positions back to the text's code points.
 
-    ``starts[i]`` is where folded character i begins in the text and ``ends[i]`` where it ends
-    (a run of white space folds to one space spanning the whole run).
+    Folding is a one-to-one translation of characters except where a run of white space
+    becomes one space and ignorable characters disappear; the map is kept as breakpoints
+    (``_fb`` folded position, ``_ob`` text position, ``_run_end`` end of a collapsed run or -1),
+    so a text without such runs costs one `str.translate`.
     """
 
     def __init__(self, text: str):
         self.text = text
-        out: list[str] = []
-        starts = array("q")
-        ends = array("q")
-        in_space = False
-        for i, ch in enumerate(text):
-            if ch in _IGNORED:
-                if ends:
-                    ends[-1] = i + 1
-                continue
-            if ch in _SPACES:
-                if in_space:
-                    ends[-1] = i + 1
-                    continue
-                in_space = True
-                out.append(" ")
-            else:
-                in_space = False
-                out.append(_FOLD.get(ch, ch))
-            starts.append(i)
-            ends.append(i + 1)
-        self.folded = "".join(out)
-        self.starts = starts
-        self.ends = ends
+        t = text.translate(_TABLE)
+        pieces: list[str] = []
+        fb, ob, run_end = [0], [0], [-1]
+        f_pos = prev = 0
+        for m in _JUNK.finditer(t):
+            chunk = t[prev:m.start()]
+            pieces.append(chunk)
+            f_pos += len(chunk)
+            if " " in m.group():
+                pieces.append(" ")
+                fb.append(f_pos)
+                ob.append(m.start())
+                run_end.append(m.end())
+                f_pos += 1
+            fb.append(f_pos)
+            ob.append(m.end())
+            run_end.append(-1)
+            prev = m.end()
+        pieces.append(t[prev:])
+        self.folded = "".join(pieces)
+        self._fb, self._ob, self._run_end = fb, ob, run_end
         self._index: dict[str, list[int]] | None = None
+
+    def _segment(self, i: int) -> int:
+        return bisect_right(self._fb, i) - 1
+
+    def start_of(self, i: int) -> int:
+        """Text offset where folded character i begins."""
+        k = self._segment(i)
+        return self._ob[k] if self._run_end[k] >= 0 else self._ob[k] + (i - self._fb[k])
+
+    def end_of(self, i: int) -> int:
+        """Text offset where folded character i ends (a collapsed run: the end of the run)."""
+        k = self._segment(i)
+        return self._run_end[k] if self._run_end[k] >= 0 else self._ob[k] + (i - self._fb[k]) + 1
 
     def span(self, a: int, b: int) -> tuple[int, int]:
         """Text offsets of the folded range [a, b)."""
-        end = self.ends[b - 1]
-        # a trailing ignored character belongs to the text after the quote, not to it
-        while end > self.starts[b - 1] + 1 and self.text[end - 1] in _IGNORED:
-            end -= 1
-        return self.starts[a], end
+        return self.start_of(a), self.end_of(b - 1)
 
     def is_boundary(self, i: int) -> bool:
         f = self.folded
@@ -304,11 +320,25 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
     out: list = []
     spans: dict = {}
 
+    # one pass over the graph: rdflib's pattern lookups cost tens of microseconds each
+    triples = list(graph)
+    props: dict = {}            # blank node -> {predicate: [objects]}
     evidence_nodes: dict = {}   # bnode -> the subject that points at it (for messages)
-    for s, o in graph.subject_objects(PG.evidence):
-        if isinstance(o, BNode):
-            evidence_nodes.setdefault(o, s)
-    attestations = {a for a in graph.subjects(RDF.type, PG.Attestation)}
+    attestations = set()
+    evidence, rdf_type, attestation = PG.evidence, RDF.type, PG.Attestation
+    for s, p, o in triples:
+        if type(s) is BNode:
+            props.setdefault(s, {}).setdefault(p, []).append(o)
+        if p == evidence:
+            if type(o) is BNode and o not in evidence_nodes:
+                evidence_nodes[o] = s
+        elif p == rdf_type and o == attestation:
+            attestations.add(s)
+
+    def objects(node, pred) -> list:
+        if type(node) is BNode:
+            return props.get(node, {}).get(pred, [])
+        return list(graph.objects(node, pred))
 
     def file_of(node):
         f = origin.get(node)
@@ -323,9 +353,7 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
     names: dict = {}
     # attestations first: their IRIs name the subjects in evidence error messages
     for a in sorted(attestations, key=lambda n: n.n3()):
-        sub = graph.value(a, RDF.subject)
-        pred = graph.value(a, RDF.predicate)
-        obj = graph.value(a, RDF.object)
+        sub, pred, obj = (next(iter(objects(a, k)), None) for k in (RDF.subject, RDF.predicate, RDF.object))
         if sub is None or pred is None or obj is None or any(isinstance(t, BNode) for t in (sub, pred, obj)):
             raise InputError(f"attestation about {_short(sub)} needs rdf:subject, rdf:predicate and "
                              "rdf:object, each a named node", file=file_of(a))
@@ -338,16 +366,16 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
         subject = names.get(owner, owner)
         file = file_of(node)
         who = _short(subject)
-        keys = set(graph.predicates(node, None))
+        keys = set(props.get(node, {}))
         extra = keys - EVIDENCE_KEYS
         if extra:
             raise InputError(f"{who}: evidence has {', '.join(sorted(_short(k) for k in extra))}; "
                              "only pg:quote, pg:source, pg:prefix, pg:suffix, pg:occurrence are "
                              "allowed", file=file)
-        quotes = list(graph.objects(node, PG.quote))
+        quotes = objects(node, PG.quote)
         if len(quotes) != 1 or not isinstance(quotes[0], Literal):
             raise InputError(f"{who}: evidence needs exactly one pg:quote string", file=file)
-        sources = list(graph.objects(node, PG.source))
+        sources = objects(node, PG.source)
         if len(sources) > 1:
             raise InputError(f"{who}: evidence has more than one pg:source", file=file)
         if sources:
@@ -364,7 +392,7 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
                               file=file)
 
         def one(pred):
-            vals = list(graph.objects(node, pred))
+            vals = objects(node, pred)
             if len(vals) > 1:
                 raise InputError(f"{who}: evidence has more than one {_short(pred)}", file=file)
             return vals[0] if vals else None
@@ -383,7 +411,7 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
         names[node] = span
 
     stray = []
-    for s, p, o in graph:
+    for s, p, o in triples:
         if s in evidence_nodes:
             continue  # the short form itself is replaced by the anchored form
         s2 = names.get(s, s)

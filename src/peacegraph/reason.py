@@ -8,9 +8,10 @@ sameAs/subClassOf, `rdf:type owl:Thing`, statements about the RDF/OWL/standard v
 Two engines give the same informative triples (tests/test_reason.py checks it on a fixture and
 on the shipped graph):
 
-- ``"owlrl"``: the pure-Python reference implementation (owlrl.OWLRL_Semantics); super-linear,
-  minutes at 100k triples;
-- ``"reasonable"``: a Rust OWL 2 RL reasoner (PyPI ``reasonable``), about a hundred times faster.
+- ``"owlrl"``: the pure-Python reference implementation (owlrl.OWLRL_Semantics); super-linear
+  (measured here on synthetic corpora: 7 s of CPU at 8k triples, 71 s at 79k);
+- ``"reasonable"``: a Rust OWL 2 RL reasoner (PyPI ``reasonable``), linear in practice (0.4 s at
+  8k, 6 s at 79k, most of it converting terms between rdflib and the engine). The default.
   It applies the instance rules but not all of the schema rules of OWL 2 RL (scm-spo, scm-dom1/2,
   scm-rng1/2: the transitivity of rdfs:subPropertyOf and the inheritance of domains and
   ranges), so those are completed here over the (small) schema part of its output.
@@ -153,21 +154,18 @@ def schema_closure(triples) -> list:
     sub_prop: dict = {}
     domains: dict = {}
     ranges: dict = {}
+    tables = {RDFS.subClassOf: sub_class, RDFS.subPropertyOf: sub_prop,
+              RDFS.domain: domains, RDFS.range: ranges}
+    equivalents = {OWL.equivalentClass: sub_class, OWL.equivalentProperty: sub_prop}
     for s, p, o in triples:
-        if p == RDFS.subClassOf:
-            sub_class.setdefault(s, set()).add(o)
-        elif p == RDFS.subPropertyOf:
-            sub_prop.setdefault(s, set()).add(o)
-        elif p == OWL.equivalentClass:
-            sub_class.setdefault(s, set()).add(o)
-            sub_class.setdefault(o, set()).add(s)
-        elif p == OWL.equivalentProperty:
-            sub_prop.setdefault(s, set()).add(o)
-            sub_prop.setdefault(o, set()).add(s)
-        elif p == RDFS.domain:
-            domains.setdefault(s, set()).add(o)
-        elif p == RDFS.range:
-            ranges.setdefault(s, set()).add(o)
+        table = tables.get(p)
+        if table is not None:
+            table.setdefault(s, set()).add(o)
+            continue
+        table = equivalents.get(p)
+        if table is not None:
+            table.setdefault(s, set()).add(o)
+            table.setdefault(o, set()).add(s)
     supers_c = _transitive(sub_class)
     supers_p = _transitive(sub_prop)
     out = set()

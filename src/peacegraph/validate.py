@@ -413,19 +413,34 @@ def _first_line(exc) -> str:
 
 def _results(report: Graph, data: Graph, origin: dict) -> list[ValidationResult]:
     out = []
-    for node in report.subjects(RDF.type, SH.ValidationResult):
+    # Only the report's own results: pyshacl also types the nested sh:detail results of
+    # sh:node / sh:or as sh:ValidationResult, which would repeat each problem.
+    nodes = {r for rep in report.subjects(RDF.type, SH.ValidationReport)
+             for r in report.objects(rep, SH.result)}
+    for node in nodes:
         focus = report.value(node, SH.focusNode)
         messages = sorted(str(m) for m in report.objects(node, SH.resultMessage))
         out.append(ValidationResult(
             focus=focus,
             path=report.value(node, SH.resultPath),
-            message=" / ".join(messages) if messages else "(no message)",
+            message=_readable(" / ".join(messages), data) if messages else "(no message)",
             severity=report.value(node, SH.resultSeverity),
             source_shape=report.value(node, SH.sourceShape),
             value=report.value(node, SH.value),
             file=_defining_file(focus, data, origin)))
     out.sort(key=lambda r: (str(r.source_shape), str(r.focus), str(r.path), str(r.value), r.message))
     return out
+
+
+_IRI_IN_TEXT = re.compile(r"https?://[^\s\"()<>{}]+")
+
+
+def _readable(message: str, data: Graph) -> str:
+    """SHACL-SPARQL messages spell IRIs out in full; write them as prefixed names."""
+    def short(match):
+        iri = match.group(0).rstrip(".,:;")
+        return _show(data, URIRef(iri)) + match.group(0)[len(iri):]
+    return _IRI_IN_TEXT.sub(short, message)
 
 
 def _defining_file(focus, data: Graph, origin: dict) -> str | None:

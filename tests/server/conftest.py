@@ -1,6 +1,6 @@
 import pytest
 
-from serverkit import SMALL, LiveServer
+from .serverkit import SMALL, LiveServer
 
 
 @pytest.fixture(scope="session")

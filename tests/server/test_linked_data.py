@@ -5,7 +5,7 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from serverkit import BASE, SMALL
+from .serverkit import BASE, SMALL
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 

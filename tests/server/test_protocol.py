@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 import pytest
 
-from serverkit import BASE, GRAPHS
+from .serverkit import BASE, GRAPHS
 
 PERSON_Q = "SELECT ?s WHERE { ?s a <https://w3id.org/peacegraph/ontology#Person> }"
 KUSHNER = BASE + "id/jared-kushner"

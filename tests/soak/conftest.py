@@ -1,10 +1,3 @@
-import sys
-from pathlib import Path
-
-# The soak drives the real server with the helpers of the server tests.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-
-
 def pytest_addoption(parser):
     parser.addoption("--soak-seconds", type=float, default=10.0,
                      help="how long the soak test loads the server (default 10; `make soak` uses 60)")

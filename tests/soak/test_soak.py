@@ -12,7 +12,7 @@ import psutil
 import pyoxigraph as ox
 import pytest
 
-from serverkit import LiveServer, http
+from server.serverkit import LiveServer, http
 
 CLIENTS = 8
 HOSTILE_SHARE = 0.05
@@ -57,16 +57,17 @@ def hostile_requests(endpoint: str, url: str):
     ]
 
 
-def tree_rss(pid: int) -> tuple[int, int]:
+def tree_rss(pid: int) -> tuple[int, int, list[int]]:
+    """Total RSS of the server and its processes, their number, and each one's RSS in MB."""
     proc = psutil.Process(pid)
     procs = [proc] + proc.children(recursive=True)
-    total = 0
+    sizes = []
     for p in procs:
         try:
-            total += p.memory_info().rss
+            sizes.append(p.memory_info().rss)
         except psutil.NoSuchProcess:
             pass
-    return total, len(procs)
+    return sum(sizes), len(procs), [s >> 20 for s in sizes]
 
 
 @pytest.mark.soak
@@ -86,7 +87,7 @@ def test_soak(request, built_dist):
             status, _, body = http(server.endpoint, data=urlencode({"query": q.text}).encode(),
                                    headers={"Content-Type": "application/x-www-form-urlencoded", **JSON_ACCEPT})
             assert status == 200 and normalize(json.loads(body)) == expected[q.name], q.name
-        rss_start, procs_start = tree_rss(server.proc.pid)
+        rss_start, procs_start, each_start = tree_rss(server.proc.pid)
         workers_start = server.status()["backend"]["workers"]
         deadline = time.monotonic() + seconds
         lock = threading.Lock()
@@ -123,16 +124,16 @@ def test_soak(request, built_dist):
             t.start()
         for t in threads:
             t.join()
-        rss_end, _ = tree_rss(server.proc.pid)
+        rss_end, _, _ = tree_rss(server.proc.pid)
         time.sleep(3)                                       # extra workers retire after idle_seconds
         status = server.status()["backend"]
-        rss_settled, procs_end = tree_rss(server.proc.pid)
+        rss_settled, procs_end, each_end = tree_rss(server.proc.pid)
         latencies.sort()
         report = (f"soak {seconds:g} s, {CLIENTS} clients: {stats['valid']} valid + {stats['hostile']} hostile "
                   f"requests, {len(failures)} failures; median {latencies[len(latencies) // 2] * 1000:.1f} ms, "
                   f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.1f} ms; RSS start {rss_start / 2**20:.0f} MB "
-                  f"({procs_start} processes), end {rss_end / 2**20:.0f} MB, settled {rss_settled / 2**20:.0f} MB "
-                  f"({procs_end} processes); workers {workers_start} -> {status['workers']} "
+                  f"({procs_start} processes: {each_start}), end {rss_end / 2**20:.0f} MB, settled "
+                  f"{rss_settled / 2**20:.0f} MB ({procs_end} processes: {each_end}); workers {workers_start} -> {status['workers']} "
                   f"(restarts {status['restarts']}, timeouts {status['timeouts']}, crashes {status['crashes']})")
         with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
             print("\n" + report)
