@@ -30,6 +30,7 @@ class ServerConfig:
     workers: int = 2                                  # warm query worker processes
     max_workers: int = 12                             # workers at most (slow queries get extra ones)
     idle_seconds: float = 30.0                        # extra workers idle this long are retired
+    worker_memory_mb: int = 1024                      # an idle worker holding more private memory is replaced
     timeout: float = 10.0                             # seconds per query
     queue_timeout: float | None = None                # seconds to wait for a free worker (default: timeout)
     max_rows: int = 10_000                            # rows (or triples) per result

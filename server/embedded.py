@@ -126,7 +126,8 @@ class EmbeddedBackend(Backend):
                                  "files with --data)", file=str(path))
             rdf_format_of(path)
         cfg = self.config
-        pool_args = dict(warm=cfg.workers, max_workers=cfg.max_workers, idle_seconds=cfg.idle_seconds)
+        pool_args = dict(warm=cfg.workers, max_workers=cfg.max_workers, idle_seconds=cfg.idle_seconds,
+                         worker_memory=cfg.worker_memory_mb * 2**20)
         if cfg.store_dir is None:
             self.mode = "memory"
             self.pool = WorkerPool(self._settings(sources=memory_settings(sources)), **pool_args)

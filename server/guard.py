@@ -13,7 +13,7 @@ from functools import lru_cache
 from urllib.parse import urljoin
 
 from peacegraph.errors import QueryError
-from peacegraph.server.lexer import Token, tokenize
+from peacegraph.server.lexer import Token, iter_tokens
 
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
@@ -47,6 +47,29 @@ def _iri_of(tok: Token, prefixes: dict[str, str], base: str | None) -> str | Non
     return None
 
 
+class _Tokens:
+    """Tokens read lazily with a short look-back window, so checking a huge query costs no memory."""
+
+    def __init__(self, text: str):
+        self._it = iter_tokens(text)
+        self._buf: dict[int, Token] = {}
+        self._read = 0
+        self._low = 0
+
+    def get(self, i: int) -> Token | None:
+        """Token number i (read forward only), or None past the end."""
+        while self._read <= i:
+            tok = next(self._it, None)
+            if tok is None:
+                return None
+            self._buf[self._read] = tok
+            self._read += 1
+        while self._low < i - 4:
+            self._buf.pop(self._low, None)
+            self._low += 1
+        return self._buf.get(i)
+
+
 def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) -> CheckedQuery:
     """Return the form of `text` and the graphs it names, or raise RefusedQuery / LexError.
 
@@ -54,30 +77,31 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
     """
     if not text.strip():
         raise RefusedQuery("empty query")
-    tokens = tokenize(text)
-    if not tokens:
+    tokens = _Tokens(text)
+    if tokens.get(0) is None:
         raise RefusedQuery("empty query: only comments")
     allowed = set(allowed_graphs)
     prefixes: dict[str, str] = {}
     base: str | None = None
     i = 0
     # Prologue: BASE and PREFIX declarations.
-    while i < len(tokens) and tokens[i].is_word("BASE", "PREFIX"):
-        tok = tokens[i]
+    while (tok := tokens.get(i)) is not None and tok.is_word("BASE", "PREFIX"):
         if tok.is_word("BASE"):
-            if i + 1 >= len(tokens) or tokens[i + 1].kind != "IRI":
+            target = tokens.get(i + 1)
+            if target is None or target.kind != "IRI":
                 raise RefusedQuery(f"BASE must be followed by an IRI at {_at(tok)}")
-            base = _iri_of(tokens[i + 1], prefixes, base)
+            base = _iri_of(target, prefixes, base)
             i += 2
         else:
-            if (i + 2 >= len(tokens) or tokens[i + 1].kind != "PNAME"
-                    or not tokens[i + 1].text.endswith(":") or tokens[i + 2].kind != "IRI"):
+            name, target = tokens.get(i + 1), tokens.get(i + 2)
+            if (name is None or target is None or name.kind != "PNAME" or not name.text.endswith(":")
+                    or target.kind != "IRI"):
                 raise RefusedQuery(f"PREFIX must be followed by a prefix and an IRI at {_at(tok)}")
-            prefixes[tokens[i + 1].text[:-1]] = _iri_of(tokens[i + 2], prefixes, base) or ""
+            prefixes[name.text[:-1]] = _iri_of(target, prefixes, base) or ""
             i += 3
-    if i >= len(tokens):
+    first = tokens.get(i)
+    if first is None:
         raise RefusedQuery("empty query: a prologue with no query after it")
-    first = tokens[i]
     if first.kind == "WORD" and first.upper in UPDATE_WORDS:
         raise RefusedQuery(f"this endpoint is read-only: {first.upper} (a SPARQL update) is not "
                            f"accepted (at {_at(first)})")
@@ -89,8 +113,9 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
     from_named: list[str] = []
     limit = None
     depth = 0
-    for j in range(i, len(tokens)):
-        tok = tokens[j]
+    j = i
+    while (tok := tokens.get(j)) is not None:
+        j += 1
         if tok.kind == "PUNCT" and tok.text in "({[":
             depth += 1
             if depth > max_nesting:
@@ -107,11 +132,10 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
         if word in UPDATE_WORDS:
             raise RefusedQuery(f"this endpoint is read-only: {word} is not accepted (at {_at(tok)})")
         if word == "FROM":
-            k = j + 1
-            named = k < len(tokens) and tokens[k].is_word("NAMED")
+            target = tokens.get(j)
+            named = target is not None and target.is_word("NAMED")
             if named:
-                k += 1
-            target = tokens[k] if k < len(tokens) else None
+                target = tokens.get(j + 1)
             iri = _iri_of(target, prefixes, base) if target is not None else None
             clause = "FROM NAMED" if named else "FROM"
             if iri is None:
@@ -122,9 +146,10 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
                     f"fetches remote data (at {_at(tok)}). Graphs: "
                     + ", ".join(f"<{g}>" for g in sorted(allowed)))
             (from_named if named else from_graphs).append(iri)
-        elif word == "LIMIT" and depth == 0 and j + 1 < len(tokens) and tokens[j + 1].kind == "NUMBER":
-            if tokens[j + 1].text.isdigit():
-                limit = int(tokens[j + 1].text)
+        elif word == "LIMIT" and depth == 0:
+            number = tokens.get(j)
+            if number is not None and number.kind == "NUMBER" and number.text.isdigit():
+                limit = int(number.text)
     return CheckedQuery(form, tuple(from_graphs), tuple(from_named), limit)
 
 

@@ -74,7 +74,11 @@ def _where(text: str, pos: int) -> tuple[int, int]:
 
 def tokenize(text: str) -> list[Token]:
     """Every significant token of `text` (white space and comments dropped)."""
-    tokens: list[Token] = []
+    return list(iter_tokens(text))
+
+
+def iter_tokens(text: str):
+    """The tokens of `text` one by one; a LexError when the text stops being SPARQL tokens."""
     pos, line, line_start = 0, 1, 0
     end = len(text)
     while pos < end:
@@ -94,10 +98,9 @@ def tokenize(text: str) -> list[Token]:
         kind = _KIND[m.lastgroup]
         value = m.group()
         if kind not in ("WS", "COMMENT"):
-            tokens.append(Token(kind, value, line, pos - line_start + 1))
+            yield Token(kind, value, line, pos - line_start + 1)
         newlines = value.count("\n")
         if newlines:
             line += newlines
             line_start = pos + value.rfind("\n") + 1
         pos = m.end()
-    return tokens

@@ -4,7 +4,8 @@ Workers are forked by a zygote process that has the engine imported (and, in mem
 data loaded), so a new worker is ready in milliseconds. `warm` workers are always kept; while
 queries run the pool keeps a spare worker ready (up to `max_workers`), so fast queries still find
 one while slow queries hold theirs, and a worker busy for more than SLOW_AFTER seconds runs at a
-lower CPU priority. Extra workers idle for longer than `idle_seconds` are retired. A query over
+lower CPU priority. Extra workers idle for longer than `idle_seconds` are retired, and an idle
+worker holding more than `worker_memory` bytes of private memory is replaced. A query over
 its time limit has its worker killed (SIGKILL: the CPU comes back at once) and replaced; a worker
 that dies during a query (Oxigraph aborts on a stack overflow) is replaced the same way, and
 only that query fails.
@@ -41,6 +42,19 @@ def syntax_error(message: str) -> QuerySyntaxError:
     line, column = int(m.group(1)), int(m.group(2))
     return QuerySyntaxError(f"syntax error at line {line}, column {column}: {m.group(3).strip()}",
                             line=line, column=column)
+
+
+def private_memory(pid: int) -> int:
+    """Bytes of memory a process does not share (with the zygote's store, among others)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+    return total
 
 
 class _ForkedProcess:
@@ -182,8 +196,11 @@ class WorkerPool:
     (default graph = union) and "prefixes" (for serialized graphs)."""
 
     def __init__(self, settings: dict, *, warm: int = 2, max_workers: int = 12,
-                 idle_seconds: float = 30.0, start_timeout: float = 60.0, load_timeout: float = 1800.0):
+                 idle_seconds: float = 30.0, start_timeout: float = 60.0, load_timeout: float = 1800.0,
+                 worker_memory: int = 0):
         self.settings = dict(settings)
+        self.worker_memory = worker_memory          # bytes of private memory; 0 = no limit
+        self.recycled = 0
         self.warm = max(1, warm)
         self.max_workers = max(self.warm, max_workers)
         self.idle_seconds = idle_seconds
@@ -317,6 +334,7 @@ class WorkerPool:
         return len(self._idle) + len(self._busy) + self._starting
 
     def _reap(self) -> None:
+        last_memory_check = 0.0
         while True:
             time.sleep(0.1)
             retire = []
@@ -330,6 +348,14 @@ class WorkerPool:
                 while (self._total() > self.warm and self._idle
                        and now - self._idle[0].idle_since > self.idle_seconds):
                     retire.append(self._idle.pop(0))
+                if self.worker_memory and now - last_memory_check > 1.0:
+                    # A worker keeps the heap its biggest query grew; replace one that holds too much.
+                    last_memory_check = now
+                    for w in list(self._idle):
+                        if private_memory(w.process.pid) > self.worker_memory:
+                            self._idle.remove(w)
+                            retire.append(w)
+                            self.recycled += 1
                 # Keep the warm workers even after crashes whose replacements failed to start.
                 while self._total() < self.warm:
                     self._spawn_in_background()
@@ -429,4 +455,5 @@ class WorkerPool:
             live = len(self._idle) + len(self._busy)
             return {"workers": live, "busy": len(self._busy), "starting": self._starting,
                     "restarts": self.restarts, "timeouts": self.timeouts, "crashes": self.crashes,
+                    "recycled": self.recycled,
                     "pids": sorted(w.process.pid for w in list(self._idle) + list(self._busy))}

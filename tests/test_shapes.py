@@ -74,7 +74,7 @@ def _expected_focus(path: Path, graph: Graph) -> set:
 def _results_of(shape, fixture: Path):
     data = parse_rdf_file(fixture)
     report = validate_graph(data, _shapes(), origin={s: fixture.name for s in data.subjects()})
-    return data, [r for r in report.results if r.source_shape == shape]
+    return data, report, [r for r in report.results if r.source_shape == shape]
 
 
 def test_shapes_are_found():
@@ -88,7 +88,7 @@ def test_shapes_are_found():
 def test_valid_fixture_gives_no_result(shape):
     fixture = FIXTURES / _local(shape) / "valid.ttl"
     assert fixture.is_file(), f"shape {_local(shape)} has no valid fixture at {fixture}"
-    _, results = _results_of(shape, fixture)
+    _, _, results = _results_of(shape, fixture)
     assert results == []
 
 
@@ -96,7 +96,8 @@ def test_valid_fixture_gives_no_result(shape):
 def test_invalid_fixture_gives_the_expected_focus_nodes(shape):
     fixture = FIXTURES / _local(shape) / "invalid.ttl"
     assert fixture.is_file(), f"shape {_local(shape)} has no invalid fixture at {fixture}"
-    data, results = _results_of(shape, fixture)
+    data, report, results = _results_of(shape, fixture)
+    assert report.conforms is False  # so `peacegraph validate --data invalid.ttl` exits 1
     expected = _expected_focus(fixture, data)
     assert expected, f"{fixture} names no '# expect-focus:' node"
     assert {r.focus for r in results} == expected

@@ -164,6 +164,21 @@ def _short(term) -> str:
     return term.n3() if hasattr(term, "n3") else str(term)
 
 
+class _Named:
+    """A node's short name, computed only when an error message needs it."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+    def __format__(self, spec: str) -> str:
+        return format(_short(self.node), spec)
+
+    def __str__(self) -> str:
+        return _short(self.node)
+
+
 def _clip(s: str, n: int = 60) -> str:
     s = " ".join(s.split())
     return s if len(s) <= n else s[: n - 1] + "…"
@@ -224,7 +239,7 @@ class Anchorer:
     def choose(self, source, quote: str, prefix=None, suffix=None, occurrence=None,
                *, file=None, subject=None) -> Match:
         """The one match of a quote, or an AnchorError naming file, subject and candidates."""
-        who = _short(subject)
+        who = _Named(subject)
         found = self.candidates(source, quote)
         if not found:
             raise AnchorError(f"{who}: quote {_clip(quote)!r} not found in {_short(source)}"
@@ -365,7 +380,7 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
     for node, owner in sorted(evidence_nodes.items(), key=lambda kv: (kv[1].n3(), kv[0].n3())):
         subject = names.get(owner, owner)
         file = file_of(node)
-        who = _short(subject)
+        who = _Named(subject)
         keys = set(props.get(node, {}))
         extra = keys - EVIDENCE_KEYS
         if extra:

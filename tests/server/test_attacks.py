@@ -270,3 +270,12 @@ def test_200_idle_connections_do_not_block_others(live):
     finally:
         for s in socks:
             s.close()
+
+
+@pytest.mark.parametrize("depth, expected", [(60, {200, 400}), (200, {400})])
+def test_deeply_nested_groups_are_answered_or_refused_cleanly(live, depth, expected):
+    q = "SELECT * WHERE " + "{ " * depth + "?s ?p ?o" + " }" * depth + " LIMIT 1"
+    status, _, body = get(live, q)
+    assert status in expected
+    if status == 400:
+        assert b"nested too deeply" in body or b"crashed" in body

@@ -152,3 +152,24 @@ def test_bad_file_in_memory_mode_is_one_line_error_naming_it(tmp_path):
         start(data, None)
     message = str(info.value)
     assert str(data) in message and "\n" not in message
+
+
+def test_idle_workers_holding_too_much_memory_are_replaced():
+    import time
+    b = EmbeddedBackend(ServerConfig(data=[SMALL], workers=1, max_workers=2, worker_memory_mb=1))
+    b.start()
+    try:
+        first = set(b.stats()["pids"])
+        time.sleep(2.5)
+        stats = b.stats()
+        assert stats["recycled"] >= 1 and not (set(stats["pids"]) & first)
+        assert count(b) == 148
+    finally:
+        b.close()
+    b = EmbeddedBackend(ServerConfig(data=[SMALL], workers=1, max_workers=2))
+    b.start()
+    try:
+        time.sleep(1.5)
+        assert b.stats()["recycled"] == 0
+    finally:
+        b.close()
