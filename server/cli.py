@@ -23,9 +23,21 @@ def _check(cfg: ServerConfig) -> None:
         raise InputError(f"--port {cfg.port} is not a TCP port")
 
 
+def _limit_malloc_arenas() -> None:
+    # glibc gives each HTTP thread its own malloc arena and keeps what a large request used in
+    # it; two arenas keep the server's memory flat under concurrent large requests.
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)    # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def serve(cfg: ServerConfig, ready=None) -> None:
     """Serve until interrupted. `ready(url)` is called once the socket listens."""
     import waitress
+
+    _limit_malloc_arenas()
 
     from peacegraph.server.app import close_app, create_app
 

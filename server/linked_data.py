@@ -125,7 +125,11 @@ def quote_in_context(site, source: str, start: int, end: int, exact: str) -> dic
 def term_view(site, term, label=None) -> dict:
     """How a term is shown: a link (local when the IRI is ours) or a literal."""
     if isinstance(term, ox.NamedNode):
-        return {"kind": "iri", "iri": term.value, "href": site.local_path(term.value) or term.value,
+        href = site.local_path(term.value) or term.value
+        if not href.startswith(("/", "http://", "https://")):
+            # javascript:, data: and the like are shown, never linked
+            return {"kind": "literal", "value": term.value, "lang": "", "datatype": ""}
+        return {"kind": "iri", "iri": term.value, "href": href,
                 "label": term_value(label) or short_name(term.value)}
     if isinstance(term, ox.Literal):
         value = term.value

@@ -11,8 +11,9 @@ URL configured and nowhere else (no proxies, no redirects), and:
 - binds parameters by appending the equivalent VALUES block;
 - enforces the time limit itself: the socket waits at most the time left, the answer is read
   against a deadline, and on time-out the connection is closed so the store can stop the work;
-- reads the answer as a stream (SPARQL JSON results or N-Triples), stops after the row limit
-  and closes the connection, and serializes the rows with the same serializers as the embedded
+- reads the answer as a stream (SPARQL JSON or XML results; N-Triples, Turtle or RDF/XML for
+  CONSTRUCT and DESCRIBE, by the media type the store declares), stops after the row limit and
+  closes the connection, and serializes the rows with the same serializers as the embedded
   store, so results, formats and the truncation marker are identical whichever store answers.
 
 The graphs served are the store's named graphs, read once at start.

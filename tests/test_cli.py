@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from peacegraph.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,9 +16,9 @@ XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 from peacegraph.cli import main
 from peacegraph.errors import InputError, QueryError
-from peacegraph.namespaces import PG, PGID, TOPIC
+from peacegraph.namespaces import PGID, TOPIC
 from peacegraph.query import (find_stored, load_dataset, parse_bindings, parse_term, prepare,
-                              read_stored, resolve_query, run_query, stored_queries)
+                              resolve_query, run_query, stored_queries)
 
 PROVISIONS = """PREFIX pg: <https://w3id.org/peacegraph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

@@ -210,3 +210,22 @@ def test_peacegraph_serve_store_over_http(oxigraph):
         proc.terminate()
         proc.wait(20)
         proc.stderr.close()
+
+
+def test_the_real_build_answers_the_same_from_a_remote_store(built_dist, tmp_path):
+    dump = built_dist / "peacegraph.trig"
+    with OxigraphServer(tmp_path / "db") as server:
+        pushed = push(server.store_url, dump)
+        assert {p.graph for p in pushed} == {str(g) for g in NAMED_GRAPHS}
+        remote = create_app(ServerConfig(store_url=server.query_url))
+        embedded = create_app(ServerConfig(data=[dump], workers=1))
+        try:
+            rc, ec = remote.test_client(), embedded.test_client()
+            for q in stored_queries():
+                rows = _rows(rc, q.text)
+                assert rows and rows == _rows(ec, q.text), q.name
+            page = rc.get("/id/jared-kushner", headers={"Accept": "text/html"})
+            assert page.status_code == 200 and b"#char=" in page.data
+        finally:
+            close_app(remote)
+            close_app(embedded)

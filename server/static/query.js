@@ -28,7 +28,7 @@
   function cell(term) {
     var td = document.createElement("td");
     if (!term) { return td; }
-    if (term.type === "uri") {
+    if (term.type === "uri" && /^https?:\/\//i.test(term.value)) {
       var a = document.createElement("a");
       a.href = localHref(term.value);
       a.title = term.value;

@@ -2,9 +2,11 @@
 
 The comparison reads the pg:ProvisionChange nodes recorded in the graph: a change whose
 pg:changedProvision is a provision of A and whose pg:inDocument is B says the provision was
-kept (pg:Retained), softened, strengthened, revised or removed; a pg:Added change, or a
-provision of B that no change links to A, is reported as added. Provisions of A with no
-recorded change are listed as such: the graph does not say what B did with them.
+kept (pg:Retained), softened, strengthened, revised or removed; a change in B that names A with
+pg:comparedWith reports on the provision of B it results in; a pg:Added change, or a provision
+of B that no change links to A, is reported as added. Provisions of A with no recorded change
+are listed as such: the graph does not say what B did with them. The selection is the stored
+queries ``queries/_diff-*.rq``; labels and quotes are looked up in the dataset.
 """
 
 from __future__ import annotations

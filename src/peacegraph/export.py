@@ -129,7 +129,7 @@ def sorted_triples(graph: Graph, terms: Terms) -> list[tuple]:
 
 # -- serializers -------------------------------------------------------------------------------
 
-def _prefix_lines(terms: Terms, sparql_style: bool = False) -> list[str]:
+def _prefix_lines(terms: Terms) -> list[str]:
     return [f"@prefix {p}: <{ns}> ." for p, ns in terms.prefixes.items()]
 
 
@@ -241,6 +241,7 @@ class _View:
         wanted = {terms.nt(p): p for p in self.WANTED}
         self.index: dict = {p: {} for p in self.WANTED}
         self.subjects: dict = {}
+        self._labels: dict = {}
         for rows in graphs.values():
             for s_nt, p_nt, o_nt, subj, _, obj in rows:
                 p = wanted.get(p_nt)
@@ -265,6 +266,13 @@ class _View:
     def label(self, node) -> str:
         if not isinstance(node, URIRef):
             return str(node)
+        key = str.__str__(node)
+        cached = self._labels.get(key)
+        if cached is None:
+            cached = self._labels[key] = self._label(node)
+        return cached
+
+    def _label(self, node) -> str:
         for prop in (RDFS.label, SKOS.prefLabel):
             values = [v for v in self.objects(node, prop) if isinstance(v, Literal)]
             english = [v for v in values if v.language is None or str(v.language).startswith("en")]

@@ -406,8 +406,7 @@ def default_data(quiet: bool = True) -> list[Path]:
 def cli_query(args) -> int:
     text, _ = resolve_query(args.query)
     bindings = parse_bindings(args.bind)
-    query = prepare(text)  # fail on a bad query before loading any data
-    del query
+    prepare(text)  # fail on a bad query before loading any data
     dataset = load_dataset(args.data if args.data else default_data())
     result = run_query(dataset, text, bindings)
     print(format_result(result, args.format))

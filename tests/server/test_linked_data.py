@@ -143,3 +143,18 @@ def _close():
     yield
     for b in _B.values():
         b.close()
+
+
+def test_non_http_iris_are_never_links(tmp_path, small_config):
+    import dataclasses
+    from peacegraph.server.app import close_app, create_app
+    data = tmp_path / "x.ttl"
+    data.write_text("<https://w3id.org/peacegraph/id/x> <http://www.w3.org/2000/01/rdf-schema#seeAlso> "
+                    "<javascript:alert(1)> , <https://example.org/ok> .\n")
+    app = create_app(dataclasses.replace(small_config, data=[data]))
+    try:
+        page = app.test_client().get("/id/x", headers={"Accept": BROWSER}).data.decode()
+        assert 'href="javascript:' not in page and "javascript:alert(1)" in page
+        assert 'href="https://example.org/ok"' in page
+    finally:
+        close_app(app)
