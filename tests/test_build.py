@@ -220,3 +220,13 @@ def test_shipped_spans_have_both_selectors(built_dataset):
         selectors = set(asserted.objects(span, OA.hasSelector))
         kinds = {asserted.value(s, RDF.type) for s in selectors}
         assert kinds == {OA.TextQuoteSelector, OA.TextPositionSelector}, span
+
+
+def test_progress_reports_each_stage(pipeline_config):
+    import io
+    from peacegraph.progress import Progress
+    stream = io.StringIO()
+    build(pipeline_config, progress=Progress(True, stream=stream))
+    shown = stream.getvalue()
+    for stage in ("load", "anchor", "reason", "validate", "export"):
+        assert re.search(rf"\r{stage}\s", shown), stage

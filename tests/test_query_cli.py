@@ -68,8 +68,10 @@ def test_shipped_stored_queries_have_headers_and_run(built_dataset):
     assert all(re.fullmatch(r"\d\d-[\w.-]+", q.name) for q in queries)
     for q in queries:
         assert q.title and q.title != q.name, q.name
+        projected = {str(v) for v in prepare(q.text).algebra.get("PV", [])}
         for var, _ in q.params:
-            assert f"?{var}" in q.text, (q.name, var)
+            # a parameter must be projected to be bound by substitution in Oxigraph
+            assert var in projected, (q.name, var)
         result = run_query(built_dataset, q.text)
         assert len(list(result)) > 0, q.name
 

@@ -1,10 +1,19 @@
-"""SHACL validation of the peacegraph data: the shapes in shapes/*.ttl, run with pyshacl.
+"""SHACL validation of the peacegraph data: the shapes in shapes/*.ttl.
 
 `load_shapes` reads a shapes folder and refuses shapes that are themselves broken (bad syntax,
 or SHACL that pyshacl would silently misread) with a ShapesError, exit code 2 — distinct from
 data that violates good shapes (ValidationReport.conforms False, exit code 1).
 `validate_graph` runs the shapes over ontology ∪ sources ∪ asserted and returns a report
 readable by a person (`.text()`) or as a standard sh:ValidationReport (`.turtle()`).
+
+Two engines give the same report (tests/test_validation_engines.py compares every result —
+focus node, source shape, path, value, severity, component and message — on every shape
+fixture and on the shipped graph, valid and broken):
+
+- ``"turbo"`` (the default): pyshacl-turbo, pyshacl's semantics and report compiled to Rust,
+  SHACL-SPARQL evaluated by Oxigraph's SPARQL engine; measured here on a synthetic corpus of
+  80k data triples: 2 s, against 17 s for pyshacl;
+- ``"pyshacl"``: the pure-Python reference implementation.
 """
 
 from __future__ import annotations
@@ -21,6 +30,9 @@ from peacegraph.errors import InputError, PeacegraphError, ShapesError
 from peacegraph.namespaces import INFERRED_GRAPH, SH, bind_prefixes
 
 SHAPES_NS = "https://w3id.org/peacegraph/shapes#"
+
+ENGINES = ("turbo", "pyshacl")
+DEFAULT_ENGINE = "turbo"
 
 # Parameters whose value must be a non-negative xsd:integer.
 _COUNT_PARAMETERS = (SH.minCount, SH.maxCount, SH.minLength, SH.maxLength,
@@ -376,13 +388,34 @@ def data_for_validation(data) -> Graph:
     raise TypeError(f"expected an rdflib Graph or Dataset, got {type(data).__name__}")
 
 
-def validate_graph(data, shapes: Graph, origin: dict | None = None) -> ValidationReport:
+def validate_graph(data, shapes: Graph, origin: dict | None = None,
+                   engine: str = DEFAULT_ENGINE) -> ValidationReport:
     """Validate `data` (ontology ∪ sources ∪ asserted; a Graph or a Dataset) against `shapes`
-    (from load_shapes). `origin` maps subjects to the file that defines them, for the report."""
+    (from load_shapes). `origin` maps subjects to the file that defines them, for the report.
+    `engine` is "turbo" (the default) or "pyshacl" (the reference); both give the same report."""
+    if engine not in ENGINES:
+        raise PeacegraphError(f"unknown validation engine {engine!r}; expected one of "
+                              f"{', '.join(ENGINES)}")
+    graph = data_for_validation(data)
+    if engine == "pyshacl":
+        conforms, results_graph = _run_pyshacl(graph, shapes)
+    else:
+        conforms, results_graph = _run_turbo(graph, shapes)
+    bind_prefixes(results_graph)
+    results_graph.bind("pgsh", SHAPES_NS)
+    names = Graph()
+    names.namespace_manager = graph.namespace_manager
+    bind_prefixes(names)
+    names.bind("pgsh", SHAPES_NS)
+    results = _results(results_graph, graph, origin or {})
+    return ValidationReport(conforms=bool(conforms), results=results, graph=results_graph,
+                            triples=len(graph), names=names)
+
+
+def _run_pyshacl(graph: Graph, shapes: Graph) -> tuple[bool, Graph]:
     import pyshacl
     from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ConstraintLoadError
 
-    graph = data_for_validation(data)
     try:
         # The ontology is part of the data graph rather than passed as ont_graph: pyshacl would
         # copy the whole data graph to mix it in (35% slower at 100k triples) and mixes in only
@@ -395,15 +428,27 @@ def validate_graph(data, shapes: Graph, origin: dict | None = None) -> Validatio
         raise ShapesError(f"invalid SHACL: {_first_line(exc)}") from None
     except ReportableRuntimeError as exc:
         raise PeacegraphError(f"validation failed to run: {_first_line(exc)}") from None
-    bind_prefixes(results_graph)
-    results_graph.bind("pgsh", SHAPES_NS)
-    names = Graph()
-    names.namespace_manager = graph.namespace_manager
-    bind_prefixes(names)
-    names.bind("pgsh", SHAPES_NS)
-    results = _results(results_graph, graph, origin or {})
-    return ValidationReport(conforms=bool(conforms), results=results, graph=results_graph,
-                            triples=len(graph), names=names)
+    return conforms, results_graph
+
+
+def _run_turbo(graph: Graph, shapes: Graph) -> tuple[bool, Graph]:
+    import pyshacl_turbo
+    from pyshacl_turbo.errors import ReportableRuntimeError
+
+    try:
+        # Not inplace: with no inference nothing would be written back, and inplace makes the
+        # engine merge its working copy into the data graph afterwards.
+        conforms, results_graph, _ = pyshacl_turbo.validate(
+            graph, shacl_graph=shapes, inference="none", advanced=True,
+            allow_warnings=True, allow_infos=True, abort_on_first=False)
+    except ReportableRuntimeError as exc:
+        raise PeacegraphError(f"validation failed to run: {_first_line(exc)}") from None
+    except (ValueError, TypeError) as exc:  # the engine's shape compiler rejects bad SHACL so
+        raise ShapesError(f"invalid SHACL: {_first_line(exc)}") from None
+    if not isinstance(results_graph, Graph):
+        # An engine failure object (pyshacl-turbo's ValidationFailure) instead of a report.
+        raise PeacegraphError(f"validation failed to run: {_first_line(results_graph)}")
+    return conforms, results_graph
 
 
 def _first_line(exc) -> str:
@@ -511,5 +556,5 @@ def _load_data_files(files, ontology_dir=None) -> tuple[Graph, dict]:
     return merged, origin
 
 
-__all__ = ["ValidationReport", "ValidationResult", "check_shapes", "cli_validate",
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "check_shapes", "cli_validate",
            "data_for_validation", "load_shapes", "validate_graph"]
