@@ -59,8 +59,8 @@ def source_manifest(sources: list[Path], union_default: bool) -> dict:
 
 
 def _parse_error(path: Path, exc: Exception) -> InputError:
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return InputError(f"cannot load: {message}", file=str(path))
+    from peacegraph.server.worker import parse_error_message
+    return InputError(f"cannot load {parse_error_message(path, exc)}")
 
 
 def load_store(sources: list[Path], folder: Path) -> dict:
@@ -119,12 +119,18 @@ class EmbeddedBackend(Backend):
                 "prefixes": {k: str(v) for k, v in PREFIXES.items()}}
 
     def start(self) -> None:
+        import pyoxigraph as ox
+
+        from peacegraph.load import check_jsonld_file
+
         sources = self.sources()
         for path in sources:
             if not path.is_file():
                 raise InputError("no such file (build the graph with `peacegraph build`, or name "
                                  "files with --data)", file=str(path))
-            rdf_format_of(path)
+            if rdf_format_of(path) == ox.RdfFormat.JSON_LD:
+                # the engine would drop statements with invalid IRIs without a word
+                check_jsonld_file(path)
         cfg = self.config
         pool_args = dict(warm=cfg.workers, max_workers=cfg.max_workers, idle_seconds=cfg.idle_seconds,
                          worker_memory=cfg.worker_memory_mb * 2**20)

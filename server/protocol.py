@@ -74,6 +74,15 @@ def _single_query(values: list[str]) -> str | None:
 def read_query_request(request, max_body: int) -> ProtocolQuery:
     """The query and dataset of a Flask request, or a ProtocolError."""
     if request.method in ("GET", "HEAD"):
+        from urllib.parse import unquote_to_bytes
+
+        # Werkzeug quietly re-quotes bytes that are not UTF-8 (`%FF` stays `%FF`), which would
+        # evaluate a different query from the one sent; the form body is held to the same rule.
+        try:
+            unquote_to_bytes(request.query_string.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(400, "the query string is not valid UTF-8 once percent-decoded "
+                                     f"(byte {exc.start})") from None
         args = request.args
         if "update" in args:
             raise ProtocolError(400, "this endpoint is read-only: SPARQL updates are not accepted")

@@ -8,6 +8,7 @@ parent -> worker: a QueryRequest; worker -> parent: ("ok", QueryResult) or ("err
 
 from __future__ import annotations
 
+import re
 import time
 
 from peacegraph.server.backend import (GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest,
@@ -84,6 +85,20 @@ def open_store(settings: dict):
     return ox.Store.read_only(settings["store"])
 
 
+def parse_error_message(path, exc: Exception) -> str:
+    """One line, `file:line:column: message` where the parser gives a position, worded like the
+    pipeline's loader so that every command reports a broken file the same way."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = re.sub(r"^Parser error [^:]*: ", "", text)
+    text = re.sub(r" \([^()]*, line \d+\)$", "", text)
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
+    where = str(path)
+    if line:
+        where += f":{line}" + (f":{column}" if column else "")
+    return f"{where}: {text}"
+
+
 def load_memory_store(sources: list[list[str]]):
     """Parse the dumps into an in-memory store; the one place the data is read in memory mode."""
     import pyoxigraph as ox
@@ -93,7 +108,7 @@ def load_memory_store(sources: list[list[str]]):
         try:
             store.bulk_load(path=path, format=getattr(ox.RdfFormat, fmt), base_iri=base)
         except Exception as exc:  # the file is named in the one-line message
-            raise ValueError(f"{path}: {exc}") from None
+            raise ValueError(parse_error_message(path, exc)) from None
     return store
 
 

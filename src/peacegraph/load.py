@@ -47,6 +47,7 @@ MAX_JSON_DEPTH = 256
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f\ud800-\udfff\ufffe\uffff]')
 _BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _OX_LOCATION = re.compile(r"^Parser error [^:]*: ")
 _OX_TRAILER = re.compile(r" \(line \d+\)$")
 
@@ -129,6 +130,58 @@ def _json_depth_ok(value) -> bool:
     return True
 
 
+_IRI_KEYWORDS = ("@id", "@type", "@vocab", "@base", "@reverse")
+
+
+def _walk_json(doc, in_context=False):
+    """(dict, its @id or None, the @id of the node it sits in or None, inside a @context?) for
+    every JSON object of a document, without recursion."""
+    stack = [(doc, None, in_context)]
+    while stack:
+        node, owner, ctx = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, owner, ctx) for item in node)
+        elif isinstance(node, dict):
+            own = node.get("@id") if isinstance(node.get("@id"), str) and not ctx else None
+            yield node, own, owner, ctx
+            for key, value in node.items():
+                stack.append((value, own or owner, ctx or key == "@context"))
+
+
+def _strings(value):
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+
+
+def _jsonld_iri_strings(doc):
+    """(string, the node it belongs to) for every string of a JSON-LD document that stands for an
+    IRI: keyword values (@id, @type, @vocab, @base, @reverse), keys written as IRIs, term
+    definitions, and values of terms coerced to IRIs. A JSON-LD processor silently drops a
+    statement whose IRI is invalid, so these are checked before parsing rather than lost."""
+    coerced = {key for node, _, _, ctx in _walk_json(doc) if ctx for key, value in node.items()
+               if isinstance(value, dict) and value.get("@type") in ("@id", "@vocab")}
+    for node, own, owner, ctx in _walk_json(doc):
+        for key, value in node.items():
+            if key == "@context":
+                continue
+            if ctx or ":" in key:
+                yield key, owner if ctx else own or owner
+            if key == "@id":
+                yield from ((v, owner) for v in _strings(value))
+            elif key in _IRI_KEYWORDS or ctx or key in coerced:
+                yield from ((v, own or owner) for v in _strings(value))
+
+
+def _refuse_bad_jsonld_iris(path: Path, doc) -> None:
+    for value, owner in _jsonld_iri_strings(doc):
+        if value.startswith("@"):
+            continue
+        m = _BAD_IRI.search(value)
+        if m:
+            where = f"the node {owner!r}" if owner else "a node"
+            raise InputError(f"IRI {value!r} in {where} contains the character U+{ord(m.group()):04X}, "
+                             "which cannot be written in every RDF format", file=str(path))
+
+
 def _refuse_remote_contexts(path: Path, text: str) -> None:
     """JSON-LD may name contexts by IRI; resolving one reads a file or opens a connection."""
     try:
@@ -158,11 +211,22 @@ def _refuse_remote_contexts(path: Path, text: str) -> None:
                 stack.append(value)
         elif isinstance(node, list):
             stack.extend(node)
+    _refuse_bad_jsonld_iris(path, doc)
+
+
+def check_jsonld_file(path) -> None:
+    """The checks a JSON-LD file gets before any parser sees it (named contexts, depth, IRIs),
+    for callers that hand the file to a parser of their own; raises InputError."""
+    path = Path(path)
+    _refuse_remote_contexts(path, _check_utf8(path, _read_bytes(path)))
 
 
 def _syntax_error(path: Path, exc: SyntaxError) -> InputError:
     message = str(exc).splitlines()[0] if str(exc) else "syntax error"
     message = _OX_TRAILER.sub("", _OX_LOCATION.sub("", message))
+    # the parser quotes the offending character as it is; a raw control character in a terminal
+    # message would be invisible or worse
+    message = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", message)
     line = getattr(exc, "lineno", None)
     col = getattr(exc, "offset", None)
     return InputError(message, file=str(path), line=line, column=col)

@@ -373,11 +373,20 @@ def format_result(result, fmt: str = "table") -> str:
     return buf.getvalue().rstrip("\n")
 
 
+def _is_file(path: Path) -> bool:
+    # SPARQL text is tried as a file name first; one longer than the file system allows
+    # (ENAMETOOLONG) or otherwise unusable as a path is simply not a file.
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_query(arg: str) -> tuple[str, StoredQuery | None]:
     """A query argument: a .rq file, a stored query name, or SPARQL text."""
     path = Path(arg)
-    if arg.endswith(".rq") or (len(arg) < 4096 and "\n" not in arg and path.is_file()):
-        if not path.is_file():
+    if arg.endswith(".rq") or (len(arg) < 4096 and "\n" not in arg and _is_file(path)):
+        if not _is_file(path):
             stored = find_stored(path.stem)
             if stored is not None:
                 return stored.text, stored
