@@ -120,6 +120,43 @@ def test_dataset_input_ignores_the_inferred_graph(data):
     assert (PGID["jared-kushner"], RDF.type, PG.Actor) in g
 
 
+def test_dataset_is_read_in_place_like_its_merged_copy(data):
+    """The named graphs of a Dataset are reasoned over without a merged copy: a triple held by
+    two graphs, and a literal the engine returns in another form ("x"^^xsd:string for "x"),
+    still count as given, so the inferences are exactly those of the merged graph."""
+    from peacegraph.namespaces import ASSERTED_GRAPH, SOURCES_GRAPH
+    from rdflib.namespace import XSD
+
+    ds = Dataset()
+    triples = sorted(data)
+    half = len(triples) // 2
+    first, second = ds.graph(ONTOLOGY_GRAPH), ds.graph(ASSERTED_GRAPH)
+    first.addN((s, p, o, first) for s, p, o in triples[: half + 10])
+    second.addN((s, p, o, second) for s, p, o in triples[half:])
+    typed = (PGID.x, RDFS.label, Literal("typed", datatype=XSD.string))
+    ds.graph(SOURCES_GRAPH).add(typed)
+    merged = Graph()
+    merged += data
+    merged.add(typed)
+    assert set(infer(ds, "reasonable")) == set(infer(merged, "reasonable")) \
+        == set(infer(merged, "owlrl"))
+
+
+def test_collector_is_paused_only_inside_the_bulk_step():
+    import gc
+
+    from peacegraph.gcpause import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        with paused_gc():
+            raise ValueError("the step failed")
+    assert gc.isenabled()
+
+
 def test_unknown_engine_is_an_error(data):
     with pytest.raises(ReasoningError) as info:
         infer(data, "hermit")

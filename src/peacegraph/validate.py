@@ -11,8 +11,9 @@ focus node, source shape, path, value, severity, component and message — on ev
 fixture and on the shipped graph, valid and broken):
 
 - ``"turbo"`` (the default): pyshacl-turbo, pyshacl's semantics and report compiled to Rust,
-  SHACL-SPARQL evaluated by Oxigraph's SPARQL engine; measured here on a synthetic corpus of
-  80k data triples: 2 s, against 17 s for pyshacl;
+  SHACL-SPARQL evaluated by Oxigraph's SPARQL engine; measured here on synthetic corpora,
+  2.2 s of CPU at 100k triples (pyshacl: 16 s) and 23 s at 1M (pyshacl: about 200 s). A
+  Dataset is read in place, graph by graph, rather than merged into a copy;
 - ``"pyshacl"``: the pure-Python reference implementation.
 """
 
@@ -25,8 +26,10 @@ from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
+from rdflib.paths import Path as RDFPath
 
 from peacegraph.errors import InputError, PeacegraphError, ShapesError
+from peacegraph.gcpause import paused_gc
 from peacegraph.namespaces import INFERRED_GRAPH, SH, bind_prefixes
 
 SHAPES_NS = "https://w3id.org/peacegraph/shapes#"
@@ -388,6 +391,35 @@ def data_for_validation(data) -> Graph:
     raise TypeError(f"expected an rdflib Graph or Dataset, got {type(data).__name__}")
 
 
+class _UnionView(Graph):
+    """ontology ∪ sources ∪ asserted of a Dataset, read in place: its triples are those of the
+    named graphs other than the inferred one, each triple once, without copying them into a
+    store of its own. Meant for reading; nothing is ever added to it."""
+
+    def __init__(self, dataset: Dataset):
+        super().__init__()
+        parts = [ctx for ctx in dataset.graphs() if ctx.identifier != INFERRED_GRAPH and len(ctx)]
+        # The largest graph first: only the triples of the smaller ones are checked for repeats.
+        self._parts = sorted(parts, key=len, reverse=True)
+        self.namespace_manager = dataset.namespace_manager
+        bind_prefixes(self)
+
+    def triples(self, pattern):
+        s, p, o = pattern
+        if isinstance(p, RDFPath):
+            for s2, o2 in p.eval(self, s, o):
+                yield s2, p, o2
+            return
+        for i, part in enumerate(self._parts):
+            earlier = self._parts[:i]
+            for triple in part.triples(pattern):
+                if not any(triple in e for e in earlier):
+                    yield triple
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.triples((None, None, None)))
+
+
 def validate_graph(data, shapes: Graph, origin: dict | None = None,
                    engine: str = DEFAULT_ENGINE) -> ValidationReport:
     """Validate `data` (ontology ∪ sources ∪ asserted; a Graph or a Dataset) against `shapes`
@@ -396,11 +428,15 @@ def validate_graph(data, shapes: Graph, origin: dict | None = None,
     if engine not in ENGINES:
         raise PeacegraphError(f"unknown validation engine {engine!r}; expected one of "
                               f"{', '.join(ENGINES)}")
-    graph = data_for_validation(data)
     if engine == "pyshacl":
+        graph = data_for_validation(data)
         conforms, results_graph = _run_pyshacl(graph, shapes)
     else:
-        conforms, results_graph = _run_turbo(graph, shapes)
+        # The engine only reads the data once, triple by triple, so a Dataset is not merged
+        # into a copy (which at a million triples costs more than the validation itself).
+        graph = _UnionView(data) if isinstance(data, Dataset) else data_for_validation(data)
+        with paused_gc():
+            conforms, results_graph = _run_turbo(graph, shapes)
     bind_prefixes(results_graph)
     results_graph.bind("pgsh", SHAPES_NS)
     names = Graph()
@@ -441,10 +477,10 @@ def _run_turbo(graph: Graph, shapes: Graph) -> tuple[bool, Graph]:
         conforms, results_graph, _ = pyshacl_turbo.validate(
             graph, shacl_graph=shapes, inference="none", advanced=True,
             allow_warnings=True, allow_infos=True, abort_on_first=False)
-    except ReportableRuntimeError as exc:
-        raise PeacegraphError(f"validation failed to run: {_first_line(exc)}") from None
-    except (ValueError, TypeError) as exc:  # the engine's shape compiler rejects bad SHACL so
+    except ValueError as exc:  # how the engine's shape compiler rejects malformed SHACL
         raise ShapesError(f"invalid SHACL: {_first_line(exc)}") from None
+    except (ReportableRuntimeError, TypeError) as exc:
+        raise PeacegraphError(f"validation failed to run: {_first_line(exc)}") from None
     if not isinstance(results_graph, Graph):
         # An engine failure object (pyshacl-turbo's ValidationFailure) instead of a report.
         raise PeacegraphError(f"validation failed to run: {_first_line(results_graph)}")
@@ -522,7 +558,7 @@ def cli_validate(args) -> int:
         from peacegraph.build import BuildConfig, assemble
 
         assembly = assemble(BuildConfig.from_args(args), reason=False)
-        data, origin = data_for_validation(assembly.dataset), dict(assembly.origin)
+        data, origin = assembly.dataset, dict(assembly.origin)
     report = validate_graph(data, shapes, origin)
     if args.format == "turtle":
         sys.stdout.write(report.turtle())
