@@ -21,6 +21,7 @@ from rdflib.namespace import RDF
 from peacegraph import paths
 from peacegraph.anchor import Anchorer, anchor_graph
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
+from peacegraph.gcpause import paused_gc
 from peacegraph.load import load_folder, load_sources
 from peacegraph.namespaces import (ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG,
                                    SOURCES_GRAPH, bind_prefixes)
@@ -162,7 +163,7 @@ def _changed_sources_error(sources, curated: Graph, origin: dict) -> ValidationF
     return ValidationFailed(" | ".join(lines))
 
 
-def _infer(data: Graph) -> Graph:
+def _infer(data: Graph | Dataset) -> Graph:
     from peacegraph.reason import infer
     return infer(data)
 
@@ -171,6 +172,25 @@ def assemble(config: BuildConfig, progress: Progress | None = None, reason: bool
     """Load, anchor and (unless reason=False) reason: the dataset with its four named graphs."""
     progress = progress or Progress(False)
     seconds = {}
+    with paused_gc():
+        # Millions of acyclic terms are created here; cycle collection would rescan them all.
+        dataset, origin, texts = _load_and_anchor(config, progress, seconds)
+
+    inferred_graph = dataset.graph(INFERRED_GRAPH)
+    if reason:
+        t0 = time.perf_counter()
+        with progress.stage("reason", unit="triples") as tick:
+            # The reasoner reads the dataset's graphs in place: a merged copy costs ~1 GB at 1M.
+            inferred = _infer(dataset)
+            # named blank nodes only; the reasoner's output carries none of the inputs' own
+            inferred = skolemize(inferred)
+            inferred_graph.addN((s, p, o, inferred_graph) for s, p, o in inferred)
+            tick(len(inferred))
+        seconds["reason"] = time.perf_counter() - t0
+    return Assembly(dataset=dataset, origin=origin, texts=texts, seconds=seconds)
+
+
+def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
     t0 = time.perf_counter()
     with progress.stage("load", unit="files") as tick:
         ontology = load_folder(config.ontology)
@@ -191,8 +211,8 @@ def assemble(config: BuildConfig, progress: Progress | None = None, reason: bool
     dataset = Dataset(default_union=True)
     bind_prefixes(dataset)
     with progress.stage("anchor", total=len(curated.graph), unit="triples") as tick:
-        asserted = anchor_graph(curated.graph, sources.texts, curated.origin,
-                                into=dataset.graph(ASSERTED_GRAPH))
+        anchor_graph(curated.graph, sources.texts, curated.origin,
+                     into=dataset.graph(ASSERTED_GRAPH))
         tick(len(curated.graph))
     curated.graph = None  # the anchored copy replaces it; free the memory early
     ontology_graph = skolemize(ontology.graph, ontology.origin)
@@ -200,24 +220,10 @@ def assemble(config: BuildConfig, progress: Progress | None = None, reason: bool
         target = dataset.graph(name)
         target.addN((s, p, o, target) for s, p, o in g)
     seconds["anchor"] = time.perf_counter() - t0
-
-    inferred_graph = dataset.graph(INFERRED_GRAPH)
-    if reason:
-        t0 = time.perf_counter()
-        with progress.stage("reason", unit="triples") as tick:
-            data = Graph()
-            for g in (ontology_graph, sources.graph, asserted):
-                data += g
-            inferred = _infer(data)
-            # named blank nodes only; the reasoner's output carries none of the inputs' own
-            inferred = skolemize(inferred)
-            inferred_graph.addN((s, p, o, inferred_graph) for s, p, o in inferred)
-            tick(len(inferred))
-        seconds["reason"] = time.perf_counter() - t0
     origin = dict(ontology.origin)
     origin.update(sources.origin)
     origin.update(curated.origin)
-    return Assembly(dataset=dataset, origin=origin, texts=sources.texts, seconds=seconds)
+    return dataset, origin, sources.texts
 
 
 def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progress | None = None):
@@ -225,7 +231,8 @@ def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progres
     progress = progress or Progress(False)
     shapes = load_shapes(shapes_folder)
     with progress.stage("validate", unit="shapes"):
-        report = validate_graph(assembly.validation_data(), shapes, origin=assembly.origin)
+        # A Dataset is validated in place (ontology ∪ sources ∪ asserted), not merged first.
+        report = validate_graph(assembly.dataset, shapes, origin=assembly.origin)
     return report
 
 
