@@ -46,3 +46,21 @@ def pipeline_config(pipeline_dirs):
     from peacegraph.build import BuildConfig
 
     return BuildConfig(quiet=True, **pipeline_dirs)
+
+
+@pytest.fixture(scope="session")
+def pipeline_trig(tmp_path_factory) -> Path:
+    """The TriG of a build of the small pipeline fixture (not the shipped data)."""
+    from peacegraph.build import BuildConfig, build
+
+    out = tmp_path_factory.mktemp("pipeline-built") / "dist"
+    build(BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
+                      graph=PIPELINE / "graph", shapes=PIPELINE / "shapes", out=out, quiet=True))
+    return out / "peacegraph.trig"
+
+
+@pytest.fixture(scope="session")
+def pipeline_dataset(pipeline_trig):
+    from peacegraph.query import load_dataset
+
+    return load_dataset([pipeline_trig])

@@ -8,27 +8,10 @@ from peacegraph.cli import main
 from peacegraph.diff import compare, render, resolve_document
 from peacegraph.errors import InputError
 from peacegraph.namespaces import PGID
-from peacegraph.query import load_dataset
 
 
-@pytest.fixture(scope="module")
-def fixture_trig(tmp_path_factory):
-    from peacegraph.build import BuildConfig, build
-    from conftest import PIPELINE
-
-    out = tmp_path_factory.mktemp("diff") / "dist"
-    build(BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
-                      graph=PIPELINE / "graph", shapes=PIPELINE / "shapes", out=out, quiet=True))
-    return out / "peacegraph.trig"
-
-
-@pytest.fixture(scope="module")
-def fixture_ds(fixture_trig):
-    return load_dataset([fixture_trig])
-
-
-def test_compare_classifies_every_provision(fixture_ds):
-    entries = compare(fixture_ds, PGID["us-plan"], PGID["pared-plan"])
+def test_compare_classifies_every_provision(pipeline_dataset):
+    entries = compare(pipeline_dataset, PGID["us-plan"], PGID["pared-plan"])
     got = [(e.verdict, e.provision, e.resulting) for e in entries]
     assert got == [
         ("kept", PGID["us-plan-monitoring"], PGID["pared-plan-monitoring"]),
@@ -38,9 +21,9 @@ def test_compare_classifies_every_provision(fixture_ds):
     ]
 
 
-def test_render_shows_quotes(fixture_ds):
+def test_render_shows_quotes(pipeline_dataset):
     a, b = PGID["us-plan"], PGID["pared-plan"]
-    text = render(fixture_ds, a, b, compare(fixture_ds, a, b))
+    text = render(pipeline_dataset, a, b, compare(pipeline_dataset, a, b))
     lines = text.splitlines()
     assert lines[0] == "the U.S.-backed plan (pgid:us-plan)  →  the pared 19-point plan (pgid:pared-plan)"
     removed = next(i for i, line in enumerate(lines) if line.strip().startswith("removed"))
@@ -52,23 +35,23 @@ def test_render_shows_quotes(fixture_ds):
 
 @pytest.mark.parametrize("name", ["us-plan", "pgid:us-plan", "https://w3id.org/peacegraph/id/us-plan",
                                   "<https://w3id.org/peacegraph/id/us-plan>"])
-def test_document_names(fixture_ds, name):
-    assert resolve_document(fixture_ds, name) == PGID["us-plan"]
+def test_document_names(pipeline_dataset, name):
+    assert resolve_document(pipeline_dataset, name) == PGID["us-plan"]
 
 
-def test_unknown_document_lists_the_known_ones(fixture_ds):
+def test_unknown_document_lists_the_known_ones(pipeline_dataset):
     with pytest.raises(InputError, match="no document 'vienna-plan' in the data; documents: .*pgid:pared-plan"):
-        resolve_document(fixture_ds, "vienna-plan")
+        resolve_document(pipeline_dataset, "vienna-plan")
 
 
-def test_cli(fixture_trig, capsys):
-    assert main(["diff", "us-plan", "pared-plan", "--data", str(fixture_trig)]) == 0
+def test_cli(pipeline_trig, capsys):
+    assert main(["diff", "us-plan", "pared-plan", "--data", str(pipeline_trig)]) == 0
     out = capsys.readouterr().out
     assert "removed" in out and "ceasefire commission" in out
-    assert main(["diff", "us-plan", "nowhere", "--data", str(fixture_trig)]) == 2
+    assert main(["diff", "us-plan", "nowhere", "--data", str(pipeline_trig)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("peacegraph diff: error: no document 'nowhere'") and err.count("\n") == 1
-    assert main(["diff", "us-plan", "us-plan", "--data", str(fixture_trig)]) == 2
+    assert main(["diff", "us-plan", "us-plan", "--data", str(pipeline_trig)]) == 2
 
 
 def test_shipped_european_counterproposal(built_dataset):

@@ -13,11 +13,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from peacegraph.errors import InputError
 from peacegraph.load import parse_rdf_file
 
 from conftest import PIPELINE
+from listener import Listener
 
 ROOT = Path(__file__).resolve().parents[1]
 EX = "http://example.org/"
@@ -86,36 +85,6 @@ def assert_nothing_changed(dirs: dict, before: dict) -> None:
     assert snapshot(out) == before
     # no temporary export folder or partial file next to dist/ either
     assert [p.name for p in out.parent.iterdir() if p.name.startswith((".", "dist")) and p.name != "dist"] == []
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that records every connection made to it."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(20)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.connections: list = []
-        self.running = True
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while self.running:
-            try:
-                conn, addr = self.sock.accept()
-            except OSError:
-                continue
-            self.connections.append(addr)
-            conn.close()
-
-    def close(self):
-        time.sleep(0.2)
-        self.running = False
-        self.thread.join()
-        self.sock.close()
 
 
 # ------------------------------------------------------------------------------ broken files
@@ -233,7 +202,7 @@ def test_rdfxml_with_doctype_is_refused_fast(dirs, name):
     started = time.monotonic()
     with pytest.raises(InputError, match="DOCTYPE"):
         parse_rdf_file(dirs["graph"] / name)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 5    # an expanding parser takes minutes
 
 
 # A subprocess that records, through Python's audit hooks, every file opened and every connection

@@ -17,28 +17,12 @@ XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 from peacegraph.cli import main
 from peacegraph.errors import InputError, QueryError
 from peacegraph.namespaces import PGID, TOPIC
-from peacegraph.query import (find_stored, load_dataset, parse_bindings, parse_term, prepare,
+from peacegraph.query import (find_stored, parse_bindings, parse_term, prepare,
                               resolve_query, run_query, stored_queries)
 
 PROVISIONS = """PREFIX pg: <https://w3id.org/peacegraph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?provision ?label WHERE { ?provision a pg:Provision ; rdfs:label ?label } ORDER BY ?label"""
-
-
-@pytest.fixture(scope="module")
-def fixture_trig(tmp_path_factory):
-    from peacegraph.build import BuildConfig, build
-    from conftest import PIPELINE
-
-    out = tmp_path_factory.mktemp("q") / "dist"
-    build(BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
-                      graph=PIPELINE / "graph", shapes=PIPELINE / "shapes", out=out, quiet=True))
-    return out / "peacegraph.trig"
-
-
-@pytest.fixture(scope="module")
-def fixture_ds(fixture_trig):
-    return load_dataset([fixture_trig])
 
 
 def test_stored_queries_lists_only_numbered_files(tmp_path):
@@ -76,15 +60,15 @@ def test_shipped_stored_queries_have_headers_and_run(built_dataset):
         assert len(list(result)) > 0, q.name
 
 
-def test_run_query_with_bindings_narrows(fixture_ds):
-    rows = list(run_query(fixture_ds, PROVISIONS))
+def test_run_query_with_bindings_narrows(pipeline_dataset):
+    rows = list(run_query(pipeline_dataset, PROVISIONS))
     assert len(rows) == 5
-    narrowed = list(run_query(fixture_ds, PROVISIONS, {"provision": PGID["us-plan-amnesty"]}))
+    narrowed = list(run_query(pipeline_dataset, PROVISIONS, {"provision": PGID["us-plan-amnesty"]}))
     assert [(r[0], str(r[1])) for r in narrowed] == [(PGID["us-plan-amnesty"], "amnesty clause")]
 
 
-def test_default_graph_is_the_union_and_prefixes_are_known(fixture_ds):
-    rows = list(run_query(fixture_ds, "SELECT ?t WHERE { pgid:us-plan pg:hasProvision ?t } ORDER BY ?t"))
+def test_default_graph_is_the_union_and_prefixes_are_known(pipeline_dataset):
+    rows = list(run_query(pipeline_dataset, "SELECT ?t WHERE { pgid:us-plan pg:hasProvision ?t } ORDER BY ?t"))
     assert PGID["us-plan-amnesty"] in [r[0] for r in rows]  # from the inferred graph
 
 
@@ -97,14 +81,14 @@ def test_default_graph_is_the_union_and_prefixes_are_known(fixture_ds):
     ("LOAD <http://127.0.0.1:9/x>", "syntax error"),
     ("", "syntax error|bad query"),
 ])
-def test_refused_queries_touch_nothing(fixture_ds, monkeypatch, text, message):
+def test_refused_queries_touch_nothing(pipeline_dataset, monkeypatch, text, message):
     connections = []
     monkeypatch.setattr(socket.socket, "connect", lambda self, addr: connections.append(addr))
-    before = len(fixture_ds)
+    before = len(pipeline_dataset)
     with pytest.raises(QueryError, match=message):
-        run_query(fixture_ds, text)
+        run_query(pipeline_dataset, text)
     assert connections == []
-    assert len(fixture_ds) == before
+    assert len(pipeline_dataset) == before
 
 
 def test_syntax_error_has_line_and_column():
@@ -112,15 +96,15 @@ def test_syntax_error_has_line_and_column():
         prepare("SELECT ?s\nWHERE { ?s ?p }")
 
 
-def test_deep_nesting_is_a_clean_error_or_a_result(fixture_ds):
+def test_deep_nesting_is_a_clean_error_or_a_result(pipeline_dataset):
     text = "SELECT * WHERE " + "{ " * 60 + "?s ?p ?o" + " }" * 60
     try:
-        run_query(fixture_ds, text)
+        run_query(pipeline_dataset, text)
     except QueryError as exc:
         assert "nested" in str(exc) or "syntax" in str(exc)
     text = "SELECT (" + "+".join(["1"] * 1000) + " AS ?x) WHERE {}"
     try:
-        run_query(fixture_ds, text)
+        run_query(pipeline_dataset, text)
     except QueryError:
         pass
 
@@ -160,8 +144,8 @@ def test_resolve_query(tmp_path):
     assert resolve_query("ASK { ?s ?p ?o }") == ("ASK { ?s ?p ?o }", None)
 
 
-def test_cli_table_is_aligned_with_prefixed_names(fixture_trig, capsys):
-    assert main(["query", PROVISIONS, "--data", str(fixture_trig)]) == 0
+def test_cli_table_is_aligned_with_prefixed_names(pipeline_trig, capsys):
+    assert main(["query", PROVISIONS, "--data", str(pipeline_trig)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["provision", "label"]
     assert set(lines[1]) <= {"-", " "}
@@ -172,21 +156,21 @@ def test_cli_table_is_aligned_with_prefixed_names(fixture_trig, capsys):
     assert lines[-1] == "(5 rows)"
 
 
-def test_cli_formats(fixture_trig, capsys):
-    assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--format", "csv",
+def test_cli_formats(pipeline_trig, capsys):
+    assert main(["query", PROVISIONS, "--data", str(pipeline_trig), "--format", "csv",
                  "--bind", "provision=pgid:us-plan-amnesty"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows == [["provision", "label"], [str(PGID["us-plan-amnesty"]), "amnesty clause"]]
-    assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--format", "tsv",
+    assert main(["query", PROVISIONS, "--data", str(pipeline_trig), "--format", "tsv",
                  "--bind", "provision=pgid:us-plan-amnesty"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "?provision\t?label", f"<{PGID['us-plan-amnesty']}>\t\"amnesty clause\"@en"]
-    assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--format", "json"]) == 0
+    assert main(["query", PROVISIONS, "--data", str(pipeline_trig), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["head"]["vars"] == ["provision", "label"]
     assert len(doc["results"]["bindings"]) == 5
     assert main(["query", "ASK { pgid:us-plan pg:draftedBy pgid:jared-kushner }",
-                 "--data", str(fixture_trig)]) == 0
+                 "--data", str(pipeline_trig)]) == 0
     assert capsys.readouterr().out.strip() == "true"
 
 
@@ -197,13 +181,13 @@ def test_cli_runs_a_stored_query_by_name(built_dist, capsys):
     assert re.search(r"\(\d+ rows?\)$", out.strip())
 
 
-def test_cli_errors_exit_2(fixture_trig, capsys):
-    assert main(["query", "SELECT * WHERE { ?s ?p }", "--data", str(fixture_trig)]) == 2
+def test_cli_errors_exit_2(pipeline_trig, capsys):
+    assert main(["query", "SELECT * WHERE { ?s ?p }", "--data", str(pipeline_trig)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("peacegraph query: error: SPARQL syntax error at line 1")
     assert len(err.strip().splitlines()) == 1
-    assert main(["query", PROVISIONS, "--data", str(fixture_trig), "--bind", "oops"]) == 2
-    assert main(["query", PROVISIONS, "--data", str(fixture_trig.parent / "missing.trig")]) == 2
+    assert main(["query", PROVISIONS, "--data", str(pipeline_trig), "--bind", "oops"]) == 2
+    assert main(["query", PROVISIONS, "--data", str(pipeline_trig.parent / "missing.trig")]) == 2
     assert "no such file" in capsys.readouterr().err
 
 

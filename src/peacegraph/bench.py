@@ -730,7 +730,7 @@ def _parse_sizes(text: str) -> list[int]:
 
 def cli_bench(args) -> int:
     progress = Progress(progress_wanted(args.quiet))
-    report = bench(_parse_sizes(args.sizes), args.out, args.duration, progress)
+    bench(_parse_sizes(args.sizes), args.out, args.duration, progress)
     if not args.quiet:
         print((Path(args.out) / "bench.md").read_text(encoding="utf-8"))
     return 0

@@ -117,7 +117,7 @@ def check_shapes(shapes: Graph) -> list[tuple]:
                 add((s, f"{_qname(shapes, param)} must be an IRI, not {o.n3()}"))
     for s, o in shapes.subject_objects(SH.targetNode):
         if isinstance(o, BNode):
-            add((s, f"sh:targetNode must be an IRI or a literal, not a blank node"))
+            add((s, "sh:targetNode must be an IRI or a literal, not a blank node"))
     for s, o in shapes.subject_objects(SH.nodeKind):
         if o not in _NODE_KINDS:
             add((s, f"sh:nodeKind must be one of sh:IRI, sh:BlankNode, sh:Literal, "
