@@ -43,6 +43,12 @@ def test_wheel_contents(wheel):
     for q in queries:
         assert f"peacegraph/queries/{q}" in names
     assert "peacegraph/server/__init__.py" in names
+    # the pages need their templates, static files and stored queries at run time
+    for sub, pattern in (("templates", "*.html"), ("static", "*"), ("queries", "*.rq")):
+        files = [p.name for p in (ROOT / "server" / sub).glob(pattern)]
+        assert files, sub
+        for name in files:
+            assert f"peacegraph/server/{sub}/{name}" in names, (sub, name)
     assert not any(n.startswith(("graph/", "server/", "seeds/", "tests/")) for n in names)
     for module in ("load", "anchor", "build", "export", "query", "diff", "cli", "paths"):
         assert f"peacegraph/{module}.py" in names
