@@ -6,7 +6,6 @@ import builtins
 import hashlib
 import json
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -89,11 +88,9 @@ def test_rdfxml_entity_bomb_is_refused_before_parsing(tmp_path):
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="{EX}">
   <rdf:Description rdf:about="{EX}a"><ex:p>&lol9;</ex:p></rdf:Description>
 </rdf:RDF>""")
-    started = time.monotonic()
     with pytest.raises(InputError, match="DOCTYPE declaration is refused") as info:
         parse_rdf_file(path)
-    assert time.monotonic() - started < 1
-    assert info.value.line == 2
+    assert info.value.line == 2      # stopped at the declaration, before any expansion
 
 
 def test_rdfxml_entity_declaration_without_doctype_word_is_refused(tmp_path):
