@@ -39,8 +39,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from peacegraph.build import BuildConfig, assemble, validate_assembly
 from peacegraph.errors import InputError, StoreError
-from peacegraph.progress import Progress, progress_wanted
+from peacegraph.export import export
+from peacegraph.namespaces import NAMED_GRAPHS
+from peacegraph.progress import Progress
+from peacegraph.query import stored_queries
+from peacegraph.synth import synthesize
 
 BUILD_LIMIT = float(os.environ.get("PEACEGRAPH_BENCH_BUILD_LIMIT", "1800"))
 SERVER_TIMEOUT = 10             # seconds per query, both servers
@@ -237,11 +242,6 @@ class _RecordedStage:
 
 def run_stages(spec: dict) -> None:
     """The child process: synth, then the real pipeline stage by stage (see the module doc)."""
-    from peacegraph.build import BuildConfig, assemble, validate_assembly
-    from peacegraph.export import export
-    from peacegraph.namespaces import NAMED_GRAPHS
-    from peacegraph.synth import synthesize
-
     recorder = _StageRecorder(Path(spec["result"]))
     corpus = Path(spec["corpus"])
     with recorder.stage("synth"):
@@ -467,7 +467,6 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _endpoints(dump: Path, work: Path, duration: float, progress: Progress) -> dict:
-    from peacegraph.query import stored_queries
 
     queries = stored_queries()
     if not queries:
@@ -719,21 +718,6 @@ def _write(report: dict, out: Path) -> None:
         tmp = out / (name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out / name)
-
-
-def _parse_sizes(text: str) -> list[int]:
-    try:
-        return [int(float(s)) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise InputError(f"--sizes: not a list of numbers: {text!r}") from None
-
-
-def cli_bench(args) -> int:
-    progress = Progress(progress_wanted(args.quiet))
-    bench(_parse_sizes(args.sizes), args.out, args.duration, progress)
-    if not args.quiet:
-        print((Path(args.out) / "bench.md").read_text(encoding="utf-8"))
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import csv
 import io
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,6 +38,7 @@ from peacegraph import paths
 from peacegraph.errors import InputError, QueryError
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import PREFIXES, bind_prefixes
+from peacegraph.terms import Terms
 
 MAX_NESTING = 64
 STORED_NAME = re.compile(r"\d\d-[A-Za-z0-9_.-]+\.rq")
@@ -320,7 +320,6 @@ def parse_bindings(items) -> dict:
 
 class Shortener:
     def __init__(self):
-        from peacegraph.export import Terms
         self.terms = Terms()
 
     def __call__(self, term) -> str:
@@ -400,23 +399,3 @@ def resolve_query(arg: str) -> tuple[str, StoredQuery | None]:
             raise InputError(f"no stored query named {arg!r}; stored queries: {known}")
         return stored.text, stored
     return arg, None
-
-
-def default_data(quiet: bool = True) -> list[Path]:
-    """dist/peacegraph.trig, built first if it is missing."""
-    trig = paths.default_dist() / "peacegraph.trig"
-    if not trig.is_file():
-        from peacegraph.build import BuildConfig, build
-        print(f"{trig} is missing; building it first", file=sys.stderr)
-        build(BuildConfig.defaults(quiet=quiet))
-    return [trig]
-
-
-def cli_query(args) -> int:
-    text, _ = resolve_query(args.query)
-    bindings = parse_bindings(args.bind)
-    prepare(text)  # fail on a bad query before loading any data
-    dataset = load_dataset(args.data if args.data else default_data())
-    result = run_query(dataset, text, bindings)
-    print(format_result(result, args.format))
-    return 0

@@ -31,9 +31,13 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
 from peacegraph.errors import InputError, PeacegraphError
-from peacegraph.namespaces import PREFIXES, TOPIC
-from peacegraph.progress import Progress, progress_wanted
+from peacegraph.namespaces import PG, PREFIXES, TOPIC
+from peacegraph.paths import data_dir
+from peacegraph.progress import Progress
 
 MARKER = ".peacegraph-synth"
 SAMPLE_ARTICLES = 24
@@ -92,11 +96,6 @@ def _curie(iri: str) -> str:
 
 def read_vocabulary(ontology_dir: Path) -> Vocabulary:
     """Topics, attested properties and schema axioms of the ontology in `ontology_dir`."""
-    from rdflib import Graph, URIRef
-    from rdflib.namespace import OWL, RDF, RDFS, SKOS
-
-    from peacegraph.namespaces import PG
-
     files = sorted(Path(ontology_dir).glob("*.ttl"))
     if not files:
         raise InputError(f"no ontology Turtle files in {ontology_dir}")
@@ -734,7 +733,6 @@ def _prepare_out(out: Path) -> None:
 def synthesize(out: Path, triples: int, seed: int = 0, *, ontology_dir: Path | None = None,
                progress: Progress | None = None) -> SynthResult:
     """Write a corpus of about `triples` built triples to out/seeds and out/graph."""
-    from peacegraph.paths import data_dir
 
     if triples < 1:
         raise InputError("--triples must be a positive number")
@@ -792,12 +790,3 @@ def synthesize(out: Path, triples: int, seed: int = 0, *, ontology_dir: Path | N
         shutil.rmtree(tmp, ignore_errors=True)
     return SynthResult(out, articles, counts["evidence"], counts["attestations"], counts["nodes"],
                        round(vocab.ontology_triples + articles * per_article))
-
-
-def cli_synth(args) -> int:
-    progress = Progress(progress_wanted(args.quiet))
-    result = synthesize(args.out, args.triples, args.seed, progress=progress)
-    progress.note(f"wrote {result.articles:,} texts, {result.nodes:,} nodes, {result.attestations:,} "
-                  f"attestations, {result.evidence:,} quotes to {result.out}/seeds and {result.out}/graph "
-                  f"(about {result.estimated_triples:,} triples once built)")
-    return 0

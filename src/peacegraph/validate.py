@@ -20,7 +20,6 @@ fixture and on the shipped graph, valid and broken):
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from rdflib.paths import Path as RDFPath
 
 from peacegraph.errors import InputError, PeacegraphError, ShapesError
 from peacegraph.gcpause import paused_gc
+from peacegraph.load import DATASET_FORMATS, guess_format, load_folder, parse_rdf_file, rdf_files
 from peacegraph.namespaces import INFERRED_GRAPH, SH, bind_prefixes
 
 SHAPES_NS = "https://w3id.org/peacegraph/shapes#"
@@ -67,8 +67,6 @@ _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjects
 def load_shapes(folder) -> Graph:
     """Parse every RDF file of a shapes folder into one graph and check that it is well-formed
     SHACL. Raises ShapesError (exit code 2) naming the file and the problem."""
-    from peacegraph.load import parse_rdf_file, rdf_files
-
     folder = Path(folder)
     try:
         files = rdf_files(folder)
@@ -543,36 +541,9 @@ def _defining_file(focus, data: Graph, origin: dict) -> str | None:
     return None
 
 
-# ------------------------------------------------------------------------------ command
-
-def cli_validate(args) -> int:
-    """`peacegraph validate`: validate the source folders (anchored, not reasoned) or, with
-    --data, built dumps. Prints the report; exit 0 valid, 1 violations, 2 bad input or shapes."""
-    from peacegraph import paths
-
-    shapes_dir = getattr(args, "shapes", None) or paths.data_dir("shapes")
-    shapes = load_shapes(shapes_dir)
-    if getattr(args, "data", None):
-        data, origin = _load_data_files(args.data, getattr(args, "ontology", None))
-    else:
-        from peacegraph.build import BuildConfig, assemble
-
-        assembly = assemble(BuildConfig.from_args(args), reason=False)
-        data, origin = assembly.dataset, dict(assembly.origin)
-    report = validate_graph(data, shapes, origin)
-    if args.format == "turtle":
-        sys.stdout.write(report.turtle())
-    else:
-        sys.stdout.write(report.text())
-    sys.stdout.flush()
-    return 0 if report.conforms else 1
-
-
-def _load_data_files(files, ontology_dir=None) -> tuple[Graph, dict]:
+def load_data_files(files, ontology_dir=None) -> tuple[Graph, dict]:
     """Built dumps (TriG, N-Quads, Turtle...) merged into one graph without the inferred graph;
     with --ontology, the ontology folder is added (a plain data file does not carry it)."""
-    from peacegraph.load import DATASET_FORMATS, guess_format, load_folder, parse_rdf_file
-
     merged = Graph()
     origin: dict = {}
     for path in files:
@@ -592,5 +563,5 @@ def _load_data_files(files, ontology_dir=None) -> tuple[Graph, dict]:
     return merged, origin
 
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "check_shapes", "cli_validate",
-           "data_for_validation", "load_shapes", "validate_graph"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "check_shapes",
+           "data_for_validation", "load_data_files", "load_shapes", "validate_graph"]
