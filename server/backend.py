@@ -13,7 +13,8 @@ and row limits it is given. Two backends exist:
 - ``peacegraph.server.remote.RemoteBackend`` (``peacegraph serve --store URL``): forwards
   queries to a remote SPARQL 1.1 endpoint.
 
-``open_backend(config)`` picks one from a ServerConfig: ``config.store_url`` set means remote.
+``peacegraph.server.config.open_backend(config)`` picks one from a ServerConfig:
+``config.store_url`` set means remote.
 
 Implementing a backend
 ----------------------
@@ -149,11 +150,3 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-
-def open_backend(config) -> Backend:
-    """The backend a ServerConfig asks for (not started)."""
-    if config.store_url:
-        from peacegraph.server.remote import RemoteBackend
-        return RemoteBackend(config)
-    from peacegraph.server.embedded import EmbeddedBackend
-    return EmbeddedBackend(config)
