@@ -32,6 +32,7 @@ from rdflib.namespace import RDF, XSD
 
 from peacegraph.errors import AnchorError, InputError
 from peacegraph.namespaces import OA, PG, PGID, SRC, bind_prefixes, selector_iri, span_iri
+from peacegraph.terms import short_name
 
 CONTEXT_CHARS = 32
 KEY_LEN = 6
@@ -151,17 +152,7 @@ class Match:
 
 
 def _short(term) -> str:
-    if term is None:
-        return "(no subject)"
-    if isinstance(term, URIRef):
-        s = str(term)
-        for prefix, ns in (("pgid:", str(PGID)), ("pg:", str(PG)), ("src:", str(SRC))):
-            if s.startswith(ns) and re.fullmatch(r"[\w.\-/]+", s[len(ns):]):
-                return prefix + s[len(ns):]
-        return f"<{s}>"
-    if isinstance(term, BNode):
-        return "a blank node"
-    return term.n3() if hasattr(term, "n3") else str(term)
+    return "(no subject)" if term is None else short_name(term)
 
 
 class _Named:

@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peacegraph.errors import InputError, StoreError
+from peacegraph.load import ox_format
 from peacegraph.progress import Progress
+from peacegraph.urlopener import direct_opener
 
 DEFAULT_GRAPH = ""           # key of the dump's default graph
 CONTENT_TYPE = "application/n-triples"
@@ -72,13 +74,7 @@ def spool_graphs(data: Path, folder: Path) -> dict[str, tuple[Path, int]]:
     data = Path(data)
     if not data.is_file():
         raise InputError(f"no such file: {data} (build first, or give --data)")
-    try:
-        fmt = ox.RdfFormat.from_extension(data.suffix.lstrip(".")) if data.suffix else None
-    except ValueError:
-        fmt = None
-    if fmt is None:
-        raise InputError(f"cannot tell the RDF format of {data.name} from its extension "
-                         "(expected .trig, .nq, .ttl, .nt, .jsonld, .rdf)")
+    fmt = ox_format(data)
     files: dict[str, tuple] = {}
     try:
         for quad in ox.parse(path=str(data), format=fmt):
@@ -100,11 +96,6 @@ def spool_graphs(data: Path, folder: Path) -> dict[str, tuple[Path, int]]:
     if not files:
         raise InputError("the dump holds no triples", file=str(data))
     return {key: (entry[0], entry[2]) for key, entry in files.items()}
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
 
 
 class _Body:
@@ -158,7 +149,7 @@ def push(url: str, data: Path, *, user: str | None = None, password: str | None 
     if user is not None:
         token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
         headers["Authorization"] = f"Basic {token}"
-    opener = urllib.request.build_opener(_NoRedirect(), urllib.request.ProxyHandler({}))
+    opener = direct_opener()
     folder = Path(tempfile.mkdtemp(prefix="peacegraph-push-"))
     try:
         graphs = spool_graphs(data, folder)

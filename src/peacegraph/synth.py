@@ -34,10 +34,12 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from peacegraph.errors import InputError, PeacegraphError
+from peacegraph.anchor import Anchorer, fold
+from peacegraph.errors import AnchorError, InputError, PeacegraphError
 from peacegraph.namespaces import PG, PREFIXES, TOPIC
 from peacegraph.paths import data_dir
 from peacegraph.progress import Progress
+from peacegraph.terms import short_name
 
 MARKER = ".peacegraph-synth"
 SAMPLE_ARTICLES = 24
@@ -83,17 +85,6 @@ class Vocabulary:
     ontology_triples: int = 0
 
 
-def _curie(iri: str) -> str:
-    """The prefixed name of `iri` with the longest matching namespace, or <iri>."""
-    best_prefix, best_ns = None, ""
-    for prefix, ns in PREFIXES.items():
-        ns = str(ns)
-        local = iri[len(ns):]
-        if iri.startswith(ns) and len(ns) > len(best_ns) and local and "/" not in local and "#" not in local:
-            best_prefix, best_ns = prefix, ns
-    return f"{best_prefix}:{iri[len(best_ns):]}" if best_prefix else f"<{iri}>"
-
-
 def read_vocabulary(ontology_dir: Path) -> Vocabulary:
     """Topics, attested properties and schema axioms of the ontology in `ontology_dir`."""
     files = sorted(Path(ontology_dir).glob("*.ttl"))
@@ -125,7 +116,7 @@ def read_vocabulary(ontology_dir: Path) -> Vocabulary:
         out: dict[str, set[str]] = {}
         for s, o in g.subject_objects(pred):
             if named(s) and named(o) and s != o:
-                out.setdefault(_curie(str(s)), set()).add(_curie(str(o)))
+                out.setdefault(short_name(s), set()).add(short_name(o))
         return out
 
     inverses = rel(OWL.inverseOf)
@@ -133,13 +124,13 @@ def read_vocabulary(ontology_dir: Path) -> Vocabulary:
         for b in bs:
             inverses.setdefault(b, set()).add(a)
     return Vocabulary(
-        topics=[(_curie(t), label) for t, label in topics],
-        attested=frozenset(_curie(str(p)) for p in g.subjects(RDF.type, PG.AttestedProperty) if named(p)),
+        topics=[(short_name(URIRef(t)), label) for t, label in topics],
+        attested=frozenset(short_name(p) for p in g.subjects(RDF.type, PG.AttestedProperty) if named(p)),
         superclasses=rel(RDFS.subClassOf),
         superproperties=rel(RDFS.subPropertyOf),
         inverses=inverses,
-        symmetric=frozenset(_curie(str(p)) for p in g.subjects(RDF.type, OWL.SymmetricProperty) if named(p)),
-        transitive=frozenset(_curie(str(p)) for p in g.subjects(RDF.type, OWL.TransitiveProperty) if named(p)),
+        symmetric=frozenset(short_name(p) for p in g.subjects(RDF.type, OWL.SymmetricProperty) if named(p)),
+        transitive=frozenset(short_name(p) for p in g.subjects(RDF.type, OWL.TransitiveProperty) if named(p)),
         domains=rel(RDFS.domain),
         ranges=rel(RDFS.range),
         ontology_triples=len(g),
@@ -187,35 +178,6 @@ class _Article:
 
 def _lit(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
-
-
-# 1:1 typographic folding (every character maps to one character, so folded offsets are the
-# text's offsets); a superset of what the quotes here need.
-_FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-    "\u2212": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\n": " ", "\t": " ", "\r": " ",
-})
-
-
-def fold(text: str) -> str:
-    return text.translate(_FOLD)
-
-
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _occurrences(folded_text: str, folded_quote: str) -> list[int]:
-    """Where the quote occurs starting at a word or punctuation mark (anchoring never matches
-    from inside a word)."""
-    found, i = [], folded_text.find(folded_quote)
-    while i >= 0:
-        if i == 0 or not _is_word(folded_text[i]) or not _is_word(folded_text[i - 1]):
-            found.append(i)
-        i = folded_text.find(folded_quote, i + 1)
-    return found
 
 
 class _Names:
@@ -572,20 +534,23 @@ class _Generator:
         return _Article(stem, title, text, nodes, atts)
 
     def _finish_evidence(self, text: str, nodes: list[_Node], atts: list[_Attestation]) -> None:
-        folded = fold(text)
+        # the anchoring stage decides, so the corpus needs exactly the disambiguation it asks for
+        anchorer = Anchorer({None: text})
         for ev in [e for n in nodes for e in n.evidence] + [a.evidence for a in atts]:
-            exact = text[ev.start:ev.end]
             # the quote is written with plain characters; the text may have typographic ones
-            ev.quote = fold(exact)
-            hits = _occurrences(folded, ev.quote)
+            ev.quote = fold(text[ev.start:ev.end])
+            hits = [m.start for m in anchorer.candidates(None, ev.quote)]
             if ev.start not in hits:
                 raise PeacegraphError(f"synth: quote {ev.quote!r} lost its position")  # a bug, not input
             if len(hits) == 1:
                 ev.occurrence = ev.prefix = None
                 continue
             if ev.prefix is not None:
-                if sum(1 for h in hits if folded[:h].endswith(fold(ev.prefix))) == 1:
-                    continue
+                try:
+                    if anchorer.choose(None, ev.quote, prefix=ev.prefix).start == ev.start:
+                        continue
+                except AnchorError:
+                    pass
                 ev.prefix = None
             ev.occurrence = hits.index(ev.start) + 1
 

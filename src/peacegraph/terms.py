@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
@@ -85,3 +86,18 @@ class Terms:
                 return s + "^^" + self.ttl(URIRef(dt))
             return s
         return self.nt(term)
+
+
+@lru_cache(maxsize=1)
+def _shared() -> Terms:
+    return Terms()
+
+
+def short_name(term) -> str:
+    """A term as a message shows it: prefix:local when one of the project's prefixes fits, else
+    <iri>; a blank node as "a blank node"; a literal in its N-Triples form."""
+    if isinstance(term, URIRef):
+        return _shared().compact(term) or f"<{term}>"
+    if isinstance(term, BNode):
+        return "a blank node"
+    return term.n3() if hasattr(term, "n3") else str(term)
