@@ -459,8 +459,3 @@ def span_triples(source: URIRef, text: str, start: int, end: int) -> list[tuple]
         (pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)),
     ]
 
-
-def add_span(graph: Graph, source: URIRef, text: str, start: int, end: int) -> URIRef:
-    """Add the anchored form of text[start:end] of `source` to `graph`; returns the span IRI."""
-    graph.addN((s, p, o, graph) for s, p, o in span_triples(source, text, start, end))
-    return span_iri(_stem(source), start, end)
