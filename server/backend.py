@@ -2,7 +2,7 @@
 
 The web layer (peacegraph.server.app) does everything that must hold whatever the store is
 *before* a query reaches a backend: it parses the SPARQL 1.1 Protocol request, checks the query
-with peacegraph.server.guard (read-only, no SERVICE, no LOAD, FROM/FROM NAMED only naming graphs
+with peacegraph.guard (read-only, no SERVICE, no LOAD, FROM/FROM NAMED only naming graphs
 of the served dataset, size limits), decides the query form and the result format. A backend
 only evaluates an already-checked query and returns the serialized result, honouring the time
 and row limits it is given. Two backends exist:
