@@ -29,12 +29,12 @@ import tempfile
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 from peacegraph.errors import ExportError
 from peacegraph.terms import Terms
-from peacegraph.namespaces import (ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG,
-                                   PREFIXES, VOID)
+from peacegraph.void import void_graph
+from peacegraph.namespaces import (ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG)
 
 FILES = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld",
          "provisions.csv", "stances.csv", "statements.csv", "void.ttl", "SHA256SUMS")
@@ -260,29 +260,6 @@ def statements_table(view: _View) -> str:
 
 # -- VoID ----------------------------------------------------------------------------------------
 
-def void_graph(counts: dict, total: int, base: str, sparql_endpoint: str | None) -> Graph:
-    g = Graph()
-    ds = URIRef(base + "dataset")
-    g.add((ds, RDF.type, VOID.Dataset))
-    g.add((ds, DCTERMS.title, Literal("peacegraph", lang="en")))
-    g.add((ds, DCTERMS.description, Literal(
-        "A knowledge graph of the 2025 Ukraine peace negotiations; every fact is anchored to the "
-        "exact words of a source text.", lang="en")))
-    g.add((ds, VOID.triples, Literal(total, datatype=XSD.integer)))
-    g.add((ds, VOID.sparqlEndpoint, URIRef(sparql_endpoint or base + "sparql")))
-    g.add((ds, VOID.uriSpace, Literal(base + "id/")))
-    for name in DUMPS:
-        g.add((ds, VOID.dataDump, URIRef(f"{base}download/{name}")))
-    for vocab in ("pg", "oa", "prov", "dcterms", "skos", "foaf", "org"):
-        g.add((ds, VOID.vocabulary, URIRef(PREFIXES[vocab])))
-    for name, n in counts.items():
-        g.add((ds, VOID.subset, name))
-        g.add((name, RDF.type, VOID.Dataset))
-        g.add((name, DCTERMS.title, Literal(f"{str(name).rsplit('/', 1)[-1]} graph", lang="en")))
-        g.add((name, VOID.triples, Literal(n, datatype=XSD.integer)))
-    return g
-
-
 # -- atomic writing ------------------------------------------------------------------------------
 
 def write_file(path: Path, chunks) -> str:
@@ -371,7 +348,7 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
     merged.update((r[:3], r) for r in graphs[ASSERTED_GRAPH])
     union_ai = [merged[k] for k in sorted(merged)]
     view = _View(graphs, terms)
-    void = sorted_triples(void_graph(counts, sum(counts.values()), base, sparql_endpoint), terms)
+    void = sorted_triples(void_graph(base, counts, DUMPS, sparql_endpoint=sparql_endpoint), terms)
 
     writers = [
         ("peacegraph.trig", lambda: write_trig(public, terms)),

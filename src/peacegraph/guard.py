@@ -131,8 +131,8 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
             continue
         word = tok.upper
         if word == "SERVICE":
-            raise RefusedQuery(f"SERVICE (federated query) is not allowed: queries run on the dataset "
-                               f"only (at {_at(tok)})")
+            raise RefusedQuery(f"SERVICE is not allowed: queries run on the dataset only, never on a "
+                               f"remote service (at {_at(tok)})")
         if word in UPDATE_WORDS:
             raise RefusedQuery(f"queries are read-only: {word} is not accepted (at {_at(tok)})")
         if word == "FROM":

@@ -147,7 +147,8 @@ def prepare(text: str, graphs=None):
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def _to_ox(term):
+def ox_term(term):
+    """The pyoxigraph form of an rdflib term."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, Literal):
@@ -185,10 +186,10 @@ def to_store(dataset) -> ox.Store:
         quads = []
         for ctx in dataset.graphs():
             name = ctx.identifier
-            g = ox.DefaultGraph() if name == dataset.default_graph.identifier else _to_ox(name)
-            quads.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g) for s, p, o in ctx)
+            g = ox.DefaultGraph() if name == dataset.default_graph.identifier else ox_term(name)
+            quads.extend(ox.Quad(ox_term(s), ox_term(p), ox_term(o), g) for s, p, o in ctx)
     else:
-        quads = [ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), ox.DefaultGraph()) for s, p, o in dataset]
+        quads = [ox.Quad(ox_term(s), ox_term(p), ox_term(o), ox.DefaultGraph()) for s, p, o in dataset]
     store.bulk_extend(quads)
     return store
 
@@ -201,7 +202,7 @@ def run_query(dataset, text: str, bindings: dict | None = None) -> Result:
     store = dataset if isinstance(dataset, ox.Store) else to_store(dataset)
     graphs = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
     prepared = prepare(text, graphs)
-    subs = {ox.Variable(k.lstrip("?$")): _to_ox(v) for k, v in (bindings or {}).items()}
+    subs = {ox.Variable(k.lstrip("?$")): ox_term(v) for k, v in (bindings or {}).items()}
     try:
         # the default graph is the union unless the query names its own (Oxigraph would let the
         # union win over a FROM clause)
