@@ -102,3 +102,11 @@ def test_library_modules_do_not_import_the_command_layer(stage):
 def test_base_modules_import_only_base_modules(base):
     deps = import_graph()[f"peacegraph.{base}"]
     assert deps <= {f"peacegraph.{b}" for b in BASE}, deps
+
+
+@pytest.mark.parametrize("lower, higher", [
+    ("validate", "build"), ("query", "build"), ("query", "export"), ("export", "build"),
+    ("load", "anchor"), ("anchor", "build"), ("reason", "build"), ("guard", "query"),
+])
+def test_a_stage_does_not_import_the_stages_that_use_it(lower, higher):
+    assert f"peacegraph.{higher}" not in import_graph()[f"peacegraph.{lower}"]
