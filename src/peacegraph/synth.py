@@ -532,10 +532,9 @@ class _Generator:
     def _events(self, d: "_Draft") -> None:
         """The talks, a strike, the analysts who followed them."""
         rng = self.rng
-        org, country2, org2, group, city = d.org, d.country2, d.org2, d.group, d.city
-        city2, n_org = d.city2, d.n_org
-        n_org2, n_group, n_city, n_city2, w = d.n_org2, d.n_group, d.n_city, d.n_city2, d.w
-        nodes, atts, i = d.nodes, d.atts, d.index
+        org, country2, org2, group, city, city2 = d.org, d.country2, d.org2, d.group, d.city, d.city2
+        n_org, n_org2, n_group, n_city, n_city2 = d.n_org, d.n_org2, d.n_group, d.n_city, d.n_city2
+        w, i = d.w, d.index
         month = rng.choice(_MONTHS)
         day = rng.randint(1, 28)
         s = f"Envoys of {org[4:]} and {org2[4:]} held talks in {city} on {day} {month} 2025."
@@ -543,27 +542,31 @@ class _Generator:
         talks = _Node(f"pgid:talks-{_slug(city)}-2025-{_MONTH_NUMBERS[month]:02d}-{day:02d}", "pg:Negotiation",
                       "events", [("rdfs:label", _lit(f"Talks in {city}, {day} {month} 2025")),
                                  ("pg:date", f'"2025-{_MONTH_NUMBERS[month]:02d}-{day:02d}"^^xsd:date')])
-        talks.evidence.append(_ev(at, s, f"held talks in {city} on {day} {month} 2025"))
-        n_city.evidence.append(_ev(at, s, f"in {city}"))
-        self._relate(atts, talks, "pg:location", n_city.subject, _ev(at, s, f"talks in {city}"))
-        self._relate(atts, talks, "pg:participant", n_org.subject, _ev(at, s, f"Envoys of {org[4:]}"))
-        self._relate(atts, talks, "pg:participant", n_org2.subject,
-                     _ev(at, s, f"Envoys of {org[4:]} and {org2[4:]} held talks"))
-        nodes.append(talks)
+        self._event(d, at, s, talks, f"held talks in {city} on {day} {month} 2025",
+                    (n_city, f"in {city}", f"talks in {city}"),
+                    [(n_org, f"Envoys of {org[4:]}"), (n_org2, f"Envoys of {org[4:]} and {org2[4:]} held talks")])
         s = f"Forces of {country2} launched missile and drone strikes on {city2} overnight."
         at = w.sentence(s)
         strike = _Node(f"pgid:strike-{_slug(city2)}-{i}", "pg:Strike", "events",
                        [("rdfs:label", _lit(f"Strikes on {city2}"))])
-        strike.evidence.append(_ev(at, s, f"launched missile and drone strikes on {city2}"))
-        n_city2.evidence.append(_ev(at, s, f"strikes on {city2} overnight"))
-        self._relate(atts, strike, "pg:location", n_city2.subject, _ev(at, s, f"strikes on {city2}"))
-        self._relate(atts, strike, "pg:participant", n_org2.subject,
-                     _ev(at, s, f"Forces of {country2} launched missile and drone strikes"))
-        nodes.append(strike)
+        self._event(d, at, s, strike, f"launched missile and drone strikes on {city2}",
+                    (n_city2, f"strikes on {city2} overnight", f"strikes on {city2}"),
+                    [(n_org2, f"Forces of {country2} launched missile and drone strikes")])
         s = f"{group}, a circle of analysts and former diplomats, followed the talks."
         at = w.sentence(s)
         n_group.evidence.append(_ev(at, s, f"{group}, a circle of analysts and former diplomats"))
         w.raw("\n\n")
+
+    def _event(self, d: "_Draft", at: int, s: str, event: _Node, quote: str, place: tuple, participants: list):
+        """An event of sentence `s` at `at`: its evidence, its place (node, quote naming the place,
+        quote for the location) and its participants (node, quote), each attested."""
+        place_node, place_quote, location_quote = place
+        event.evidence.append(_ev(at, s, quote))
+        place_node.evidence.append(_ev(at, s, place_quote))
+        self._relate(d.atts, event, "pg:location", place_node.subject, _ev(at, s, location_quote))
+        for who, who_quote in participants:
+            self._relate(d.atts, event, "pg:participant", who.subject, _ev(at, s, who_quote))
+        d.nodes.append(event)
 
     def _assessments(self, d: "_Draft") -> None:
         """The assessment paragraph, printed twice like the seed's repeated paragraphs, and the
