@@ -16,10 +16,9 @@ from flask import Flask, Response, current_app, render_template, request
 from peacegraph.errors import PeacegraphError, QueryError, StoreError
 from peacegraph.server import protocol
 from peacegraph.server.backend import (GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryCrashed,
-                                       QueryRequest, QueryResult, QueryTimeout, ServerBusy,
-                                       open_backend)
-from peacegraph.server.config import ServerConfig
-from peacegraph.server.guard import check_query_cached
+                                       QueryRequest, QueryResult, QueryTimeout, ServerBusy)
+from peacegraph.server.config import ServerConfig, open_backend
+from peacegraph.guard import check_query_cached
 from peacegraph.server.results import TRUNCATED_HEADER
 
 # rdflib's SPARQLStore names the dataset's default graph so in default-graph-uri on every query.

@@ -2,7 +2,7 @@
 
 The web layer (peacegraph.server.app) does everything that must hold whatever the store is
 *before* a query reaches a backend: it parses the SPARQL 1.1 Protocol request, checks the query
-with peacegraph.server.guard (read-only, no SERVICE, no LOAD, FROM/FROM NAMED only naming graphs
+with peacegraph.guard (read-only, no SERVICE, no LOAD, FROM/FROM NAMED only naming graphs
 of the served dataset, size limits), decides the query form and the result format. A backend
 only evaluates an already-checked query and returns the serialized result, honouring the time
 and row limits it is given. Two backends exist:
@@ -13,7 +13,8 @@ and row limits it is given. Two backends exist:
 - ``peacegraph.server.remote.RemoteBackend`` (``peacegraph serve --store URL``): forwards
   queries to a remote SPARQL 1.1 endpoint.
 
-``open_backend(config)`` picks one from a ServerConfig: ``config.store_url`` set means remote.
+``peacegraph.server.config.open_backend(config)`` picks one from a ServerConfig:
+``config.store_url`` set means remote.
 
 Implementing a backend
 ----------------------
@@ -149,11 +150,3 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-
-def open_backend(config) -> Backend:
-    """The backend a ServerConfig asks for (not started)."""
-    if config.store_url:
-        from peacegraph.server.remote import RemoteBackend
-        return RemoteBackend(config)
-    from peacegraph.server.embedded import EmbeddedBackend
-    return EmbeddedBackend(config)

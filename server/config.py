@@ -1,4 +1,5 @@
-"""The settings of the server, one dataclass; `peacegraph serve` options map onto its fields."""
+"""The settings of the server, one dataclass (`peacegraph serve` options map onto its fields), and
+the backend they ask for."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peacegraph.namespaces import BASE
+from peacegraph.server.backend import Backend
+from peacegraph.server.embedded import EmbeddedBackend
+from peacegraph.server.remote import RemoteBackend
 
 
 @dataclass
@@ -65,3 +69,10 @@ class ServerConfig:
         if args.workers is not None:
             cfg.max_workers = max(cfg.max_workers, cfg.workers)
         return cfg
+
+
+def open_backend(config: ServerConfig) -> Backend:
+    """The backend a ServerConfig asks for (not started)."""
+    if config.store_url:
+        return RemoteBackend(config)
+    return EmbeddedBackend(config)

@@ -8,9 +8,9 @@ parent -> worker: a QueryRequest; worker -> parent: ("ok", QueryResult) or ("err
 
 from __future__ import annotations
 
-import re
 import time
 
+from peacegraph.errors import parser_message
 from peacegraph.server.backend import (GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest,
                                        QueryResult)
 
@@ -88,10 +88,7 @@ def open_store(settings: dict):
 def parse_error_message(path, exc: Exception) -> str:
     """One line, `file:line:column: message` where the parser gives a position, worded like the
     pipeline's loader so that every command reports a broken file the same way."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    text = re.sub(r"^Parser error [^:]*: ", "", text)
-    text = re.sub(r" \([^()]*, line \d+\)$", "", text)
-    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = parser_message(exc, type(exc).__name__)
     line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
     where = str(path)
     if line:

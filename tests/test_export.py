@@ -170,6 +170,7 @@ def test_void_counts_and_links(fixture_dataset, tmp_path):
     for g in NAMED_GRAPHS:
         assert int(void.value(g, VOID.triples)) == len(fixture_dataset.graph(g))
     assert void.value(ds, VOID.sparqlEndpoint) == URIRef("http://127.0.0.1:5000/sparql")
+    assert str(void.value(ds, VOID.uriSpace)) == "https://w3id.org/peacegraph/id/"
     dumps = {str(u).rsplit("/", 1)[-1] for u in void.objects(ds, VOID.dataDump)}
     assert dumps == {"peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"}
 

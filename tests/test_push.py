@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pyoxigraph as ox
 import pytest
 
-from peacegraph.bench import OxigraphServer, free_port, oxigraph_load
+from peacegraph.oxigraph_server import OxigraphServer, free_port, oxigraph_load
 from peacegraph.cli import main
 from peacegraph.namespaces import NAMED_GRAPHS
 from peacegraph.push import graph_url, push

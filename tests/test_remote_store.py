@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from peacegraph.bench import OxigraphServer, free_port
+from peacegraph.oxigraph_server import OxigraphServer, free_port
 from peacegraph.errors import StoreError
 from peacegraph.namespaces import ASSERTED_GRAPH, NAMED_GRAPHS, PGID
 from peacegraph.push import push

@@ -7,6 +7,12 @@ line and exits with its exit_code, never with a traceback unless --debug is give
 
 from __future__ import annotations
 
+import re
+
+_PARSER_LOCATION = re.compile(r"^Parser error [^:]*: ")
+_PARSER_TRAILER = re.compile(r" \((?:[^()]*, )?line \d+\)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 
 class PeacegraphError(Exception):
     """Base class. exit_code 2 means bad input; 1 is kept for "the data is invalid"."""
@@ -68,3 +74,13 @@ class QueryError(PeacegraphError):
 
 class StoreError(PeacegraphError):
     """A remote SPARQL store could not be reached or refused a request."""
+
+
+def parser_message(exc: BaseException, default: str = "syntax error") -> str:
+    """The first line of a parser's error, without the position it repeats (callers report the
+    position as file:line:column) and with control characters escaped: the parser quotes the
+    offending character as it is, and a raw control character in a terminal message would be
+    invisible or worse."""
+    text = str(exc).splitlines()[0] if str(exc) else default
+    text = _PARSER_TRAILER.sub("", _PARSER_LOCATION.sub("", text))
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -1,4 +1,5 @@
-"""The IRIs of peacegraph (DESIGN.md, Identifiers) and the standard vocabularies it aligns to."""
+"""The IRIs of peacegraph (things under id/, source texts under source/, named graphs under
+graph/, the vocabulary at ontology#) and the standard vocabularies it aligns to."""
 
 from __future__ import annotations
 

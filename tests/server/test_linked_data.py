@@ -102,8 +102,10 @@ def test_void(client):
     void = "http://rdfs.org/ns/void#"
     assert any(t.predicate.value == void + "sparqlEndpoint" and t.object.value == "http://localhost/sparql" for t in triples)
     total = [t.object.value for t in triples if t.predicate.value == void + "triples"
-             and t.subject.value.endswith("#peacegraph")]
+             and t.subject.value == "https://w3id.org/peacegraph/dataset"]
     assert total == ["148"]
+    assert [t.object.value for t in triples if t.predicate.value == void + "uriSpace"] == [
+        "https://w3id.org/peacegraph/id/"]
 
 
 def test_download_lists_and_serves_dumps(tmp_path, small_config):
@@ -131,7 +133,7 @@ _B = {}
 
 
 def _backend(cfg):
-    from peacegraph.server.backend import open_backend
+    from peacegraph.server.config import open_backend
     if not _B:
         _B["b"] = open_backend(cfg)
         _B["b"].start()

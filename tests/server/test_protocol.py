@@ -212,7 +212,7 @@ _BACKENDS = {}
 
 
 def _shared_backend(cfg):
-    from peacegraph.server.backend import open_backend
+    from peacegraph.server.config import open_backend
     if "b" not in _BACKENDS:
         b = open_backend(cfg)
         b.start()
