@@ -131,7 +131,7 @@ _B = {}
 
 
 def _backend(cfg):
-    from peacegraph.server.backend import open_backend
+    from peacegraph.server.app import open_backend
     if not _B:
         _B["b"] = open_backend(cfg)
         _B["b"].start()

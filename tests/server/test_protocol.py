@@ -212,7 +212,7 @@ _BACKENDS = {}
 
 
 def _shared_backend(cfg):
-    from peacegraph.server.backend import open_backend
+    from peacegraph.server.app import open_backend
     if "b" not in _BACKENDS:
         b = open_backend(cfg)
         b.start()
@@ -272,3 +272,34 @@ def test_format_parameter_in_a_post_form(client):
     r = client.post("/sparql", data={"query": PERSON_Q, "format": "tsv"})
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/tab-separated-values")
     assert r.data.decode().splitlines() == ["?s", f"<{KUSHNER}>"]
+
+
+def test_errors_carry_the_status_the_server_answers_with():
+    from peacegraph.errors import PeacegraphError, QueryError, StoreError
+    from peacegraph.server.backend import QueryCrashed, QuerySyntaxError, QueryTimeout, ServerBusy
+    from peacegraph.server.protocol import ProtocolError
+
+    statuses = {QueryError: 400, QuerySyntaxError: 400, QueryCrashed: 400, QueryTimeout: 503,
+                ServerBusy: 503, StoreError: 502}
+    assert {cls: cls("x").http_status for cls in statuses} == statuses
+    refused = ProtocolError(415, "unsupported Content-Type")
+    assert isinstance(refused, PeacegraphError) and refused.http_status == 415
+    assert str(refused) == "unsupported Content-Type"
+
+
+def test_a_failing_page_query_answers_with_its_errors_status(small_config):
+    from peacegraph.server.app import create_app
+    from peacegraph.server.backend import QueryTimeout
+
+    class Stalled:
+        def graph_names(self):
+            return GRAPHS
+
+        def query(self, _request):
+            raise QueryTimeout("query stopped: it ran longer than the time limit")
+
+    c = create_app(small_config, backend=Stalled()).test_client()
+    r = c.get("/id/jared-kushner", headers={"Accept": "application/json"})
+    assert r.status_code == 503 and r.get_json()["error"].startswith("query stopped")
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert get(c, PERSON_Q).status_code == 503
