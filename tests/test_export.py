@@ -26,12 +26,12 @@ from peacegraph.errors import ExportError
 from peacegraph.export import FILES, export
 from peacegraph.namespaces import (ASSERTED_GRAPH, INFERRED_GRAPH, NAMED_GRAPHS, OA, ONTOLOGY_GRAPH,
                                    PG, PGID, SOURCES_GRAPH, SRC, VOID)
+from testdata import PIPELINE
 
 
 @pytest.fixture(scope="module")
 def fixture_dataset(tmp_path_factory):
     from peacegraph.build import BuildConfig
-    from conftest import PIPELINE
 
     config = BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
                          graph=PIPELINE / "graph", shapes=PIPELINE / "shapes",

@@ -26,7 +26,7 @@ from peacegraph.cli import main
 from peacegraph.errors import InputError
 from peacegraph.load import parse_rdf_file
 
-from conftest import PIPELINE
+from testdata import PIPELINE
 from listener import Listener
 
 ROOT = Path(__file__).resolve().parents[1]

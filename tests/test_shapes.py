@@ -8,7 +8,6 @@ new shape without fixtures fails here.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
@@ -58,11 +57,6 @@ def _local(shape) -> str:
 SHAPES = _tested_shapes(_raw_shapes())
 
 
-@functools.lru_cache(maxsize=1)
-def _shapes() -> Graph:
-    return load_shapes(paths.data_dir("shapes"))
-
-
 def _expected_focus(path: Path, graph: Graph) -> set:
     expected = set()
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -71,9 +65,9 @@ def _expected_focus(path: Path, graph: Graph) -> set:
     return expected
 
 
-def _results_of(shape, fixture: Path):
+def _results_of(shapes: Graph, shape, fixture: Path):
     data = parse_rdf_file(fixture)
-    report = validate_graph(data, _shapes(), origin={s: fixture.name for s in data.subjects()})
+    report = validate_graph(data, shapes, origin={s: fixture.name for s in data.subjects()})
     return data, report, [r for r in report.results if r.source_shape == shape]
 
 
@@ -85,18 +79,18 @@ def test_shapes_are_found():
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=_local)
-def test_valid_fixture_gives_no_result(shape):
+def test_valid_fixture_gives_no_result(shape, shipped_shapes):
     fixture = FIXTURES / _local(shape) / "valid.ttl"
     assert fixture.is_file(), f"shape {_local(shape)} has no valid fixture at {fixture}"
-    _, _, results = _results_of(shape, fixture)
+    _, _, results = _results_of(shipped_shapes, shape, fixture)
     assert results == []
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=_local)
-def test_invalid_fixture_gives_the_expected_focus_nodes(shape):
+def test_invalid_fixture_gives_the_expected_focus_nodes(shape, shipped_shapes):
     fixture = FIXTURES / _local(shape) / "invalid.ttl"
     assert fixture.is_file(), f"shape {_local(shape)} has no invalid fixture at {fixture}"
-    data, report, results = _results_of(shape, fixture)
+    data, report, results = _results_of(shipped_shapes, shape, fixture)
     assert report.conforms is False  # so `peacegraph validate --data invalid.ttl` exits 1
     expected = _expected_focus(fixture, data)
     assert expected, f"{fixture} names no '# expect-focus:' node"

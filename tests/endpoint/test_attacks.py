@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from .serverkit import BASE, KUSHNER, PERSON_Q, SLOW_Q, Listener, LiveServer, ask_person, http
+from endpoint.serverkit import BASE, KUSHNER, PERSON_Q, SLOW_Q, Listener, LiveServer, ask_person, http
 
 JSON_ACCEPT = {"Accept": "application/sparql-results+json"}
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 import pytest
 
-from .serverkit import BASE, GRAPHS
+from endpoint.serverkit import BASE, GRAPHS
 
 PERSON_Q = "SELECT ?s WHERE { ?s a <https://w3id.org/peacegraph/ontology#Person> }"
 KUSHNER = BASE + "id/jared-kushner"
@@ -199,39 +199,20 @@ def test_service_description_for_rdf_clients_and_page_for_browsers(client):
     assert page.status_code == 200 and b"<textarea" in page.data
 
 
-def test_public_url_sets_sd_endpoint(small_config):
+def test_public_url_sets_sd_endpoint(small_config, small_backend):
     import dataclasses
     from peacegraph.server.app import create_app
     app = create_app(dataclasses.replace(small_config, public_url="https://example.org/pg/"),
-                     backend=_shared_backend(small_config))
+                     backend=small_backend)
     r = app.test_client().get("/sparql", headers={"Accept": "application/n-triples"})
     assert b"<https://example.org/pg/sparql> <http://www.w3.org/ns/sparql-service-description#endpoint>" in r.data
 
 
-_BACKENDS = {}
-
-
-def _shared_backend(cfg):
-    from peacegraph.server.app import open_backend
-    if "b" not in _BACKENDS:
-        b = open_backend(cfg)
-        b.start()
-        _BACKENDS["b"] = b
-    return _BACKENDS["b"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_shared():
-    yield
-    for b in _BACKENDS.values():
-        b.close()
-
-
-def test_row_limit_truncates_and_marks(small_config):
+def test_row_limit_truncates_and_marks(small_config, small_backend):
     import dataclasses
     from peacegraph.server.app import create_app
     cfg = dataclasses.replace(small_config, max_rows=5)
-    c = create_app(cfg, backend=_shared_backend(cfg)).test_client()
+    c = create_app(cfg, backend=small_backend).test_client()
     r = get(c, "SELECT * WHERE { ?s ?p ?o } LIMIT 999999999999")
     doc = json.loads(r.data)
     assert len(doc["results"]["bindings"]) == 5 and doc["peacegraph"]["truncated"] is True
@@ -242,11 +223,11 @@ def test_row_limit_truncates_and_marks(small_config):
     assert "Peacegraph-Truncated" not in small.headers and "peacegraph" not in json.loads(small.data)
 
 
-def test_query_length_and_body_limits(small_config):
+def test_query_length_and_body_limits(small_config, small_backend):
     import dataclasses
     from peacegraph.server.app import create_app
     cfg = dataclasses.replace(small_config, max_query_length=200, max_body=1000)
-    c = create_app(cfg, backend=_shared_backend(cfg)).test_client()
+    c = create_app(cfg, backend=small_backend).test_client()
     long_q = "SELECT * WHERE { ?s ?p ?o }" + " " * 300
     assert get(c, long_q).status_code == 400
     r = c.post("/sparql", data=b"ASK {}" + b" " * 2000, content_type="application/sparql-query")

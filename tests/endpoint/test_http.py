@@ -9,7 +9,7 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, XML, TURTLE, RDFXML, SPARQLWrapper
 
-from .serverkit import (BASE, BOMB_Q, KUSHNER, PERSON, PERSON_Q, SLOW_Q, Listener, ask_person,
+from endpoint.serverkit import (BASE, BOMB_Q, KUSHNER, PERSON, PERSON_Q, SLOW_Q, Listener, ask_person,
                        http)
 
 
