@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -43,7 +44,7 @@ def _valid(pattern: re.Pattern, value: str) -> bool:
 
 # -- helpers over query results ---------------------------------------------------------------
 def rows(result) -> list[dict]:
-    return [dict(zip(result.variables, row)) for row in result.rows]
+    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
 
 
 def term_value(term) -> str:
@@ -63,7 +64,7 @@ def source_text(site, source: str) -> tuple[str, str, str] | None:
         res = site.run(page_query("source_text"), bindings={"source": ox.NamedNode(source)})
         if not res.rows:
             return None
-        r = dict(zip(res.variables, res.rows[0]))
+        r = dict(zip(res.variables, res.rows[0], strict=True))
         return term_value(r.get("text")), term_value(r.get("title")), term_value(r.get("sha256"))
     return site.cached_text(source, load)
 
@@ -208,7 +209,7 @@ def mark_spans(text: str, spans: list[dict]) -> Markup:
     for se in by_span:
         starts.setdefault(se[0], []).append(se)
     parts = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in pairwise(bounds):
         for s, e in sorted(starts.get(a, [])):
             cited = "; ".join(sorted(set(by_span[(s, e)]))) or "evidence"
             parts.append(f'<a class="span-anchor" id="char={s},{e}" href="#char={s},{e}" '

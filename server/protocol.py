@@ -167,7 +167,7 @@ def negotiate(accept: str | None, offers: list[tuple[str, str]], default: str) -
     best_key, best_q = None, 0.0
     for media, key in offers:
         q = 0.0
-        for media_range, rq in ranges:
+        for media_range, _ in ranges:
             if _matches(media_range, media):
                 # The most specific matching range decides, per RFC 9110 section 12.5.1.
                 specific = [r for r in ranges if _matches(r[0], media)]

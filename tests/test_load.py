@@ -15,7 +15,6 @@ from rdflib.namespace import RDF
 from peacegraph.errors import InputError
 from peacegraph.load import load_folder, load_sources, parse_rdf_file
 from peacegraph.namespaces import PG, SRC
-
 from testdata import PIPELINE
 
 EX = "http://example.org/"

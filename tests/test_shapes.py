@@ -18,7 +18,7 @@ from rdflib.util import from_n3
 from peacegraph import paths
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import SH
-from peacegraph.validate import SHAPES_NS, check_shapes, load_shapes, validate_graph
+from peacegraph.validate import SHAPES_NS, check_shapes, validate_graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
@@ -138,7 +138,7 @@ def test_untargeted_shapes_are_used_by_tested_shapes():
             assert list(graph.objects(shape, SH.property)), f"{shape} checks nothing"
             continue
         users = set(graph.subjects(None, shape))
-        for s, p, _ in graph.triples((None, RDF.first, shape)):
+        for s, _, _ in graph.triples((None, RDF.first, shape)):
             users |= set(graph.subjects(None, s))
         users |= {s for u in list(users) for s in graph.subjects(SH.property, u)}
         assert users, f"helper shape {shape} is not used"

@@ -12,13 +12,11 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from peacegraph import paths
+from peacegraph import validate as validate_module
 from peacegraph.errors import PeacegraphError
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, PGID, SH
-from peacegraph import validate as validate_module
-from peacegraph.validate import (DEFAULT_ENGINE, ENGINES, SHAPES_NS, data_for_validation,
-                                 load_shapes, validate_graph)
+from peacegraph.validate import DEFAULT_ENGINE, ENGINES, SHAPES_NS, data_for_validation, validate_graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 FIXTURE_FILES = sorted(FIXTURES.glob("*/*.ttl")) + [FIXTURES / "complete.ttl"]

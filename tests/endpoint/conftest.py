@@ -1,6 +1,6 @@
 import pytest
-from endpoint.serverkit import SMALL, LiveServer
 
+from endpoint.serverkit import SMALL, LiveServer
 from peacegraph.server.app import create_app, open_backend
 from peacegraph.server.config import ServerConfig
 

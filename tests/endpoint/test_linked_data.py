@@ -110,6 +110,7 @@ def test_void(client):
 
 def test_download_lists_and_serves_dumps(tmp_path, small_config, small_backend):
     import dataclasses
+
     from peacegraph.server.app import create_app
     dist = tmp_path / "dist"
     dist.mkdir()
@@ -131,6 +132,7 @@ def test_download_lists_and_serves_dumps(tmp_path, small_config, small_backend):
 
 def test_non_http_iris_are_never_links(tmp_path, small_config):
     import dataclasses
+
     from peacegraph.server.app import close_app, create_app
     data = tmp_path / "x.ttl"
     data.write_text("<https://w3id.org/peacegraph/id/x> <http://www.w3.org/2000/01/rdf-schema#seeAlso> "

@@ -201,6 +201,7 @@ def test_service_description_for_rdf_clients_and_page_for_browsers(client):
 
 def test_public_url_sets_sd_endpoint(small_config, small_backend):
     import dataclasses
+
     from peacegraph.server.app import create_app
     app = create_app(dataclasses.replace(small_config, public_url="https://example.org/pg/"),
                      backend=small_backend)
@@ -210,6 +211,7 @@ def test_public_url_sets_sd_endpoint(small_config, small_backend):
 
 def test_row_limit_truncates_and_marks(small_config, small_backend):
     import dataclasses
+
     from peacegraph.server.app import create_app
     cfg = dataclasses.replace(small_config, max_rows=5)
     c = create_app(cfg, backend=small_backend).test_client()
@@ -225,6 +227,7 @@ def test_row_limit_truncates_and_marks(small_config, small_backend):
 
 def test_query_length_and_body_limits(small_config, small_backend):
     import dataclasses
+
     from peacegraph.server.app import create_app
     cfg = dataclasses.replace(small_config, max_query_length=200, max_body=1000)
     c = create_app(cfg, backend=small_backend).test_client()
