@@ -54,7 +54,7 @@ class ServerConfig:
         return self.timeout if self.queue_timeout is None else self.queue_timeout
 
     @classmethod
-    def from_args(cls, args) -> "ServerConfig":
+    def from_args(cls, args) -> ServerConfig:
         """From the `peacegraph serve` arguments; options left out keep the defaults above."""
         cfg = cls(host=args.host, port=args.port, data=list(args.data or []),
                   store_dir=args.store_dir, store_url=args.store, quiet=args.quiet)

@@ -158,7 +158,7 @@ class RemoteBackend(Backend):
             try:
                 answer = self._parse_triples(body) if graph_form else self._parse_solutions(body)
                 result = evaluate(_Answered(answer), request, prefixes=self._prefixes)
-            except (TimeoutError, socket.timeout, OSError, SyntaxError, ValueError) as exc:
+            except (TimeoutError, OSError, SyntaxError, ValueError) as exc:
                 if body.expired or time.monotonic() >= deadline:
                     raise QueryTimeout(f"the query ran over its time limit of {request.timeout:g} s "
                                        "and was stopped") from None
@@ -183,7 +183,7 @@ class RemoteBackend(Backend):
             if exc.code in (503, 504) and time.monotonic() >= deadline - 0.05:
                 raise QueryTimeout("the remote store stopped the query at its time limit") from None
             raise StoreError(f"the remote store answered HTTP {exc.code}: {detail}") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise QueryTimeout("the query ran over its time limit and was stopped") from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):

@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 
 from peacegraph.errors import parser_message
-from peacegraph.server.backend import (GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest,
-                                       QueryResult)
+from peacegraph.server.backend import GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest, QueryResult
 
 
 def _dataset_kwargs(ox, request: QueryRequest, union_default: bool) -> dict:
@@ -33,6 +32,7 @@ def _dataset_kwargs(ox, request: QueryRequest, union_default: bool) -> dict:
 def evaluate(store, request: QueryRequest, union_default: bool = True, prefixes=None) -> QueryResult:
     """Run one checked query on a pyoxigraph Store and serialize it (or return terms)."""
     import pyoxigraph as ox
+
     from peacegraph.server import results
 
     started = time.perf_counter()
@@ -171,6 +171,7 @@ def zygote_main(control, settings: dict) -> None:
     from multiprocessing.connection import Connection
 
     import pyoxigraph  # noqa: F401  (imported once here, inherited by every fork)
+
     from peacegraph.server import results  # noqa: F401
 
     store = None

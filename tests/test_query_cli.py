@@ -9,16 +9,14 @@ import re
 import socket
 
 import pytest
-from rdflib import Literal, URIRef
-from rdflib import Namespace
-
-XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+from rdflib import Literal, Namespace, URIRef
 
 from peacegraph.cli import main
 from peacegraph.errors import InputError, QueryError
 from peacegraph.namespaces import PGID, TOPIC
-from peacegraph.query import (find_stored, parse_bindings, parse_term, prepare,
-                              resolve_query, run_query, stored_queries)
+from peacegraph.query import find_stored, parse_bindings, parse_term, prepare, resolve_query, run_query, stored_queries
+
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 PROVISIONS = """PREFIX pg: <https://w3id.org/peacegraph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

@@ -23,8 +23,7 @@ from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import export
 from peacegraph.gcpause import paused_gc
 from peacegraph.load import load_folder, load_sources
-from peacegraph.namespaces import (ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG,
-                                   SOURCES_GRAPH, bind_prefixes)
+from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, SOURCES_GRAPH, bind_prefixes
 from peacegraph.progress import Progress, progress_wanted
 from peacegraph.reason import infer
 from peacegraph.validate import load_shapes, validate_graph
@@ -44,7 +43,7 @@ class BuildConfig:
     sparql_endpoint: str | None = None
 
     @classmethod
-    def defaults(cls, **overrides) -> "BuildConfig":
+    def defaults(cls, **overrides) -> BuildConfig:
         values = dict(seeds=paths.data_dir("seeds"), ontology=paths.data_dir("ontology"),
                       graph=paths.data_dir("graph"), shapes=paths.data_dir("shapes"),
                       out=paths.default_dist())
@@ -52,7 +51,7 @@ class BuildConfig:
         return cls(**values)
 
     @classmethod
-    def from_args(cls, args) -> "BuildConfig":
+    def from_args(cls, args) -> BuildConfig:
         """Fill the folders not given on the command line from peacegraph.paths."""
         return cls.defaults(**{name: getattr(args, name, None)
                                for name in ("seeds", "ontology", "graph", "shapes", "out", "quiet",

@@ -18,8 +18,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from peacegraph.errors import InputError
 from peacegraph.namespaces import OA, PG, PGID
-from peacegraph.query import (Shortener, internal_query, run_query,
-                              to_store)
+from peacegraph.query import Shortener, internal_query, run_query, to_store
 
 KIND_WORDS = {"Retained": "kept", "Softened": "softened", "Strengthened": "strengthened",
               "Removed": "removed", "Added": "added", "Revised": "revised"}

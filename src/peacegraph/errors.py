@@ -2,7 +2,8 @@
 
 Every failure a user can cause (bad input, a quote that is not in its source, invalid data, a
 bad query) is a PeacegraphError with a message a person can act on; the CLI prints it on one
-line and exits with its exit_code, never with a traceback unless --debug is given.
+line and exits with its exit_code, never with a traceback unless --debug is given. The server
+answers it with its http_status and the same message.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class PeacegraphError(Exception):
-    """Base class. exit_code 2 means bad input; 1 is kept for "the data is invalid"."""
+    """Base class. exit_code 2 means bad input; 1 is kept for "the data is invalid".
+    http_status is the status the server answers with: 400 unless the fault is not the client's."""
 
     exit_code = 2
+    http_status = 400
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  column: int | None = None):
@@ -74,6 +77,8 @@ class QueryError(PeacegraphError):
 
 class StoreError(PeacegraphError):
     """A remote SPARQL store could not be reached or refused a request."""
+
+    http_status = 502
 
 
 def parser_message(exc: BaseException, default: str = "syntax error") -> str:

@@ -32,9 +32,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 from peacegraph.errors import ExportError
+from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG
 from peacegraph.terms import Terms
 from peacegraph.void import void_graph
-from peacegraph.namespaces import (ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG)
 
 FILES = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld",
          "provisions.csv", "stances.csv", "statements.csv", "void.ttl", "SHA256SUMS")

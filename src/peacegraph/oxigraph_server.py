@@ -57,7 +57,7 @@ class OxigraphServer:
         self.store_url = self.base + "/store"
         self.query_url = self.base + "/query"
 
-    def start(self, timeout: float = 30.0) -> "OxigraphServer":
+    def start(self, timeout: float = 30.0) -> OxigraphServer:
         cmd = [oxigraph_executable(), "serve-read-only" if self.read_only else "serve",
                "--bind", f"127.0.0.1:{self.port}"]
         if self.location is not None:
@@ -97,7 +97,7 @@ class OxigraphServer:
         self._log.close()
         self.process = None
 
-    def __enter__(self) -> "OxigraphServer":
+    def __enter__(self) -> OxigraphServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

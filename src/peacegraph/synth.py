@@ -100,8 +100,8 @@ def read_vocabulary(ontology_dir: Path) -> Vocabulary:
     topics = []
     for concept in set(g.subjects(RDF.type, SKOS.Concept)):
         if isinstance(concept, URIRef) and str(concept).startswith(str(TOPIC)):
-            labels = sorted(str(l) for l in g.objects(concept, SKOS.prefLabel)
-                            if getattr(l, "language", None) in ("en", None))
+            labels = sorted(str(label) for label in g.objects(concept, SKOS.prefLabel)
+                            if getattr(label, "language", None) in ("en", None))
             slug = str(concept)[len(str(TOPIC)):]
             topics.append((str(concept), (labels[0] if labels else slug.replace("-", " ")).lower()))
     topics.sort()
@@ -307,7 +307,7 @@ class _Generator:
         self.pool_plans = (self.pool_plans + [(d.n_plan.subject, d.plan)])[-40:]
         return _Article(d.stem, d.title, text, d.nodes, d.atts)
 
-    def _cast(self) -> "_Draft":
+    def _cast(self) -> _Draft:
         """The people, bodies, places and documents of one article, and its typography."""
         rng, names = self.rng, self.names
         i = self.index
@@ -355,7 +355,7 @@ class _Generator:
                       n_plan=n_plan, n_counter=n_counter,
                       nodes=[n_a, n_b, n_org, n_org2, n_group, n_city, n_city2, n_plan, n_counter])
 
-    def _lead(self, d: "_Draft") -> None:
+    def _lead(self, d: _Draft) -> None:
         """The lead: scraping debris, the headline, who drafted what."""
         rng = self.rng
         hy, person_a, person_b, country, org = d.hy, d.person_a, d.person_b, d.country, d.org
@@ -395,7 +395,7 @@ class _Generator:
             self._relate(atts, n_plan, "pg:modelledOn", old_subject, _ev(at, s, s[:-1]))
         w.raw("\n\n")
 
-    def _provisions(self, d: "_Draft") -> None:
+    def _provisions(self, d: _Draft) -> None:
         """Provisions of the plan."""
         rng = self.rng
         plan, k, n_plan = d.plan, d.k, d.n_plan
@@ -415,7 +415,7 @@ class _Generator:
             provisions.append((node, point, topics[0][0], topics[0][1]))
         w.raw("\n\n")
 
-    def _counterproposal(self, d: "_Draft") -> None:
+    def _counterproposal(self, d: _Draft) -> None:
         """The counterproposal, an optional pared version, and what became of the points."""
         rng, names = self.rng, self.names
         hy, org2, plan, counter, k, m = d.hy, d.org2, d.plan, d.counter, d.k, d.m
@@ -465,7 +465,7 @@ class _Generator:
             nodes.append(change)
         w.raw("\n\n")
 
-    def _stances(self, d: "_Draft") -> None:
+    def _stances(self, d: _Draft) -> None:
         """Stances on the plan, the counterproposal and single points."""
         rng = self.rng
         src, person_a, org, country2, org2 = d.src, d.person_a, d.org, d.country2, d.org2
@@ -510,7 +510,7 @@ class _Generator:
             stance.evidence.append(_ev(at, s, s[:-1]))
             nodes.append(stance)
 
-    def _statements(self, d: "_Draft") -> None:
+    def _statements(self, d: _Draft) -> None:
         """Public statements of the two drafters."""
         rng = self.rng
         lq, rq, person_a, person_b, plan = d.lq, d.rq, d.person_a, d.person_b, d.plan
@@ -529,7 +529,7 @@ class _Generator:
             nodes.append(st)
         w.raw("\n\n")
 
-    def _events(self, d: "_Draft") -> None:
+    def _events(self, d: _Draft) -> None:
         """The talks, a strike, the analysts who followed them."""
         rng = self.rng
         org, country2, org2, group, city, city2 = d.org, d.country2, d.org2, d.group, d.city, d.city2
@@ -557,7 +557,7 @@ class _Generator:
         n_group.evidence.append(_ev(at, s, f"{group}, a circle of analysts and former diplomats"))
         w.raw("\n\n")
 
-    def _event(self, d: "_Draft", at: int, s: str, event: _Node, quote: str, place: tuple, participants: list):
+    def _event(self, d: _Draft, at: int, s: str, event: _Node, quote: str, place: tuple, participants: list):
         """An event of sentence `s` at `at`: its evidence, its place (node, quote naming the place,
         quote for the location) and its participants (node, quote), each attested."""
         place_node, place_quote, location_quote = place
@@ -568,7 +568,7 @@ class _Generator:
             self._relate(d.atts, event, "pg:participant", who.subject, _ev(at, s, who_quote))
         d.nodes.append(event)
 
-    def _assessments(self, d: "_Draft") -> None:
+    def _assessments(self, d: _Draft) -> None:
         """The assessment paragraph, printed twice like the seed's repeated paragraphs, and the
         optional baseline document and conflicting claim."""
         rng, names = self.rng, self.names

@@ -185,7 +185,7 @@ def _sparql_shape_problems(shapes: Graph) -> list[tuple]:
             problems.append((s, f"sh:target {_show(shapes, target)} is not a sh:SPARQLTarget"))
     for node in set(shapes.subjects(RDF.type, SH.SPARQLTarget)):
         problems.extend(_sparql_problems(shapes, node, SH.select, "SELECT", target=True))
-    for s, constraint in shapes.subject_objects(SH.sparql):
+    for constraint in shapes.objects(None, SH.sparql):
         queries = list(shapes.objects(constraint, SH.select)) + list(shapes.objects(constraint, SH.ask))
         if len(queries) != 1:
             problems.append((constraint, "a SPARQL constraint needs exactly one sh:select or sh:ask"))
@@ -467,7 +467,7 @@ def validate_graph(data, shapes: Graph, origin: dict | None = None,
 
 def _run_pyshacl(graph: Graph, shapes: Graph) -> tuple[bool, Graph]:
     import pyshacl
-    from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ConstraintLoadError
+    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
     try:
         # The ontology is part of the data graph rather than passed as ont_graph: pyshacl would
