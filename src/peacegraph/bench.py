@@ -8,7 +8,8 @@ For each size N (`--sizes`, triples of the built graph):
    recording each stage's wall time, CPU time and peak RSS (the kernel's high-water mark, reset
    at the start of each stage); a build over BUILD_LIMIT seconds (environment variable
    PEACEGRAPH_BENCH_BUILD_LIMIT, default 1800) is stopped and reported as such;
-3. the dump is served twice on 127.0.0.1: by `peacegraph serve --store-dir` (started twice, so
+3. the search index of the dump is built and timed in-process (peacegraph.bench_search);
+4. the dump is served twice on 127.0.0.1: by `peacegraph serve --store-dir` (started twice, so
    the second start reuses the persisted store) and by `oxigraph serve-read-only
    --union-default-graph` after `oxigraph load` (the same dataset semantics: the default graph
    is the union), both running at once; the stored research queries are sent over HTTP by
@@ -39,6 +40,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from peacegraph import bench_search
 from peacegraph.errors import InputError, StoreError
 from peacegraph.progress import Progress, progress_wanted
 
@@ -617,6 +619,7 @@ def render_markdown(report: dict) -> str:
             rows = f"{_fmt(a[q]['rows'], 'd')} / {_fmt(b[q]['rows'], 'd')}"
             lines.append(f"| {q} | {cells[0]} | {cells[1]} | {_fmt(_ratio(a[q]['median_ms'], b[q]['median_ms']))} | {rows} |")
 
+    lines += bench_search.markdown(report)
     lines += ["", f"## Targets (issue 4) at {_size_label(sizes[-1])}", ""]
     for check in report["targets"]:
         lines.append(f"- {'PASS' if check['ok'] else 'MISS'}: {check['what']} — measured {check['measured']}")
@@ -694,6 +697,7 @@ def bench(sizes: list[int], out: Path, duration: float = 10.0, progress: Progres
             run = {"build": _build(n, work, progress)}
             dump = work / "dist" / "peacegraph.trig"
             if dump.is_file():
+                run["search"] = bench_search.measure(dump)
                 try:
                     run["endpoint"] = _endpoints(dump, work, duration, progress)
                 except StoreError as exc:

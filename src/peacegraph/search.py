@@ -268,7 +268,7 @@ def _write(collected: _Collected, target: Path, fingerprint: str) -> dict:
             specific = [t for t in types
                         if not any(t in collected.ancestors(u, memo) for u in types if u != t)]
             type_list = [{"iri": t, "label": collected.class_label(t)} for t in specific]
-            # pg: classes first, then any other (skos:Concept for the topics)
+            # pg: classes first, then any other (SKOS for the topics and their scheme)
             type_list.sort(key=lambda t: (not t["iri"].startswith(str(PG)), t["label"]))
             label = _pick_label(data["labels"]) or _local_name(iri)
             thing_rows.append((things, iri, label, json.dumps(type_list, ensure_ascii=False)))
