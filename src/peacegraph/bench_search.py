@@ -31,12 +31,9 @@ QUERIES = ("zelensky", "witk", "kushner", "anna", "pav", "ros", "frozen assets",
            "teritory", "xylophone")
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def _timed(call, queries, rounds: int) -> dict:
+    from peacegraph.bench import _percentile
+
     for q in queries:
         call(q)
     samples: dict[str, list[float]] = {q: [] for q in queries}

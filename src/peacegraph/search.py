@@ -320,10 +320,10 @@ class SearchIndex:
 
     # -- connections
     def _db(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError("the search index is closed")
         db = getattr(self._local, "db", None)
         if db is None:
-            if self._closed:
-                raise StoreError("the search index is closed")
             uri = self.path.resolve().as_uri() + "?mode=ro&immutable=1"
             try:
                 db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -426,11 +426,13 @@ class SearchIndex:
                     rows = db.execute(
                         f"SELECT e.thing, e.field, e.text, e.span, m.rank FROM "
                         f"(SELECT rowid, rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?) m "
-                        f"JOIN entries e ON e.id = m.rowid ORDER BY m.rank", (expression, window)).fetchall()
-                except sqlite3.OperationalError as exc:
+                        f"JOIN entries e ON e.id = m.rowid ORDER BY m.rank, e.id", (expression, window)).fetchall()
+                except sqlite3.DatabaseError as exc:
                     raise StoreError(f"the search index could not answer: {exc}") from None
-                fresh = [r for r in rows if r[0] not in best]
-                if len({r[0] for r in fresh}) + len(order) >= wanted or len(rows) < window:
+                # a thing can match several times (quotes, alternative labels): widen the window
+                # until it holds enough different things or every match
+                new_things = {r[0] for r in rows} - best.keys()
+                if len(new_things) + len(order) >= wanted or len(rows) < window:
                     break
                 window *= 4
             for thing, number, text, span, rank in rows:
