@@ -290,3 +290,17 @@ def test_bench_measures_search_on_a_dump(built_dist):
     report = {"sizes": [3000], "runs": {"3000": {"search": result}}}
     text = "\n".join(bench_search.markdown(report))
     assert "## Search" in text and "search median ≤ 50 ms at 3k" in text
+
+
+def test_many_threads_search_one_index_at_once(index):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = ["zelensky", "witk", "frozen assets", "plan", "ceasefire", "kushnr"]
+    expected = {t: index.search(t) for t in texts}
+
+    def run(i: int):
+        text = texts[i % len(texts)]
+        return text, index.search(text)
+    with ThreadPoolExecutor(8) as pool:
+        for text, hits in pool.map(run, range(240)):
+            assert hits == expected[text]

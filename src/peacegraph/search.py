@@ -18,7 +18,7 @@ NEAR and stray quotes are plain text.
 
 The index is one SQLite file written under a temporary name and renamed into place, so a reader
 sees the previous index or the complete new one, never a half-written one. Readers open it
-read-only; a SearchIndex is safe to use from many threads (one connection per thread).
+read-only; a SearchIndex is safe to use from many threads.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -309,8 +310,7 @@ class SearchIndex:
         self.path = Path(path)
         if not self.path.is_file():
             raise StoreError(f"no search index at {self.path}")
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
         meta = self.meta()
@@ -318,35 +318,44 @@ class SearchIndex:
             raise StoreError(f"{self.path} is a search index of another version "
                              f"({meta.get('version')!r}, expected {INDEX_VERSION}); rebuild it")
 
-    # -- connections
-    def _db(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StoreError("the search index is closed")
-        db = getattr(self._local, "db", None)
+    # -- connections: a pool rather than one per thread, so threads that come and go leave none behind
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the search index is closed")
+            db = self._idle.pop() if self._idle else None
         if db is None:
+            # immutable: the file is only ever replaced by a rename, never changed in place
             uri = self.path.resolve().as_uri() + "?mode=ro&immutable=1"
             try:
                 db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-                db.execute("SELECT count(*) FROM meta").fetchone()
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{self.path} is not a search index: {exc}") from None
-            self._local.db = db
+        try:
+            yield db
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the search index {self.path} could not answer: {exc}") from None
+        finally:
             with self._lock:
-                self._connections.append(db)
-        return db
+                if self._closed:
+                    db.close()
+                else:
+                    self._idle.append(db)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            for db in self._connections:
+            for db in self._idle:
                 db.close()
-            self._connections.clear()
+            self._idle.clear()
 
     def meta(self) -> dict:
-        try:
-            return dict(self._db().execute("SELECT key, value FROM meta"))
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a search index: {exc}") from None
+        with self._connection() as db:
+            try:
+                return dict(db.execute("SELECT key, value FROM meta"))
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path} is not a search index: {exc}") from None
 
     @property
     def fingerprint(self) -> str:
@@ -359,13 +368,14 @@ class SearchIndex:
         words = query_words(text)
         if not words:
             return []
-        strict, expanded = self._expressions(words, "AND")
-        tiers = [("fts_label", strict), ("fts_alt", strict)]
-        if expanded != strict:
-            fuzzy_only = f"({expanded}) NOT ({strict})"
-            tiers += [("fts_label", fuzzy_only), ("fts_alt", fuzzy_only)]
-        tiers += [(table, expanded) for _, table, _ in FIELDS[2:]]
-        return self._collect(tiers, offset + limit)[offset:]
+        with self._connection() as db:
+            strict, expanded = self._expressions(db, words, "AND")
+            tiers = [("fts_label", strict), ("fts_alt", strict)]
+            if expanded != strict:
+                fuzzy_only = f"({expanded}) NOT ({strict})"
+                tiers += [("fts_label", fuzzy_only), ("fts_alt", fuzzy_only)]
+            tiers += [(table, expanded) for _, table, _ in FIELDS[2:]]
+            return self._collect(db, tiers, offset + limit)[offset:]
 
     def suggest(self, text: str, limit: int = 10) -> list[Hit]:
         """Autocomplete: things whose label or alternative label has every word as a prefix."""
@@ -374,7 +384,8 @@ class SearchIndex:
         if not words:
             return []
         strict = " AND ".join(_term(w) for w in words)
-        return self._collect([("fts_label", strict), ("fts_alt", strict)], limit)
+        with self._connection() as db:
+            return self._collect(db, [("fts_label", strict), ("fts_alt", strict)], limit)
 
     def nearest(self, slug: str, limit: int = 5) -> list[Hit]:
         """The things whose names are closest to the words of `slug` (the path of a missing
@@ -383,26 +394,26 @@ class SearchIndex:
         words = query_words(slug[:MAX_QUERY_CHARS])
         if not words:
             return []
-        _, expanded = self._expressions(words, "OR")
-        return self._collect([("fts_label", expanded), ("fts_alt", expanded)], limit)
+        with self._connection() as db:
+            _, expanded = self._expressions(db, words, "OR")
+            return self._collect(db, [("fts_label", expanded), ("fts_alt", expanded)], limit)
 
-    def _expressions(self, words: list[str], operator: str) -> tuple[str, str]:
+    def _expressions(self, db, words: list[str], operator: str) -> tuple[str, str]:
         strict = f" {operator} ".join(_term(w) for w in words)
         groups = []
         for word in words:
-            variants = self._variants(word)
+            variants = self._variants(db, word)
             group = [_term(word)] + [_fts_string(v) for v in variants]
             groups.append(group[0] if len(group) == 1 else "(" + " OR ".join(group) + ")")
         return strict, f" {operator} ".join(groups)
 
-    def _variants(self, word: str) -> list[str]:
+    def _variants(self, db, word: str) -> list[str]:
         """Indexed name words within the allowed edit distance of `word` that it is not a prefix of."""
         if len(word) < FUZZY_MIN_CHARS:
             return []
         limit = _allowed_distance(word)
         low, high = word[:3], word[:3] + "\U0010ffff"
         found: dict[str, int] = {}
-        db = self._db()
         for table in _NAME_TABLES:
             for (term,) in db.execute(f"SELECT term FROM vocab_{table} WHERE term >= ? AND term < ?",
                                       (low, high)):
@@ -413,8 +424,7 @@ class SearchIndex:
                     found[term] = distance
         return sorted(found, key=lambda t: (found[t], t))[:MAX_VARIANTS]
 
-    def _collect(self, tiers: list[tuple[str, str]], wanted: int) -> list[Hit]:
-        db = self._db()
+    def _collect(self, db, tiers: list[tuple[str, str]], wanted: int) -> list[Hit]:
         best: dict[int, tuple] = {}
         order: list[int] = []
         for table, expression in tiers:
@@ -422,13 +432,10 @@ class SearchIndex:
                 break
             window = wanted * 2 + 8
             while True:
-                try:
-                    rows = db.execute(
-                        f"SELECT e.thing, e.field, e.text, e.span, m.rank FROM "
-                        f"(SELECT rowid, rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?) m "
-                        f"JOIN entries e ON e.id = m.rowid ORDER BY m.rank, e.id", (expression, window)).fetchall()
-                except sqlite3.DatabaseError as exc:
-                    raise StoreError(f"the search index could not answer: {exc}") from None
+                rows = db.execute(
+                    f"SELECT e.thing, e.field, e.text, e.span, m.rank FROM "
+                    f"(SELECT rowid, rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?) m "
+                    f"JOIN entries e ON e.id = m.rowid ORDER BY m.rank, e.id", (expression, window)).fetchall()
                 # a thing can match several times (quotes, alternative labels): widen the window
                 # until it holds enough different things or every match
                 new_things = {r[0] for r in rows} - best.keys()
