@@ -180,14 +180,18 @@ class Backend(ABC):
             self._search_tmp = Path(tempfile.mkdtemp(prefix="peacegraph-search-"))
             path = self._search_tmp / SEARCH_INDEX_FILE
         try:
-            result = self.query(QueryRequest(search.index_query(), "SELECT", PYTHON_FORMAT,
-                                             max_rows=SEARCH_INDEX_ROWS, timeout=SEARCH_INDEX_TIMEOUT))
-        except QueryError as exc:
-            raise StoreError(f"the search index could not be built: {exc}") from None
-        if result.truncated:
-            raise StoreError(f"the search index query returned more than {SEARCH_INDEX_ROWS:,} rows")
-        search.build_index(search.rows_from_solutions(result.variables, result.rows), path, fingerprint)
-        self.search_index = search.SearchIndex(path)
+            try:
+                result = self.query(QueryRequest(search.index_query(), "SELECT", PYTHON_FORMAT,
+                                                 max_rows=SEARCH_INDEX_ROWS, timeout=SEARCH_INDEX_TIMEOUT))
+            except QueryError as exc:
+                raise StoreError(f"the search index could not be built: {exc}") from None
+            if result.truncated:
+                raise StoreError(f"the search index query returned more than {SEARCH_INDEX_ROWS:,} rows")
+            search.build_index(search.rows_from_solutions(result.variables, result.rows), path, fingerprint)
+            self.search_index = search.SearchIndex(path)
+        except BaseException:
+            self.close_search()
+            raise
         self.search_reused = False
 
     def close_search(self) -> None:

@@ -304,3 +304,31 @@ def test_many_threads_search_one_index_at_once(index):
     with ThreadPoolExecutor(8) as pool:
         for text, hits in pool.map(run, range(240)):
             assert hits == expected[text]
+
+
+def test_a_store_that_cannot_answer_the_index_query_fails_start_cleanly(monkeypatch):
+    import tempfile
+
+    from peacegraph.errors import StoreError
+    from peacegraph.server.backend import Backend, QuerySyntaxError
+
+    class Refusing(Backend):
+        def start(self):
+            self.open_search()
+
+        def graph_names(self):
+            return []
+
+        def query(self, request):
+            raise QuerySyntaxError("syntax error at line 1, column 1: unsupported")
+
+        def close(self):
+            self.close_search()
+
+    made = []
+    real = tempfile.mkdtemp
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kw: made.append(real(**kw)) or made[-1])
+    backend = Refusing(ServerConfig())
+    with pytest.raises(StoreError, match="search index could not be built: syntax error"):
+        backend.start()
+    assert made and not Path(made[0]).exists() and backend.search_index is None

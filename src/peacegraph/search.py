@@ -160,9 +160,13 @@ def rows_from_solutions(variables: list[str], rows: Iterable[tuple]) -> Iterator
     """The (thing, kind, text, lang, span) string rows of index_query's solutions, given as
     engine terms (pyoxigraph, or anything with .value) in the order of `variables`."""
     at = {name: i for i, name in enumerate(variables)}
-    order = [at[name] for name in ("thing", "kind", "text", "lang", "span")]
+    missing = {"thing", "kind", "text"} - at.keys()
+    if missing:
+        raise StoreError("the answer to the search index query lacks the variables "
+                         + ", ".join(sorted(missing)))
+    order = [at.get(name) for name in ("thing", "kind", "text", "lang", "span")]
     for row in rows:
-        yield tuple((getattr(row[i], "value", "") if row[i] is not None else "") for i in order)
+        yield tuple("" if i is None or row[i] is None else getattr(row[i], "value", "") for i in order)
 
 
 def _local_name(iri: str) -> str:
