@@ -54,18 +54,32 @@ Subclass ``Backend`` and implement:
     Numbers for monitoring and tests: at least ``{"backend": name}``; the embedded backend adds
     ``workers`` (live worker processes), ``busy``, ``restarts``.
 ``close(self) -> None``
-    Release everything (stop worker processes, close connections). Idempotent.
+    Release everything (stop worker processes, close connections, ``close_search()``). Idempotent.
+
+Search
+------
+``start`` ends with ``open_search(path, fingerprint)``: it builds the full-text index
+(peacegraph.search) from the rows of the stored index query, evaluated by the backend's own
+``query``, or, given a path whose index was built from the same ``fingerprint``, opens that one
+as it is. Without a path the index goes to a temporary file that ``close_search`` removes.
+``search(text, limit, offset)``, ``suggest(text, limit)`` and ``nearest(slug, limit)`` answer
+from it with lists of ``peacegraph.search.Hit``; a search text that is too long is an
+``InputError``.
 
 A backend must be safe to call from many HTTP threads at once.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from peacegraph.errors import QueryError
+from peacegraph import search
+from peacegraph.errors import QueryError, StoreError
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
@@ -85,6 +99,9 @@ GRAPH_FORMATS = {
     "rdfxml": "application/rdf+xml",
 }
 PYTHON_FORMAT = "python"
+SEARCH_INDEX_FILE = "search.sqlite"
+SEARCH_INDEX_TIMEOUT = 1800.0       # seconds the index query may take at start
+SEARCH_INDEX_ROWS = 100_000_000
 
 
 class QuerySyntaxError(QueryError):
@@ -137,6 +154,9 @@ class QueryResult:
 
 class Backend(ABC):
     name = "backend"
+    search_index = None         # peacegraph.search.SearchIndex, once open_search has run
+    search_reused = False
+    _search_tmp: Path | None = None
 
     def __init__(self, config) -> None:
         self.config = config
@@ -155,4 +175,50 @@ class Backend(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    # -- search
+    def open_search(self, path: Path | None = None, fingerprint: str = "") -> None:
+        if path is not None and search.index_is_current(path, fingerprint):
+            self.search_index = search.SearchIndex(path)
+            self.search_reused = True
+            return
+        if path is None:
+            self._search_tmp = Path(tempfile.mkdtemp(prefix="peacegraph-search-"))
+            path = self._search_tmp / SEARCH_INDEX_FILE
+        try:
+            try:
+                result = self.query(QueryRequest(search.index_query(), "SELECT", PYTHON_FORMAT,
+                                                 max_rows=SEARCH_INDEX_ROWS, timeout=SEARCH_INDEX_TIMEOUT))
+            except QueryError as exc:
+                raise StoreError(f"the search index could not be built: {exc}") from None
+            if result.truncated:
+                raise StoreError(f"the search index query returned more than {SEARCH_INDEX_ROWS:,} rows")
+            search.build_index(search.rows_from_solutions(result.variables, result.rows), path, fingerprint)
+            self.search_index = search.SearchIndex(path)
+        except BaseException:
+            self.close_search()
+            raise
+        self.search_reused = False
+
+    def close_search(self) -> None:
+        if self.search_index is not None:
+            self.search_index.close()
+            self.search_index = None
+        if self._search_tmp is not None:
+            shutil.rmtree(self._search_tmp, ignore_errors=True)
+            self._search_tmp = None
+
+    def _index(self):
+        if self.search_index is None:
+            raise StoreError("search is not available: the index is not open")
+        return self.search_index
+
+    def search(self, text: str, limit: int = 20, offset: int = 0) -> list:
+        return self._index().search(text, limit, offset)
+
+    def suggest(self, text: str, limit: int = 10) -> list:
+        return self._index().suggest(text, limit)
+
+    def nearest(self, slug: str, limit: int = 5) -> list:
+        return self._index().nearest(slug, limit)
 

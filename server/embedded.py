@@ -4,7 +4,9 @@ By default the dumps are parsed once into an in-memory store shared by the worke
 `--store-dir` the store is also kept on disk with a manifest of the sha256 of every source file:
 the next start with the same sources opens it as it is, without parsing anything, and serves at
 once. A store is loaded into a fresh folder and only then moved into place, so a failed load
-leaves no half-loaded store behind.
+leaves no half-loaded store behind. The search index (peacegraph.search) is built once the
+workers answer: beside the persisted store, reused while the manifest is the same, or without a
+store folder in a temporary file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from peacegraph.errors import InputError, PeacegraphError, StoreError
 from peacegraph.load import OX_FORMAT_NAMES, check_jsonld_file, guess_format, ox_format
 from peacegraph.namespaces import PREFIXES
 from peacegraph.paths import default_dist
-from peacegraph.server.backend import Backend, QueryRequest, QueryResult
+from peacegraph.server.backend import SEARCH_INDEX_FILE, Backend, QueryRequest, QueryResult
 from peacegraph.server.pool import WorkerPool
 
 MANIFEST = "peacegraph-store.json"
@@ -125,16 +127,26 @@ class EmbeddedBackend(Backend):
             self.pool = WorkerPool(self._settings(sources=memory_settings(sources)), **pool_args)
             self.pool.start()
             self.info = dict(self.pool.info)
+            self._start_search(None, "")
             return
         manifest = source_manifest(sources, cfg.union_default_graph)
         self.store_path = self._persistent_store(Path(cfg.store_dir), manifest)
         self.mode = "disk"
         self.pool = WorkerPool(self._settings(store=str(self.store_path)), **pool_args)
         self.pool.start()
+        fingerprint = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode("utf-8")).hexdigest()
+        self._start_search(Path(cfg.store_dir) / SEARCH_INDEX_FILE, fingerprint)
         if cfg.memory:
             self._loader = threading.Thread(target=self._move_to_memory, args=(sources,),
                                             name="peacegraph-memory-loader", daemon=True)
             self._loader.start()
+
+    def _start_search(self, path: Path | None, fingerprint: str) -> None:
+        try:
+            self.open_search(path, fingerprint)
+        except BaseException:
+            self.close()
+            raise
 
     def _move_to_memory(self, sources: list[Path]) -> None:
         pool = self.pool
@@ -205,6 +217,7 @@ class EmbeddedBackend(Backend):
         return out
 
     def close(self) -> None:
+        self.close_search()
         if self.pool is not None:
             self.pool.close()
             self.pool = None

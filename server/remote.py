@@ -16,7 +16,8 @@ URL configured and nowhere else (no proxies, no redirects), and:
   closes the connection, and serializes the rows with the same serializers as the embedded
   store, so results, formats and the truncation marker are identical whichever store answers.
 
-The graphs served are the store's named graphs, read once at start.
+The graphs served are the store's named graphs, read once at start; the search index is built
+at start too, from the store's answer to the index query, in a temporary file.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ class RemoteBackend(Backend):
             except (SyntaxError, ValueError) as exc:
                 raise StoreError(f"{self.url} does not answer like a SPARQL endpoint: {exc}") from None
             self._graphs = sorted({s["g"].value for s in answer if isinstance(s["g"], ox.NamedNode)})
+        self.open_search()
 
     def graph_names(self) -> list[str]:
         return list(self._graphs)
@@ -121,6 +123,7 @@ class RemoteBackend(Backend):
         return {"backend": self.name, "store": self.url, "graphs": len(self._graphs)}
 
     def close(self) -> None:
+        self.close_search()
         self._graphs = []
 
     # -- queries
