@@ -218,3 +218,45 @@ def test_datatypes_are_in_the_owl2_datatype_map(built_dataset):
     asserted = built_dataset.graph(ASSERTED_GRAPH)
     assert [t for t in asserted if getattr(t[2], "datatype", None) in outside
             and t[1] != PG.qualifiedValue] == []
+
+
+# --------------------------------------------------------------------------- OWL 2 DL profile
+
+PROFILE_CHECK = Path(__file__).parent / "owl" / "ProfileCheck.java"
+# Attestations are RDF reification (pg:Attestation ⊑ rdf:Statement): kept on purpose, and the
+# only thing the OWL 2 DL profile checker may report (see the ontology's header comment).
+ACCEPTED = {"UseOfReservedVocabularyForClassIRI", "UseOfUndeclaredClass"}
+
+
+def _profile_violations(graph: Graph, folder: Path) -> list[tuple[str, str]]:
+    """The OWL API's OWL 2 DL profile violations of `graph`, as (kind, text) pairs."""
+    import subprocess
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "input.rdf"
+    graph.serialize(path, format="xml", encoding="utf-8")
+    hermit = Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
+    done = subprocess.run([owlready2.JAVA_EXE, "-cp", str(hermit), str(PROFILE_CHECK), str(path)],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [tuple(line.split("\t", 1)) for line in done.stdout.splitlines() if line.strip()]
+
+
+def _only_reification(violations) -> bool:
+    return all(kind in ACCEPTED and "rdf:Statement" in text for kind, text in violations)
+
+
+def test_ontology_is_in_the_owl2_dl_profile_but_for_reification(built_dataset, dl_input, tmp_path):
+    alone = _profile_violations(built_dataset.graph(ONTOLOGY_GRAPH), tmp_path / "alone")
+    assert alone and _only_reification(alone), alone
+    together = _profile_violations(dl_input, tmp_path / "together")
+    assert _only_reification(together), together
+
+
+def test_profile_check_reports_illegal_punning(built_dataset, dl_input, tmp_path):
+    broken = Graph()
+    for triple in built_dataset.graph(ONTOLOGY_GRAPH):
+        broken.add(triple)
+    broken.add((PG.pointCount, RDF.type, OWL.ObjectProperty))  # already a data property
+    violations = _profile_violations(broken, tmp_path)
+    assert not _only_reification(violations)
+    assert any("pointCount" in text for kind, text in violations if kind not in ACCEPTED)
