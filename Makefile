@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install build validate run test browser java bench soak clean
+.PHONY: install build validate run lint test browser java bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ java:
 	@command -v java >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
 
-test: install browser java
+# pyflakes, import order, bugbear and pyupgrade rules; pyproject.toml [tool.ruff] says which.
+lint: install
+	$(BIN)/ruff check src server tests
+
+test: install browser java lint
 	$(BIN)/python -m pytest
 
 bench: install

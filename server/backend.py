@@ -1,8 +1,8 @@
 """The store interface of the endpoint: every query the server evaluates goes through a Backend.
 
-The web layer (peacegraph.server.app) does everything that must hold whatever the store is
+The web layer (the blueprint in peacegraph.server.sparql) does everything that must hold whatever the store is
 *before* a query reaches a backend: it parses the SPARQL 1.1 Protocol request, checks the query
-with peacegraph.server.guard (read-only, no SERVICE, no LOAD, FROM/FROM NAMED only naming graphs
+with peacegraph.guard (read-only, no SERVICE, no LOAD, FROM/FROM NAMED only naming graphs
 of the served dataset, size limits), decides the query form and the result format. A backend
 only evaluates an already-checked query and returns the serialized result, honouring the time
 and row limits it is given. Two backends exist:
@@ -13,7 +13,8 @@ and row limits it is given. Two backends exist:
 - ``peacegraph.server.remote.RemoteBackend`` (``peacegraph serve --store URL``): forwards
   queries to a remote SPARQL 1.1 endpoint.
 
-``open_backend(config)`` picks one from a ServerConfig: ``config.store_url`` set means remote.
+``peacegraph.server.config.open_backend(config)`` picks one from a ServerConfig:
+``config.store_url`` set means remote.
 
 Implementing a backend
 ----------------------
@@ -47,7 +48,8 @@ Subclass ``Backend`` and implement:
     really stop: a remote backend closes its connection). Errors: ``QuerySyntaxError`` for a
     query the engine rejects (message with line and column), ``QueryCrashed`` when the
     evaluator died on this query, ``ServerBusy`` when no capacity frees up in time,
-    ``peacegraph.errors.StoreError`` when a remote store fails. Any other exception is a bug.
+    ``peacegraph.errors.StoreError`` when a remote store fails. Each carries the HTTP status the
+    server answers with (``http_status``). Any other exception is a bug.
 ``stats(self) -> dict``
     Numbers for monitoring and tests: at least ``{"backend": name}``; the embedded backend adds
     ``workers`` (live worker processes), ``busy``, ``restarts``.
@@ -92,13 +94,18 @@ class QuerySyntaxError(QueryError):
 class QueryTimeout(QueryError):
     """The query ran over its time limit and was stopped."""
 
+    http_status = 503
+
 
 class QueryCrashed(QueryError):
-    """The evaluator died on this query (e.g. a stack overflow); nothing else was affected."""
+    """The evaluator died on this query (e.g. a stack overflow); nothing else was affected.
+    The query is what the evaluator could not take, so the answer is a client error."""
 
 
 class ServerBusy(QueryError):
     """No evaluation capacity became free in time."""
+
+    http_status = 503
 
 
 @dataclass
@@ -149,11 +156,3 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-
-def open_backend(config) -> Backend:
-    """The backend a ServerConfig asks for (not started)."""
-    if config.store_url:
-        from peacegraph.server.remote import RemoteBackend
-        return RemoteBackend(config)
-    from peacegraph.server.embedded import EmbeddedBackend
-    return EmbeddedBackend(config)

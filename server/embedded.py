@@ -18,26 +18,14 @@ import threading
 from pathlib import Path
 
 from peacegraph.errors import InputError, PeacegraphError, StoreError
+from peacegraph.load import OX_FORMAT_NAMES, check_jsonld_file, guess_format, ox_format
 from peacegraph.namespaces import PREFIXES
+from peacegraph.paths import default_dist
 from peacegraph.server.backend import Backend, QueryRequest, QueryResult
 from peacegraph.server.pool import WorkerPool
 
 MANIFEST = "peacegraph-store.json"
 MANIFEST_VERSION = 1
-_FORMATS = {
-    ".trig": "TRIG", ".nq": "N_QUADS", ".nquads": "N_QUADS", ".ttl": "TURTLE", ".turtle": "TURTLE",
-    ".nt": "N_TRIPLES", ".ntriples": "N_TRIPLES", ".jsonld": "JSON_LD", ".json": "JSON_LD",
-}
-
-
-def rdf_format_of(path: Path):
-    import pyoxigraph as ox
-
-    name = _FORMATS.get(path.suffix.lower())
-    if name is None:
-        raise InputError(f"cannot tell the RDF format from the extension {path.suffix!r}; expected "
-                         + ", ".join(sorted(_FORMATS)), file=str(path))
-    return getattr(ox.RdfFormat, name)
 
 
 def _sha256(path: Path) -> str:
@@ -70,7 +58,7 @@ def load_store(sources: list[Path], folder: Path) -> dict:
     store = ox.Store(str(folder))
     try:
         for path in sources:
-            fmt = rdf_format_of(path)
+            fmt = ox_format(path)
             try:
                 # bulk_load skips transactions; the whole folder is discarded if any file fails.
                 store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
@@ -88,7 +76,7 @@ def load_store(sources: list[Path], folder: Path) -> dict:
 
 
 def memory_settings(sources: list[Path]) -> list[list[str]]:
-    return [[str(p.resolve()), _FORMATS[p.suffix.lower()], p.resolve().as_uri()] for p in sources]
+    return [[str(p.resolve()), OX_FORMAT_NAMES[guess_format(p)], p.resolve().as_uri()] for p in sources]
 
 
 class EmbeddedBackend(Backend):
@@ -111,7 +99,6 @@ class EmbeddedBackend(Backend):
     def sources(self) -> list[Path]:
         if self.config.data:
             return list(self.config.data)
-        from peacegraph.paths import default_dist
         return [(self.config.dist_dir or default_dist()) / "peacegraph.trig"]
 
     def _settings(self, **where) -> dict:
@@ -121,14 +108,13 @@ class EmbeddedBackend(Backend):
     def start(self) -> None:
         import pyoxigraph as ox
 
-        from peacegraph.load import check_jsonld_file
 
         sources = self.sources()
         for path in sources:
             if not path.is_file():
                 raise InputError("no such file (build the graph with `peacegraph build`, or name "
                                  "files with --data)", file=str(path))
-            if rdf_format_of(path) == ox.RdfFormat.JSON_LD:
+            if ox_format(path) == ox.RdfFormat.JSON_LD:
                 # the engine would drop statements with invalid IRIs without a word
                 check_jsonld_file(path)
         cfg = self.config

@@ -31,6 +31,7 @@ from peacegraph.errors import QueryError, StoreError
 from peacegraph.namespaces import PREFIXES
 from peacegraph.server.backend import Backend, QueryRequest, QueryResult, QuerySyntaxError, QueryTimeout
 from peacegraph.server.results import term_to_sparql
+from peacegraph.urlopener import direct_opener
 
 GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 # Preferred first; other stores (Virtuoso, older Fuseki) may answer in the alternatives, and the
@@ -38,11 +39,6 @@ GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 SOLUTIONS_TYPE = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 TRIPLES_TYPE = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
 USER_AGENT = "peacegraph-remote"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
 
 
 class _Deadline:
@@ -103,7 +99,7 @@ class RemoteBackend(Backend):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise StoreError(f"--store needs the http(s) URL of a SPARQL endpoint, not {self.url!r}")
         self._graphs: list[str] = []
-        self._opener = urllib.request.build_opener(_NoRedirect(), urllib.request.ProxyHandler({}))
+        self._opener = direct_opener()
         self._prefixes = {k: str(v) for k, v in PREFIXES.items()}
 
     # -- lifecycle
@@ -162,7 +158,7 @@ class RemoteBackend(Backend):
             try:
                 answer = self._parse_triples(body) if graph_form else self._parse_solutions(body)
                 result = evaluate(_Answered(answer), request, prefixes=self._prefixes)
-            except (TimeoutError, socket.timeout, OSError, SyntaxError, ValueError) as exc:
+            except (TimeoutError, OSError, SyntaxError, ValueError) as exc:
                 if body.expired or time.monotonic() >= deadline:
                     raise QueryTimeout(f"the query ran over its time limit of {request.timeout:g} s "
                                        "and was stopped") from None
@@ -187,7 +183,7 @@ class RemoteBackend(Backend):
             if exc.code in (503, 504) and time.monotonic() >= deadline - 0.05:
                 raise QueryTimeout("the remote store stopped the query at its time limit") from None
             raise StoreError(f"the remote store answered HTTP {exc.code}: {detail}") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise QueryTimeout("the query ran over its time limit and was stopped") from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):

@@ -29,18 +29,22 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
+from peacegraph.build import BuildConfig, assemble, validate_assembly
 from peacegraph.errors import InputError, StoreError
-from peacegraph.progress import Progress, progress_wanted
+from peacegraph.export import export
+from peacegraph.namespaces import NAMED_GRAPHS
+from peacegraph.oxigraph_server import OxigraphServer, free_port, oxigraph_executable, oxigraph_load
+from peacegraph.progress import Progress
+from peacegraph.query import stored_queries
+from peacegraph.synth import synthesize
 
 BUILD_LIMIT = float(os.environ.get("PEACEGRAPH_BENCH_BUILD_LIMIT", "1800"))
 SERVER_TIMEOUT = 10             # seconds per query, both servers
@@ -51,100 +55,6 @@ TARGETS = {"latency_ratio": 1.3, "throughput_ratio": 0.7, "build_seconds": 300, 
            "start_seconds": 10}
 JSON_RESULTS = "application/sparql-results+json"
 
-
-# ---------------------------------------------------------------------------- Oxigraph server
-
-def oxigraph_executable() -> str:
-    """The `oxigraph` command of this environment (PyPI package `oxigraph`)."""
-    found = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
-    if not found:
-        raise InputError("the `oxigraph` command is not installed (pip install oxigraph)")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def oxigraph_load(location: Path, files: list[Path]) -> float:
-    """Load dumps into an on-disk Oxigraph store with `oxigraph load`; returns seconds taken."""
-    started = time.perf_counter()
-    done = subprocess.run([oxigraph_executable(), "load", "--location", str(location),
-                           "--file", *map(str, files)], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise StoreError(f"oxigraph load failed: {done.stderr.strip()[-300:]}")
-    return time.perf_counter() - started
-
-
-class OxigraphServer:
-    """`oxigraph serve` on 127.0.0.1 for the lifetime of a `with` block.
-
-    `.store_url` is its Graph Store Protocol endpoint, `.query_url` its SPARQL endpoint.
-    """
-
-    def __init__(self, location: Path | None = None, *, read_only: bool = False,
-                 union_default_graph: bool = False, port: int | None = None,
-                 timeout_s: float | None = None):
-        self.location = location
-        self.read_only = read_only
-        self.union_default_graph = union_default_graph
-        self.timeout_s = timeout_s
-        self.port = port or free_port()
-        self.process: subprocess.Popen | None = None
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.store_url = self.base + "/store"
-        self.query_url = self.base + "/query"
-
-    def start(self, timeout: float = 30.0) -> "OxigraphServer":
-        cmd = [oxigraph_executable(), "serve-read-only" if self.read_only else "serve",
-               "--bind", f"127.0.0.1:{self.port}"]
-        if self.location is not None:
-            cmd += ["--location", str(self.location)]
-        if self.union_default_graph:
-            cmd.append("--union-default-graph")
-        if self.timeout_s is not None:
-            cmd += ["--timeout-s", str(max(1, round(self.timeout_s)))]
-        # a file, not a pipe: a server that logs must never block on a full pipe
-        self._log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self._log.seek(0)
-                err = self._log.read().decode("utf-8", "replace").strip()
-                self.stop()
-                raise StoreError(f"oxigraph serve exited: {err[-300:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise StoreError(f"oxigraph serve did not listen on port {self.port} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self._log.close()
-        self.process = None
-
-    def __enter__(self) -> "OxigraphServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-# ---------------------------------------------------------------------------- memory
 
 def _status_kb(field: str, pid: str = "self") -> int | None:
     try:
@@ -237,11 +147,6 @@ class _RecordedStage:
 
 def run_stages(spec: dict) -> None:
     """The child process: synth, then the real pipeline stage by stage (see the module doc)."""
-    from peacegraph.build import BuildConfig, assemble, validate_assembly
-    from peacegraph.export import export
-    from peacegraph.namespaces import NAMED_GRAPHS
-    from peacegraph.synth import synthesize
-
     recorder = _StageRecorder(Path(spec["result"]))
     corpus = Path(spec["corpus"])
     with recorder.stage("synth"):
@@ -467,7 +372,6 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _endpoints(dump: Path, work: Path, duration: float, progress: Progress) -> dict:
-    from peacegraph.query import stored_queries
 
     queries = stored_queries()
     if not queries:
@@ -719,21 +623,6 @@ def _write(report: dict, out: Path) -> None:
         tmp = out / (name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out / name)
-
-
-def _parse_sizes(text: str) -> list[int]:
-    try:
-        return [int(float(s)) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise InputError(f"--sizes: not a list of numbers: {text!r}") from None
-
-
-def cli_bench(args) -> int:
-    progress = Progress(progress_wanted(args.quiet))
-    bench(_parse_sizes(args.sizes), args.out, args.duration, progress)
-    if not args.quiet:
-        print((Path(args.out) / "bench.md").read_text(encoding="utf-8"))
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,16 @@
+"""`peacegraph query`."""
+
+from __future__ import annotations
+
+from peacegraph.commands.data import default_data
+from peacegraph.query import format_result, load_dataset, parse_bindings, prepare, resolve_query, run_query
+
+
+def cli_query(args) -> int:
+    text, _ = resolve_query(args.query)
+    bindings = parse_bindings(args.bind)
+    prepare(text)  # fail on a bad query before loading any data
+    dataset = load_dataset(args.data if args.data else default_data())
+    result = run_query(dataset, text, bindings)
+    print(format_result(result, args.format))
+    return 0
