@@ -21,9 +21,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from peacegraph import paths
-from peacegraph.namespaces import (ASSERTED_GRAPH, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, PGID,
-                                   SOURCES_GRAPH)
+from peacegraph.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, PGID, SOURCES_GRAPH
 from peacegraph.reason import infer
 
 VOCAB = Path(__file__).parent / "fixtures" / "vocab"
@@ -203,7 +201,10 @@ def test_classes_that_cannot_share_members_are_disjoint(built_dataset, a, b):
     # asserted for the classes or for super-classes of theirs (a Person is an Actor)
     onto = built_dataset.graph(ONTOLOGY_GRAPH)
     pairs = _disjoint_pairs(onto)
-    supers = lambda c: set(onto.transitive_objects(c, RDFS.subClassOf))
+
+    def supers(c):
+        return set(onto.transitive_objects(c, RDFS.subClassOf))
+
     assert any((x, y) in pairs or (y, x) in pairs for x in supers(a) for y in supers(b))
 
 
