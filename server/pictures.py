@@ -417,12 +417,11 @@ def _transitive_reduction(derived: set[tuple[str, str]], others: set[tuple[str, 
     return {edge for edge in derived if edge not in others and not reachable(edge[0], edge[1], edge)}
 
 
-def lineage_picture(rows: Iterable[dict], href: Href, direction: str = "LR") -> tuple[str, TextAlternative]:
-    """The documents as a layered drawing, earlier documents on the left (``direction="LR"``) or
-    at the top (``"TB"``, for narrow screens), one arrow per relation (newer -> older), styled per
-    relation with a legend. Rows: those of picture_lineage.rq."""
-    if direction not in ("LR", "TB"):
-        raise ValueError(f"direction must be LR or TB, not {direction!r}")
+def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:
+    """The documents as a layered drawing, earlier documents on the left, one arrow per relation
+    (newer -> older), styled per relation and named in a legend. ``narrow`` (for phones) lists the
+    documents one a row, earliest first, with the relations running up a gutter on the left.
+    Rows: those of picture_lineage.rq."""
     labels, classes, points = _Labels(), {}, {}
     nodes: set[str] = set()
     edges: set[tuple[str, str, str]] = set()
@@ -461,113 +460,137 @@ def lineage_picture(rows: Iterable[dict], href: Href, direction: str = "LR") -> 
                            sorted((a, b) for a, _, b in edges), sort_key)
 
     size, small, line_h, pad, margin = 14, 12, 17, 9, 16
-    across = direction == "LR"
-    box_w = 196 if across else 164
-    gap_main = 104 if across else 78  # between layers, room for the edge labels
-    gap_cross = 22 if across else 16
-    boxes: dict[str, dict] = {}
-    for doc in nodes:
-        lines = wrap(labels(doc), box_w - 2 * pad, size, 3, bold=True)
-        count_text = "/".join(sorted(points.get(doc, ())))
-        sub = doc_class(doc)[0] + (f" · {count_text} points" if count_text else "")
-        boxes[doc] = {"w": box_w, "h": pad * 2 + line_h * len(lines) + 16, "lines": lines,
-                      "sub": fit(sub, box_w - 2 * pad, small)}
-    # main axis: along the layers (x when across); cross axis: within a layer
-    main_size = [max((boxes[d]["w" if across else "h"] for d in layer), default=0) for layer in layers]
-    cross_size = [sum(boxes[d]["h" if across else "w"] for d in layer) + gap_cross * (len(layer) - 1)
-                  for layer in layers]
-    cross_total = max(cross_size, default=0)
-    main = margin + (0 if across else 4)
-    for layer, m_size, c_size in zip(layers, main_size, cross_size):
-        c = margin + 4 + (cross_total - c_size) / 2
-        for doc in layer:
-            b = boxes[doc]
-            if across:
-                b["x"], b["y"] = main, c
-                c += b["h"] + gap_cross
-            else:
-                b["x"], b["y"] = c, main + (m_size - b["h"]) / 2
-                c += b["w"] + gap_cross
-        main += m_size + gap_main
-    extent_main = main - gap_main + margin
-    extent_cross = margin + 4 + cross_total + margin
-    width, height_nodes = (extent_main, extent_cross) if across else (extent_cross, extent_main)
-    width = max(width, 340)
-
-    # ports: an edge leaves the newer document on the side facing the older one and reaches the
-    # older one on the side facing back, spread along each side in the order of the other end.
-    ordered = sorted(edges, key=lambda e: (e[0], e[2], e[1]))
-    out_ports: dict[str, list] = {}
-    in_ports: dict[str, list] = {}
-    for e in ordered:
-        out_ports.setdefault(e[0], []).append(e)
-        in_ports.setdefault(e[2], []).append(e)
-    cross_key = "y" if across else "x"
-    cross_len = "h" if across else "w"
-
-    def port(doc, group, edge, other_end):
-        items = sorted(group[doc], key=lambda e: (boxes[other_end(e)][cross_key], e[1], other_end(e)))
-        b = boxes[doc]
-        return b[cross_key] + b[cross_len] * (items.index(edge) + 1) / (len(items) + 1)
-
-    svg = _Svg("lineage")
+    svg = _Svg("lineage-narrow" if narrow else "lineage")
     styles = sorted({_relation_style(r) for _, r, _ in edges}, key=lambda s: s[0])
     marker_ids = {}
     svg.add("<defs>")
     for i, (label, colour, dash, arrow) in enumerate(styles):
         if arrow:
-            mid = f"pgpic-lineage-arrow-{i}"
+            mid = f"pgpic-{svg.name}-arrow-{i}"
             marker_ids[label] = mid
             svg.add(f'<marker id="{mid}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
                     f'markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="{colour}"/></marker>')
     svg.add("</defs>")
 
-    main_key, main_len = ("x", "w") if across else ("y", "h")
-    edge_labels = []
-    for e in ordered:
-        a, rel, b = e
-        label, colour, dash, arrow = _relation_style(rel)
-        ba, bb = boxes[a], boxes[b]
-        c1 = port(a, out_ports, e, lambda e: e[2])
-        c2 = port(b, in_ports, e, lambda e: e[0])
-        if ba[main_key] > bb[main_key]:
-            m1, m2 = ba[main_key], bb[main_key] + bb[main_len]
-        elif ba[main_key] < bb[main_key]:
-            m1, m2 = ba[main_key] + ba[main_len], bb[main_key]
-        else:  # same layer (a cycle was cut): loop out past the far side
-            m1 = m2 = ba[main_key] + ba[main_len]
-        bend = max(36.0, abs(m2 - m1) / 2) * (1 if m1 >= m2 else -1) if m1 != m2 else -40.0
-        pts = [(m1, c1), (m1 - bend, c1), (m2 + bend, c2), (m2, c2)]
-        if not across:
-            pts = [(c, m) for m, c in pts]
-        d = "M{} {}C{} {} {} {} {} {}".format(*(_n(v) for p in pts for v in p))
+    def make_box(doc, box_w):
+        lines = wrap(labels(doc), box_w - 2 * pad, size, 3, bold=True)
+        count_text = "/".join(sorted(points.get(doc, ())))
+        sub = doc_class(doc)[0] + (f" · {count_text} points" if count_text else "")
+        return {"w": box_w, "h": pad * 2 + line_h * len(lines) + 16, "lines": lines,
+                "sub": fit(sub, box_w - 2 * pad, small)}
+
+    ordered = sorted(edges, key=lambda e: (e[0], e[2], e[1]))
+    boxes: dict[str, dict] = {}
+    drawn: list[tuple[str, tuple, tuple | None]] = []  # path data, style, label (x, y, rotated)
+    if narrow:
+        # one document a row, earliest first, full width; relations run up a gutter on the
+        # left, each in its own lane, so the picture is no wider than a phone.
+        sequence = [doc for layer in layers for doc in layer]
+        row_of = {doc: i for i, doc in enumerate(sequence)}
+        spans = sorted(ordered, key=lambda e: (abs(row_of[e[0]] - row_of[e[2]]), row_of[e[0]], e))
+        lanes: list[list[tuple[int, int]]] = []
+        lane_of = {}
+        for e in spans:
+            lo, hi = sorted((row_of[e[0]], row_of[e[2]]))
+            for k, taken in enumerate(lanes):
+                if all(hi < a or lo > b for a, b in taken):
+                    taken.append((lo, hi))
+                    lane_of[e] = k
+                    break
+            else:
+                lanes.append([(lo, hi)])
+                lane_of[e] = len(lanes) - 1
+        lane_w = 18.0
+        box_x = margin + lane_w * len(lanes) + 14
+        box_w = max(240.0, 360 - box_x - margin)
+        y = margin + 4.0
+        for doc in sequence:
+            boxes[doc] = make_box(doc, box_w)
+            boxes[doc].update(x=box_x, y=y)
+            y += boxes[doc]["h"] + 16
+        width, height_nodes = box_x + box_w + margin, y - 16 + margin
+        out_n = {d: sorted((e for e in ordered if e[0] == d), key=lambda e: (row_of[e[2]], e)) for d in nodes}
+        in_n = {d: sorted((e for e in ordered if e[2] == d), key=lambda e: (row_of[e[0]], e)) for d in nodes}
+        for e in ordered:
+            a, rel, b = e
+            ya = boxes[a]["y"] + boxes[a]["h"] * (out_n[a].index(e) + 1) / (len(out_n[a]) + len(in_n[a]) + 1)
+            yb = boxes[b]["y"] + boxes[b]["h"] * (len(out_n[b]) + in_n[b].index(e) + 1) / (len(out_n[b]) + len(in_n[b]) + 1)
+            lx = box_x - 14 - lane_w * lane_of[e] - lane_w / 2
+            r = 6.0
+            up = 1 if yb < ya else -1
+            d = (f"M{_n(box_x)} {_n(ya)}H{_n(lx + r)}Q{_n(lx)} {_n(ya)} {_n(lx)} {_n(ya - up * r)}"
+                 f"V{_n(yb + up * r)}Q{_n(lx)} {_n(yb)} {_n(lx + r)} {_n(yb)}H{_n(box_x)}")
+            style = _relation_style(rel)
+            length = abs(ya - yb) - 2 * r
+            label_at = (lx, (ya + yb) / 2, True) if length > text_width(style[0], 11) + 12 else None
+            drawn.append((d, style, label_at))
+    else:
+        box_w, gap_main, gap_cross = 196, 104, 22  # gap_main leaves room for the edge labels
+        heights = []
+        for layer in layers:
+            for doc in layer:
+                boxes[doc] = make_box(doc, box_w)
+            heights.append(sum(boxes[d]["h"] for d in layer) + gap_cross * (len(layer) - 1))
+        tallest = max(heights, default=0)
+        x = float(margin)
+        for layer, h in zip(layers, heights):
+            y = margin + 4 + (tallest - h) / 2
+            for doc in layer:
+                boxes[doc].update(x=x, y=y)
+                y += boxes[doc]["h"] + gap_cross
+            x += box_w + gap_main
+        width, height_nodes = max(x - gap_main + margin, 340), margin + 4 + tallest + margin
+        # an edge leaves the newer document on the side facing the older one, spread along each
+        # side in the order of the other end, so edges do not cross at the boxes
+        out_ports = {d: [e for e in ordered if e[0] == d] for d in nodes}
+        in_ports = {d: [e for e in ordered if e[2] == d] for d in nodes}
+
+        def port(doc, group, edge, other_end):
+            items = sorted(group[doc], key=lambda e: (boxes[other_end(e)]["y"], e[1], other_end(e)))
+            return boxes[doc]["y"] + boxes[doc]["h"] * (items.index(edge) + 1) / (len(items) + 1)
+
+        for e in ordered:
+            a, rel, b = e
+            ba, bb = boxes[a], boxes[b]
+            y1, y2 = port(a, out_ports, e, lambda e: e[2]), port(b, in_ports, e, lambda e: e[0])
+            if ba["x"] > bb["x"]:
+                x1, x2 = ba["x"], bb["x"] + bb["w"]
+            elif ba["x"] < bb["x"]:
+                x1, x2 = ba["x"] + ba["w"], bb["x"]
+            else:  # same layer (a cycle was cut): loop out past the right side
+                x1 = x2 = ba["x"] + ba["w"]
+            bend = max(36.0, abs(x2 - x1) / 2) * (1 if x1 >= x2 else -1) if x1 != x2 else -40.0
+            d = (f"M{_n(x1)} {_n(y1)}C{_n(x1 - bend)} {_n(y1)} {_n(x2 + bend)} {_n(y2)} {_n(x2)} {_n(y2)}")
+            drawn.append((d, _relation_style(rel), ((x1 + x2) / 2 if x1 != x2 else x1 + 30, (y1 + y2) / 2, False)))
+
+    for d, (label, colour, dash, arrow), _ in drawn:
         svg.el("path", d=d, fill="none", stroke=colour, stroke_width=2.2, stroke_dasharray=dash,
                stroke_linecap="round" if dash == "2 4" else None,
                marker_end=f"url(#{marker_ids[label]})" if arrow else None)
-        mid_m = (m1 + m2) / 2 if m1 != m2 else m1 + 30
-        mid_c = (c1 + c2) / 2
-        edge_labels.append(((mid_m, mid_c) if across else (mid_c, mid_m), label, colour))
-    for (mx, my), label, colour in edge_labels:
+    for _, (label, colour, _, _), at in drawn:
+        if at is None:
+            continue
+        mx, my, rotated = at
         w = text_width(label, 11) + 8
+        turn = f"rotate(-90 {_n(mx)} {_n(my)})" if rotated else None
         svg.el("rect", x=mx - w / 2, y=my - 8.0, width=w, height=16.0, rx=3.0, fill="#ffffff",
-               fill_opacity=0.92)
-        svg.text(mx, my + 4, label, font_size=11, text_anchor="middle", fill=colour)
+               fill_opacity=0.92, transform=turn)
+        svg.text(mx, my + 4, label, font_size=11, text_anchor="middle", fill=colour, transform=turn)
 
-    for layer in layers:
-        for doc in layer:
-            b = boxes[doc]
-            _, fill, stroke = doc_class(doc)
-            url = safe_href(href, doc)
-            svg.open_link(url, labels(doc))
-            svg.el("rect", x=float(b["x"]), y=float(b["y"]), width=float(b["w"]), height=float(b["h"]),
-                   rx=7.0, fill=fill, stroke=stroke, stroke_width=1.3, class_="pgpic-hl")
-            ty = b["y"] + pad + 13
-            for line in b["lines"]:
-                svg.text(b["x"] + pad, ty, line, font_weight="bold", fill="#1a4f8b" if url else INK)
-                ty += line_h
-            svg.text(b["x"] + pad, ty + 2, b["sub"], font_size=small, fill=MUTED)
-            svg.close_link(url)
-    legend_y = height_nodes + 8
+    for doc in sorted(boxes, key=lambda d: (boxes[d]["y"], boxes[d]["x"])):
+        b = boxes[doc]
+        _, fill, stroke = doc_class(doc)
+        url = safe_href(href, doc)
+        svg.open_link(url, labels(doc))
+        svg.el("rect", x=float(b["x"]), y=float(b["y"]), width=float(b["w"]), height=float(b["h"]),
+               rx=7.0, fill=fill, stroke=stroke, stroke_width=1.3, class_="pgpic-hl")
+        ty = b["y"] + pad + 13
+        for line in b["lines"]:
+            svg.text(b["x"] + pad, ty, line, font_weight="bold", fill="#1a4f8b" if url else INK)
+            ty += line_h
+        svg.text(b["x"] + pad, ty + 2, b["sub"], font_size=small, fill=MUTED)
+        svg.close_link(url)
+    legend_y = height_nodes - 8
     items = [(label, _line_sample(colour, dash, arrow)) for label, colour, dash, arrow in styles]
     legend_h = _legend(svg, items, margin, legend_y, width - 2 * margin,
                        title="Arrows point from a document to the earlier one") if items else 0
@@ -625,11 +648,12 @@ def _marker(svg: _Svg, kind: str, x: float, y: float, colour: str) -> None:
         svg.el("circle", cx=float(x), cy=float(y), r=5.0, fill="#ffffff", stroke=colour, stroke_width=2.0)
 
 
-def actor_network_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextAlternative]:
+def actor_network_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:
     """Actors on the left (people, organisations, groups), what they drafted, backed, took part
     in, spoke about, held stances on or assessed on the right, one line per relation styled per
     kind with a legend; relations between two actors (affiliation, an assessment of an actor)
-    are arcs between the actors. Rows: those of picture_actors.rq."""
+    are arcs between the actors. ``narrow`` packs the columns for phones. Rows: those of
+    picture_actors.rq."""
     labels = _Labels()
     kinds: dict[str, set[str]] = {}
     edges: set[tuple[str, str, str]] = set()
@@ -681,8 +705,9 @@ def actor_network_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextAl
                 return (sum(ps) / len(ps) if ps else current[n], sort_key(n))
             moving[g] = sorted(members, key=bary)
 
-    size, line_h, margin = 13, 16, 12
-    left_w, right_w, gap = 150.0, 200.0, 170.0
+    size, line_h, margin = (13, 16, 12) if narrow else (14, 17, 12)
+    left_w, right_w, gap = (112.0, 140.0, 78.0) if narrow else (170.0, 250.0, 230.0)
+    max_lines = 3 if narrow else 2
     x_left = margin + left_w + 10
     x_right = x_left + gap
     width = x_right + 10 + right_w + margin
@@ -698,7 +723,7 @@ def actor_network_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextAl
             out.append(("heading", heading, y + 14))
             y += 24
             for node in members:
-                lines = wrap(labels(node), label_w, size, 2)
+                lines = wrap(labels(node), label_w, size, max_lines)
                 h = 8 + line_h * len(lines)
                 place[node] = y + h / 2
                 out.append(("node", node, y, lines, cls))
@@ -709,10 +734,19 @@ def actor_network_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextAl
     left_items, left_end = column(left_groups, left, left_w)
     right_items, right_end = column(right_groups, right, right_w)
     height_nodes = max(left_end, right_end)
+    # the shorter column is centred against the longer, so lines run as level as they can
+    for items, end in ((left_items, left_end), (right_items, right_end)):
+        shift = (height_nodes - end) / 2
+        for k, item in enumerate(items):
+            if item[0] == "heading":
+                items[k] = (item[0], item[1], item[2] + shift)
+            else:
+                items[k] = item[:2] + (item[2] + shift,) + item[3:]
+                place[item[1]] += shift
 
-    svg = _Svg("actors")
+    svg = _Svg("actors-narrow" if narrow else "actors")
     svg.text(x_left, 18, "Actors", font_weight="bold", text_anchor="end", font_size=14)
-    svg.text(x_right, 18, "What they acted on", font_weight="bold", font_size=14)
+    svg.text(x_right, 18, "Acted on", font_weight="bold", font_size=14)
     # parallel edges between the same two nodes fan out a little at both ends
     pairs: dict[tuple[str, str], list[str]] = {}
     for a, rel, t in sorted(edges):
@@ -796,10 +830,11 @@ def _position(position: str) -> tuple[str, str, str, str]:
     return (_fallback_label(position), "?", "#e0e0e0", INK)
 
 
-def stance_map_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextAlternative]:
+def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:
     """A grid of targets (rows: documents, provisions, events, topics) by holders (columns); each
     cell holds the holder's stances on the target, coloured by position and marked with its
-    letter, linking to the stance. Rows: those of picture_stances.rq."""
+    letter, linking to the stance. ``narrow`` puts each target's name above its row, for phones.
+    Rows: those of picture_stances.rq."""
     labels = _Labels()
     kinds: dict[str, set[str]] = {}
     stances: dict[str, tuple[str, str, str]] = {}
@@ -833,11 +868,16 @@ def stance_map_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextAlter
     for stance, (h, t, _) in sorted(stances.items(), key=lambda kv: (kv[1], kv[0])):
         cells.setdefault((h, t), []).append(stance)
 
-    size, line_h, margin = 13, 16, 12
-    row_label_w, cell, header_h = 196.0, 34.0, 0.0
-    header_lines = {h: fit(labels(h), 150, size) for h in holders}
-    header_h = max((text_width(t, size) for t in header_lines.values()), default=40) * math.sin(math.radians(55)) + 22
-    grid_x = margin + row_label_w + 8
+    size, line_h, margin, cell = 13, 16, 12, 34.0
+    # wide: target names left of their row, holder names slanted above the columns; narrow (for
+    # phones): target names on a line above their row and holder names upright, so the grid is
+    # no wider than its cells.
+    slant = 90 if narrow else 55
+    header_lines = {h: fit(labels(h), 176, size) for h in holders}
+    header_h = max((text_width(t, size) for t in header_lines.values()), default=40) * math.sin(math.radians(slant)) + 22
+    grid_w = cell * len(holders)
+    row_label_w = max(grid_w, 200.0) if narrow else 196.0
+    grid_x = margin if narrow else margin + row_label_w + 8
     grid_y = margin + header_h
     row_geo = []
     y = grid_y
@@ -847,47 +887,50 @@ def stance_map_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextAlter
         if g != last_group:
             y += 6 if last_group is not None else 0
             last_group = g
-        lines = wrap(labels(t), row_label_w, size, 2)
-        h = max(cell, 6 + line_h * len(lines))
-        row_geo.append((t, y, h, lines, g))
+        lines = wrap(labels(t), row_label_w - 8, size, 2)
+        label_h = line_h * len(lines) + 4
+        if narrow:
+            h, cells_y, label_y = label_h + cell, y + label_h, y + 14
+        else:
+            h = max(cell, label_h + 2)
+            cells_y, label_y = y + (h - cell) / 2, y + (h - line_h * len(lines)) / 2 + 12
+        row_geo.append((t, y, h, lines, g, cells_y, label_y))
         y += h
     grid_bottom = y
-    overhang = max((text_width(t, size) * math.cos(math.radians(55)) for t in header_lines.values()), default=0)
-    width = max(grid_x + cell * len(holders) + overhang + margin, 320)
+    overhang = 0 if narrow else max((text_width(t, size) * math.cos(math.radians(slant))
+                                     for t in header_lines.values()), default=0)
+    right = max(grid_x + grid_w, margin + row_label_w if narrow else 0)
+    width = max(right + overhang + margin, 320)
 
-    svg = _Svg("stances")
-    # column headers, slanted so long names fit over narrow columns
+    svg = _Svg("stances-narrow" if narrow else "stances")
     for i, h in enumerate(holders):
         cx = grid_x + cell * i + cell / 2
         url = safe_href(href, h)
         svg.open_link(url, labels(h))
-        svg.el("text", _esc(header_lines[h]), x=float(cx + 4), y=grid_y - 8.0,
-               transform=f"rotate(-55 {_n(cx + 4)} {_n(grid_y - 8)})", fill="#1a4f8b" if url else INK)
+        tx = cx + (4 if narrow else 4)
+        svg.el("text", _esc(header_lines[h]), x=float(tx), y=grid_y - 8.0,
+               transform=f"rotate(-{slant} {_n(tx)} {_n(grid_y - 8)})", fill="#1a4f8b" if url else INK)
         svg.close_link(url)
-    # zebra rows, group labels and row headers
-    group_names = [name for _, name in TARGET_GROUPS] + ["Other"]
-    for k, (t, ty, h, lines, g) in enumerate(row_geo):
+    for k, (t, ty, h, lines, g, cells_y, label_y) in enumerate(row_geo):
         if k % 2 == 0:
-            svg.el("rect", x=float(margin), y=float(ty), width=grid_x + cell * len(holders) - margin, height=float(h),
-                   fill="#f1f3f4")
+            svg.el("rect", x=float(margin), y=float(ty), width=right - margin, height=float(h), fill="#f1f3f4")
         url = safe_href(href, t)
         svg.open_link(url, labels(t))
-        text_y = ty + (h - line_h * len(lines)) / 2 + 12
+        text_y = label_y
         for line in lines:
             svg.text(margin + 4, text_y, line, fill="#1a4f8b" if url else INK)
             text_y += line_h
         svg.close_link(url)
     seen_groups = set()
-    for t, ty, h, lines, g in row_geo:
+    for t, ty, h, lines, g, cells_y, label_y in row_geo:
         if g not in seen_groups:
             seen_groups.add(g)
-            svg.el("line", x1=float(margin), y1=float(ty), x2=grid_x + cell * len(holders), y2=float(ty),
-                   stroke=LINE, stroke_width=1.0)
-    for i in range(len(holders) + 1):
-        x = grid_x + cell * i
-        svg.el("line", x1=x, y1=float(grid_y), x2=x, y2=float(grid_bottom), stroke="#e3e5e8", stroke_width=1.0)
-    # cells
-    for t, ty, h, lines, g in row_geo:
+            svg.el("line", x1=float(margin), y1=float(ty), x2=float(right), y2=float(ty), stroke=LINE, stroke_width=1.0)
+    rules = "".join(f"M{_n(grid_x + cell * i)} {_n(cells_y)}v{_n(cell)}"
+                    for t, ty, h, lines, g, cells_y, label_y in row_geo for i in range(len(holders) + 1))
+    if rules:
+        svg.el("path", d=rules, stroke="#e3e5e8", stroke_width=1.0)
+    for t, ty, h, lines, g, cells_y, label_y in row_geo:
         for i, holder in enumerate(holders):
             found = cells.get((holder, t), [])
             for j, stance in enumerate(found):
@@ -896,9 +939,9 @@ def stance_map_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextAlter
                 label, letter, fill, ink = _position(stances[stance][2])
                 url = safe_href(href, stance)
                 svg.open_link(url, f"{labels(stance)} ({labels(holder)} {label} {labels(t)})")
-                svg.el("rect", x=x, y=ty + (h - cell) / 2 + 2, width=part - (1 if len(found) > 1 else 0),
+                svg.el("rect", x=x, y=cells_y + 2, width=part - (1 if len(found) > 1 else 0),
                        height=cell - 4, rx=4.0, fill=fill, class_="pgpic-hl")
-                svg.text(x + part / 2, ty + h / 2 + 4.5, letter, text_anchor="middle", font_weight="bold",
+                svg.text(x + part / 2, cells_y + cell / 2 + 4.5, letter, text_anchor="middle", font_weight="bold",
                          font_size=12 if len(letter) > 1 or len(found) > 1 else 13, fill=ink)
                 svg.close_link(url)
 
@@ -941,7 +984,7 @@ def _chips(items: list[tuple[str, str]], width: float, size: float) -> list[list
     used = 0.0
     for iri, text in items:
         text = fit(text, width - 30, size)
-        w = text_width(text, size) + 16
+        w = text_width(text, size) + 13
         if lines[-1] and used + w > width:
             lines.append([])
             used = 0.0
@@ -991,9 +1034,9 @@ def event_sequence_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextA
 
     ordered = sorted(events, key=order)
     size, line_h, margin = 14, 18, 12
-    date_w, axis_x = 84.0, 112.0
+    axis_x = 92.0
     content_x = axis_x + 20
-    content_w = 300.0
+    content_w = 284.0
     width = content_x + content_w + margin
     svg = _Svg("events")
     layout = []
@@ -1053,8 +1096,9 @@ def event_sequence_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextA
             tx += w + 6
         ty += 20
         for chips, icon in ((people, "person"), (places, "place")):
-            for line in chips:
-                _chip_icon(svg, icon, content_x + 8, ty + 4)
+            for k, line in enumerate(chips):
+                if k == 0:
+                    _chip_icon(svg, icon, content_x + 8, ty + 4)
                 cx = content_x + 24
                 for iri, text, w in line:
                     curl = safe_href(href, iri)
@@ -1132,16 +1176,16 @@ def picture_rows(site, name: str) -> list[dict]:
     return [dict(zip(result.variables, row)) for row in result.rows]
 
 
-def lineage(site, href: Href, direction: str = "LR") -> tuple[str, TextAlternative]:
-    return lineage_picture(picture_rows(site, "picture_lineage"), href, direction)
+def lineage(site, href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:
+    return lineage_picture(picture_rows(site, "picture_lineage"), href, narrow)
 
 
-def actor_network(site, href: Href) -> tuple[str, TextAlternative]:
-    return actor_network_picture(picture_rows(site, "picture_actors"), href)
+def actor_network(site, href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:
+    return actor_network_picture(picture_rows(site, "picture_actors"), href, narrow)
 
 
-def stance_map(site, href: Href) -> tuple[str, TextAlternative]:
-    return stance_map_picture(picture_rows(site, "picture_stances"), href)
+def stance_map(site, href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:
+    return stance_map_picture(picture_rows(site, "picture_stances"), href, narrow)
 
 
 def event_sequence(site, href: Href) -> tuple[str, TextAlternative]:

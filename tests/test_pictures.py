@@ -133,14 +133,24 @@ def test_lineage_of_the_shipped_documents(site):
     assert x[page("gaza-ceasefire-plan")] < x[page("us-28-point-plan")] < x[page("us-19-point-plan")]
 
 
-def test_lineage_top_to_bottom_for_narrow_screens(site):
-    svg, alt = pictures.lineage(site, local, direction="TB")
-    root = check_picture(svg, alt, "Lineage of the documents")
+@pytest.mark.parametrize("make", [pictures.lineage, pictures.actor_network, pictures.stance_map])
+def test_narrow_variants_fit_a_phone_and_say_the_same(site, make):
+    wide_svg, wide_alt = make(site, local)
+    narrow_svg, narrow_alt = make(site, local, narrow=True)
+    root = check_picture(narrow_svg, narrow_alt, wide_alt.caption)
+    assert narrow_alt == wide_alt
+    assert hrefs(root) == hrefs(parse(wide_svg))
+    assert int(root.get("width")) <= 400 < int(parse(wide_svg).get("width"))
+    # both can sit on one page: no id of one is an id of the other
+    ids = lambda svg: {e.get("id") for e in parse(svg).iter() if e.get("id")}
+    assert ids(wide_svg) and not ids(wide_svg) & ids(narrow_svg)
+
+
+def test_narrow_lineage_lists_earlier_documents_first(site):
+    root = parse(pictures.lineage(site, local, narrow=True)[0])
     y = {a.get("href"): float(a.find(SVG + "rect").get("y")) for a in links(root)}
     assert y[page("gaza-ceasefire-plan")] < y[page("us-28-point-plan")] < y[page("us-19-point-plan")]
-    assert int(root.get("width")) < int(parse(pictures.lineage(site, local)[0]).get("width"))
-    with pytest.raises(ValueError):
-        pictures.lineage(site, local, direction="diagonal")
+    assert y[page("european-28-point-counterproposal")] < y[page("european-19-point-counterproposal")]
 
 
 def test_actor_network_of_the_shipped_graph(site):
@@ -194,17 +204,26 @@ def test_event_sequence_of_the_shipped_graph(site):
 
 
 def test_pictures_are_byte_identical_across_runs_and_light(site):
-    for make in (pictures.lineage, pictures.actor_network, pictures.stance_map, pictures.event_sequence):
-        first, second = make(site, local), make(site, local)
+    for make, narrow in ((pictures.lineage, False), (pictures.lineage, True), (pictures.actor_network, False),
+                         (pictures.actor_network, True), (pictures.stance_map, False), (pictures.stance_map, True)):
+        first, second = make(site, local, narrow=narrow), make(site, local, narrow=narrow)
         assert first[0] == second[0] and first[1] == second[1]
         assert 2_000 < len(first[0].encode()) < 60_000
+    first, second = pictures.event_sequence(site, local), pictures.event_sequence(site, local)
+    assert first == second and 2_000 < len(first[0].encode()) < 60_000
 
 
 def test_row_order_does_not_change_the_picture(site):
     for name, render in (("picture_lineage", pictures.lineage_picture), ("picture_actors", pictures.actor_network_picture),
                          ("picture_stances", pictures.stance_map_picture), ("picture_events", pictures.event_sequence_picture)):
         rows = pictures.picture_rows(site, name)
-        assert render(rows, local) == render(list(reversed(rows)), local), name
+        for kwargs in variants(render):
+            assert render(rows, local, **kwargs) == render(list(reversed(rows)), local, **kwargs), name
+
+
+def variants(render) -> list[dict]:
+    """The keyword arguments of each layout a renderer has."""
+    return [{}, {"narrow": True}] if render is not pictures.event_sequence_picture else [{}]
 
 
 # -- hostile data --------------------------------------------------------------------------------
@@ -237,7 +256,11 @@ def hostile_rows():
                                          ("stances", pictures.stance_map_picture),
                                          ("events", pictures.event_sequence_picture)])
 def test_hostile_labels_are_escaped_and_hostile_links_refused(name, render):
-    svg, alt = render(hostile_rows()[name], identity)
+    for kwargs in variants(render):
+        check_hostile(*render(hostile_rows()[name], identity, **kwargs))
+
+
+def check_hostile(svg, alt):
     root = parse(svg)  # control characters dropped: still well-formed XML
     assert root.find(f".//{SVG}script") is None
     assert "<script" not in svg and "&lt;script&gt;" in svg
@@ -283,15 +306,17 @@ def test_cycles_and_self_loops_in_the_lineage_do_not_break_the_layout():
             {"doc": b, "relation": PG + "revisionOf", "other": c},
             {"doc": c, "relation": PG + "revisionOf", "other": a},
             {"doc": a, "relation": PG + "respondsTo", "other": a}]
-    svg, alt = pictures.lineage_picture(rows, local)
-    root = parse(svg)
-    assert hrefs(root) == {"/id/a", "/id/b", "/id/c"}
-    assert len(alt.rows) == 3
+    for narrow in (False, True):
+        svg, alt = pictures.lineage_picture(rows, local, narrow=narrow)
+        root = parse(svg)
+        assert hrefs(root) == {"/id/a", "/id/b", "/id/c"}
+        assert len(alt.rows) == 3
 
 
 def test_empty_rows_give_an_empty_but_valid_picture():
     for render in (pictures.lineage_picture, pictures.actor_network_picture, pictures.stance_map_picture,
                    pictures.event_sequence_picture):
-        svg, alt = render([], local)
-        root = parse(svg)
-        assert root.find(SVG + "title").text and not links(root) and alt.rows == ()
+        for kwargs in variants(render):
+            svg, alt = render([], local, **kwargs)
+            root = parse(svg)
+            assert root.find(SVG + "title").text and not links(root) and alt.rows == ()
