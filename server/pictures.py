@@ -200,16 +200,12 @@ def wrap(text: str, width: float, size: float, max_lines: int, bold: bool = Fals
         if text_width(trial, size, bold) <= width or not current:
             current = trial
             continue
+        if len(lines) + 1 == max_lines:  # the last line allowed takes the rest, to be cut
+            current = " ".join([current] + words[i:])
+            break
         lines.append(current)
         current = word
-        if len(lines) == max_lines - 1:
-            current = " ".join(words[i:])
-            break
     lines.append(current)
-    lines = [line for line in lines if line] or [""]
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-    lines[-1] = fit(lines[-1], width, size, bold)
     return [fit(line, width, size, bold) for line in lines]
 
 
@@ -285,10 +281,10 @@ def _legend(svg: _Svg, items: list[tuple[str, Callable[[_Svg, float, float], flo
     size, row_h, gap = 13, 22, 22
     x, y = x0, y0
     if title:
-        svg.text(x0, y0 + 14, title, font_weight="bold", font_size=13)
+        svg.text(x0, y0 + 14, fit(title, width, 13, bold=True), font_weight="bold", font_size=13)
         y += row_h
     for label, sample in items:
-        sample_w = _sample_width(sample)
+        sample_w = getattr(sample, "width", 34)
         entry_w = sample_w + 6 + text_width(label, size)
         if x > x0 and x + entry_w > x0 + width:
             x, y = x0, y + row_h
@@ -296,10 +292,6 @@ def _legend(svg: _Svg, items: list[tuple[str, Callable[[_Svg, float, float], flo
         svg.text(x + sample_w + 6, y + 14, label, font_size=size)
         x += entry_w + gap
     return y + row_h - y0
-
-
-def _sample_width(sample) -> float:
-    return getattr(sample, "width", 34)
 
 
 # -- layered layout (lineage) ----------------------------------------------------------------
@@ -711,7 +703,6 @@ def actor_network_picture(rows: Iterable[dict], href: Href, narrow: bool = False
     x_left = margin + left_w + 10
     x_right = x_left + gap
     width = x_right + 10 + right_w + margin
-    svg_items: list = []
     place: dict[str, float] = {}
 
     def column(groups, names, label_w):
@@ -1033,7 +1024,7 @@ def event_sequence_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextA
                 sort_key(event))
 
     ordered = sorted(events, key=order)
-    size, line_h, margin = 14, 18, 12
+    line_h, margin = 18, 12
     axis_x = 92.0
     content_x = axis_x + 20
     content_w = 284.0
