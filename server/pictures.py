@@ -34,6 +34,12 @@ SKOS_CONCEPT = "http://www.w3.org/2004/02/skos/core#Concept"
 
 Href = Callable[[str], "str | None"]
 
+# What one picture shows at most: beyond this a drawing is no longer readable (nor light).
+MAX_DOCUMENTS = 60
+MAX_ACTORS, MAX_THINGS = 40, 60
+MAX_HOLDERS, MAX_TARGETS = 24, 40
+MAX_EVENTS, MAX_PER_EVENT = 40, 12
+
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
 INK = "#1d1d1f"
 MUTED = "#5f6368"
@@ -294,6 +300,27 @@ def _legend(svg: _Svg, items: list[tuple[str, Callable[[_Svg, float, float], flo
     return y + row_h - y0
 
 
+def _most_connected(nodes: set[str], links: Iterable[tuple[str, str]], limit: int, key) -> set[str]:
+    """The ``limit`` nodes with the most links (ties by ``key``): what a picture keeps when the
+    graph has more than a picture can show."""
+    if len(nodes) <= limit:
+        return set(nodes)
+    degree = dict.fromkeys(nodes, 0)
+    for a, b in links:
+        for n in (a, b):
+            if n in degree:
+                degree[n] += 1
+    return set(sorted(nodes, key=lambda n: (-degree[n], key(n)))[:limit])
+
+
+def _note(svg: _Svg, text: str, x: float, y: float, width: float) -> float:
+    """A line under the picture saying what was left out; returns the height used."""
+    if not text:
+        return 0.0
+    svg.text(x, y + 14, fit(text, width, 12.5), font_size=12.5, font_style="italic", fill=MUTED)
+    return 22.0
+
+
 # -- layered layout (lineage) ----------------------------------------------------------------
 
 def _layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
@@ -446,6 +473,10 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
     def sort_key(doc):
         return (labels(doc).casefold(), doc)
 
+    total = len(nodes)
+    nodes = _most_connected(nodes, [(a, b) for a, _, b in edges], MAX_DOCUMENTS, sort_key)
+    edges = {e for e in edges if e[0] in nodes and e[2] in nodes}
+    shown = f"Showing the {len(nodes)} most connected of {total} documents." if total > len(nodes) else ""
     layer_of = _layers(sorted(nodes), sorted((a, b) for a, _, b in edges))
     count = max(layer_of.values(), default=-1) + 1
     layers = _order_layers([[n for n in nodes if layer_of[n] == i] for i in range(count)],
@@ -586,6 +617,7 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
     items = [(label, _line_sample(colour, dash, arrow)) for label, colour, dash, arrow in styles]
     legend_h = _legend(svg, items, margin, legend_y, width - 2 * margin,
                        title="Arrows point from a document to the earlier one") if items else 0
+    legend_h += _note(svg, shown, margin, legend_y + legend_h, width - 2 * margin)
     height = legend_y + legend_h + margin
 
     alt_rows = []
@@ -599,7 +631,7 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
     desc = (f"{len(nodes)} documents and {len(edges)} relations between them, earlier documents to the "
             "left; each arrow goes from a document to the one it is a revision of, responds to, is "
             "modelled on or derived from; compared-with lines join a draft to a document a source "
-            "measures it against. The same relations are listed in the table that follows.")
+            f"measures it against. The same relations are listed in the table that follows. {shown}").strip()
     alt = TextAlternative(title, ("Document", "Relation", "Earlier document"), tuple(alt_rows))
     return svg.render(width, height, title, desc), alt
 
@@ -667,15 +699,23 @@ def actor_network_picture(rows: Iterable[dict], href: Href, narrow: bool = False
             actors.add(thing)
     things = {t for _, _, t in edges} - actors
 
+    def sort_key(node):
+        return (labels(node).casefold(), node)
+
+    links = [(a, t) for a, _, t in edges]
+    total_actors, total_things = len(actors), len(things)
+    actors = _most_connected(actors, links, MAX_ACTORS, sort_key)
+    things = _most_connected(things, links, MAX_THINGS, sort_key)
+    edges = {e for e in edges if e[0] in actors and (e[2] in actors or e[2] in things)}
+    shown = (f"Showing the {len(actors)} most connected of {total_actors} actors and {len(things)} of "
+             f"{total_things} things they acted on." if (total_actors, total_things) != (len(actors), len(things)) else "")
+
     def group_of(node: str, groups) -> int:
         found = kinds.get(node, set())
         for i, (cls, _) in enumerate(groups):
             if cls in found:
                 return i
         return len(groups)
-
-    def sort_key(node):
-        return (labels(node).casefold(), node)
 
     # order each column by groups, and within a group by the barycentre of its neighbours
     neighbours: dict[str, list[str]] = {}
@@ -785,6 +825,7 @@ def actor_network_picture(rows: Iterable[dict], href: Href, narrow: bool = False
         label, colour, dash, w = ACTOR_RELATIONS.get(rel, _OTHER_ACTOR_RELATION)
         items.append((label if rel in ACTOR_RELATIONS else fit(rel, 120, 13), _line_sample(colour, dash, width=w + 0.6)))
     legend_h = _legend(svg, items, margin, height_nodes + 6, width - 2 * margin) if items else 0
+    legend_h += _note(svg, shown, margin, height_nodes + 6 + legend_h, width - 2 * margin)
     height = height_nodes + 6 + legend_h + margin
 
     alt_rows = tuple(((Link(labels(a), safe_href(href, a)),),
@@ -795,7 +836,7 @@ def actor_network_picture(rows: Iterable[dict], href: Href, narrow: bool = False
     desc = (f"{len(actors)} actors on the left and {len(things)} documents, provisions, events and topics "
             f"on the right, joined by {len(edges)} relations: who drafted or backed a document, took "
             "part in an event, spoke about something, held a stance on it or assessed it; arcs join "
-            "actors to actors. The same relations are listed in the table that follows.")
+            f"actors to actors. The same relations are listed in the table that follows. {shown}").strip()
     return (svg.render(width, height, title, desc),
             TextAlternative(title, ("Actor", "Relation", "Thing"), alt_rows))
 
@@ -853,6 +894,13 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
                 return i
         return len(TARGET_GROUPS)
 
+    total = len(stances)
+    pairs = [(h, t) for h, t, _ in stances.values()]
+    keep_holders = _most_connected({h for h, _ in pairs}, pairs, MAX_HOLDERS, sort_key)
+    keep_targets = _most_connected({t for _, t in pairs}, pairs, MAX_TARGETS, sort_key)
+    stances = {s: v for s, v in stances.items() if v[0] in keep_holders and v[1] in keep_targets}
+    shown = (f"Showing the {len(stances)} stances of the most active {len(keep_holders)} holders on the "
+             f"{len(keep_targets)} most discussed targets, of {total} stances." if total > len(stances) else "")
     holders = sorted({h for h, _, _ in stances.values()}, key=sort_key)
     targets = sorted({t for _, t, _ in stances.values()}, key=lambda t: (group_of(t), sort_key(t)))
     cells: dict[tuple[str, str], list[str]] = {}
@@ -949,6 +997,7 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
         sample.width = 28
         items.append((fit(label, 200, 13), sample))
     legend_h = _legend(svg, items, margin, grid_bottom + 12, width - 2 * margin, title="Position") if items else 0
+    legend_h += _note(svg, shown, margin, grid_bottom + 12 + legend_h, width - 2 * margin)
     height = grid_bottom + 12 + legend_h + margin
 
     alt_rows = tuple(((Link(labels(h), safe_href(href, h)),), (Link(_position(p)[0]),),
@@ -958,7 +1007,7 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
     desc = (f"{len(stances)} stances of {len(holders)} holders (columns) on {len(targets)} documents, "
             "provisions, events and topics (rows); each cell is coloured by the position and marked "
             "with its letter (S supports, CS conditionally supports, O open to, D doubts, Cr criticizes, "
-            "R rejects) and links to the stance. The same stances are listed in the table that follows.")
+            f"R rejects) and links to the stance. The same stances are listed in the table that follows. {shown}").strip()
     return (svg.render(width, height, title, desc),
             TextAlternative(title, ("Holder", "Position", "Target", "Stance"), alt_rows))
 
@@ -1023,7 +1072,15 @@ def event_sequence_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextA
         return (date is None, date or "", e["mentioned"] if e["mentioned"] is not None else math.inf,
                 sort_key(event))
 
-    ordered = sorted(events, key=order)
+    ordered = sorted(events, key=order)[:MAX_EVENTS]
+    crowded = any(len(events[ev][role]) > MAX_PER_EVENT for ev in ordered for role in ("participant", "place"))
+    shown = " ".join(filter(None, [
+        f"Showing the first {len(ordered)} of {len(events)} events." if len(events) > len(ordered) else "",
+        f"At most {MAX_PER_EVENT} participants and places an event." if crowded else ""]))
+    for ev in ordered:
+        for role in ("participant", "place"):
+            if len(events[ev][role]) > MAX_PER_EVENT:
+                events[ev][role] = set(sorted(events[ev][role], key=sort_key)[:MAX_PER_EVENT])
     line_h, margin = 18, 12
     axis_x = 92.0
     content_x = axis_x + 20
@@ -1106,6 +1163,7 @@ def event_sequence_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextA
              ("planned", _dot_sample(False, True)), ("participants", _icon_sample("person")),
              ("places", _icon_sample("place"))]
     legend_h = _legend(svg, items, margin, legend_y, width - 2 * margin)
+    legend_h += _note(svg, shown, margin, legend_y + legend_h, width - 2 * margin)
     height = legend_y + legend_h + margin
 
     alt_rows = []
@@ -1117,11 +1175,11 @@ def event_sequence_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextA
         alt_rows.append(((Link(labels(event), safe_href(href, event)),), (Link(when),),
                          tuple(Link(labels(p), safe_href(href, p)) for p in sorted(e["participant"], key=sort_key)),
                          tuple(Link(labels(p), safe_href(href, p)) for p in sorted(e["place"], key=sort_key))))
-    dated = sum(1 for e in events.values() if e["dates"])
+    dated = sum(1 for ev in ordered if events[ev]["dates"])
     title = "Sequence of events"
-    desc = (f"{len(events)} events down a time line, {dated} with a date the sources give, the others "
+    desc = (f"{len(ordered)} events down a time line, {dated} with a date the sources give, the others "
             "marked undated and in the order the sources first mention them; each with its kind, its "
-            "participants and its places. The same events are listed in the table that follows.")
+            f"participants and its places. The same events are listed in the table that follows. {shown}").strip()
     return (svg.render(width, height, title, desc),
             TextAlternative(title, ("Event", "Date", "Participants", "Places"), tuple(alt_rows)))
 

@@ -90,6 +90,7 @@ def check_picture(svg: str, alt: pictures.TextAlternative, title: str) -> ET.Ele
     title_el, desc_el = root.find(SVG + "title"), root.find(SVG + "desc")
     assert title_el is not None and title_el.text == title
     assert desc_el is not None and len(desc_el.text) > 40
+    assert "Showing" not in desc_el.text, "the shipped graph is drawn whole"
     assert root.get("aria-labelledby") == title_el.get("id")
     assert root.get("aria-describedby") == desc_el.get("id")
     width, height = int(root.get("width")), int(root.get("height"))
@@ -299,6 +300,33 @@ def test_long_labels_are_cut_with_the_full_label_as_tooltip():
     assert shown.endswith("…") or "…" in shown
     assert "to the end" not in shown
     assert int(root.get("width")) < 800
+
+
+def test_a_graph_too_big_to_draw_is_cut_to_its_most_connected_part_and_says_so():
+    ids = [BASE + f"id/n{i}" for i in range(400)]
+    big = {
+        pictures.lineage_picture: [{"doc": ids[i], "relation": PG + "revisionOf", "other": ids[i // 2]}
+                                   for i in range(1, 400)],
+        pictures.actor_network_picture: [{"actor": ids[i % 90], "relation": "drafted", "thing": ids[100 + i % 300]}
+                                         for i in range(1200)],
+        pictures.stance_map_picture: [{"stance": ids[i] + "-s", "holder": ids[i % 70], "target": ids[200 + i % 150],
+                                       "position": PG + "Rejects"} for i in range(400)],
+        pictures.event_sequence_picture: [{"event": ids[i % 100], "role": "participant", "thing": ids[100 + i % 60]}
+                                          for i in range(2000)],
+    }
+    limits = {pictures.lineage_picture: pictures.MAX_DOCUMENTS,
+              pictures.actor_network_picture: pictures.MAX_ACTORS + pictures.MAX_THINGS,
+              pictures.stance_map_picture: pictures.MAX_HOLDERS + pictures.MAX_TARGETS + 400,
+              pictures.event_sequence_picture: pictures.MAX_EVENTS * (1 + pictures.MAX_PER_EVENT)}
+    for render, rows in big.items():
+        for kwargs in variants(render):
+            svg, alt = render(rows, local, **kwargs)
+            root = parse(svg)
+            assert len(svg.encode()) < 80_000, render.__name__
+            assert 0 < len(hrefs(root)) <= limits[render]
+            assert hrefs(root) == alt_hrefs(alt)
+            assert "Showing" in root.find(SVG + "desc").text
+            assert any((t.text or "").startswith("Showing") for t in root.iter(SVG + "text"))
 
 
 def test_wrap_keeps_to_its_lines_and_marks_a_cut():
