@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
-PG = "https://w3id.org/peacegraph/ontology#"
-SKOS_CONCEPT = "http://www.w3.org/2004/02/skos/core#Concept"
+from peacegraph.namespaces import PG as _PG, SKOS as _SKOS
+
+PG = str(_PG)
+SKOS_CONCEPT = str(_SKOS.Concept)
 
 Href = Callable[[str], "str | None"]
 
@@ -628,8 +630,8 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
     for doc in sorted(nodes - linked, key=sort_key):
         alt_rows.append(((Link(labels(doc), safe_href(href, doc)),), (Link("no recorded relation"),), ()))
     title = "Lineage of the documents"
-    desc = (f"{len(nodes)} documents and {len(edges)} relations between them, earlier documents to the "
-            "left; each arrow goes from a document to the one it is a revision of, responds to, is "
+    desc = (f"{len(nodes)} documents and {len(edges)} relations between them, earlier documents "
+            f"{'first' if narrow else 'to the left'}; each arrow goes from a document to the one it is a revision of, responds to, is "
             "modelled on or derived from; compared-with lines join a draft to a document a source "
             f"measures it against. The same relations are listed in the table that follows. {shown}").strip()
     alt = TextAlternative(title, ("Document", "Relation", "Earlier document"), tuple(alt_rows))
