@@ -25,11 +25,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
-from peacegraph.namespaces import PG as _PG, SKOS as _SKOS
+from peacegraph.namespaces import PG as _PG
+from peacegraph.namespaces import SKOS as _SKOS
+from peacegraph.server.stored import page_query
 
 PG = str(_PG)
 SKOS_CONCEPT = str(_SKOS.Concept)
@@ -167,7 +169,7 @@ _WIDTHS = dict(zip(
        1343, 1141, 1767, 1532, 1612, 1235, 1612, 1423, 1300, 1251, 1499, 1401, 2025, 1403, 1251, 1403,
        799, 690, 799, 1716, 1024, 1024, 1255, 1300, 1126, 1300, 1260, 721, 1300, 1298, 569, 569, 1186,
        569, 1995, 1298, 1253, 1300, 1300, 842, 1067, 803, 1298, 1212, 1675, 1212, 1212, 1075, 1303,
-       690, 1303, 1716)))
+       690, 1303, 1716), strict=True))
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
@@ -269,10 +271,10 @@ class _Svg:
     def render(self, width: float, height: float, title: str, desc: str) -> str:
         width, height = math.ceil(width), math.ceil(height)
         pid = f"pgpic-{self.name}"
-        style = (f"svg.pgpic{{max-width:100%;height:auto}}"
-                 f".pgpic a:focus{{outline:3px solid #1a5fb4;outline-offset:1px}}"
-                 f".pgpic a:hover .pgpic-hl{{stroke:#1a5fb4;stroke-width:2.5}}"
-                 f".pgpic a:hover text{{text-decoration:underline}}")
+        style = ("svg.pgpic{max-width:100%;height:auto}"
+                 ".pgpic a:focus{outline:3px solid #1a5fb4;outline-offset:1px}"
+                 ".pgpic a:hover .pgpic-hl{stroke:#1a5fb4;stroke-width:2.5}"
+                 ".pgpic a:hover text{text-decoration:underline}")
         head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="pgpic {pid}" role="graphics-document"'
                 f' aria-labelledby="{pid}-title" aria-describedby="{pid}-desc"'
                 f' width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
@@ -489,7 +491,7 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
     styles = sorted({_relation_style(r) for _, r, _ in edges}, key=lambda s: s[0])
     marker_ids = {}
     svg.add("<defs>")
-    for i, (label, colour, dash, arrow) in enumerate(styles):
+    for i, (label, colour, _, arrow) in enumerate(styles):
         if arrow:
             mid = f"pgpic-{svg.name}-arrow-{i}"
             marker_ids[label] = mid
@@ -558,7 +560,7 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
             heights.append(sum(boxes[d]["h"] for d in layer) + gap_cross * (len(layer) - 1))
         tallest = max(heights, default=0)
         x = float(margin)
-        for layer, h in zip(layers, heights):
+        for layer, h in zip(layers, heights, strict=True):
             y = margin + 4 + (tallest - h) / 2
             for doc in layer:
                 boxes[doc].update(x=x, y=y)
@@ -750,7 +752,7 @@ def actor_network_picture(rows: Iterable[dict], href: Href, narrow: bool = False
     def column(groups, names, label_w):
         y = 40.0
         out = []
-        for (cls, heading), members in zip(groups, names):
+        for (cls, heading), members in zip(groups, names, strict=True):
             if not members:
                 continue
             out.append(("heading", heading, y + 14))
@@ -858,6 +860,17 @@ TARGET_GROUPS = [(PG + "Document", "Documents"), (PG + "Provision", "Provisions"
                  (SKOS_CONCEPT, "Topics")]
 
 
+@dataclass(frozen=True)
+class _GridRow:
+    target: str
+    y: float
+    h: float
+    lines: list
+    group: int
+    cells_y: float
+    label_y: float
+
+
 def _position(position: str) -> tuple[str, str, str, str]:
     if position in POSITIONS:
         return POSITIONS[position]
@@ -935,7 +948,7 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
         else:
             h = max(cell, label_h + 2)
             cells_y, label_y = y + (h - cell) / 2, y + (h - line_h * len(lines)) / 2 + 12
-        row_geo.append((t, y, h, lines, g, cells_y, label_y))
+        row_geo.append(_GridRow(t, y, h, lines, g, cells_y, label_y))
         y += h
     grid_bottom = y
     overhang = 0 if narrow else max((text_width(t, size) * math.cos(math.radians(slant))
@@ -952,26 +965,28 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
         svg.el("text", _esc(header_lines[h]), x=float(tx), y=grid_y - 8.0,
                transform=f"rotate(-{slant} {_n(tx)} {_n(grid_y - 8)})", fill="#1a4f8b" if url else INK)
         svg.close_link(url)
-    for k, (t, ty, h, lines, g, cells_y, label_y) in enumerate(row_geo):
+    for k, row in enumerate(row_geo):
         if k % 2 == 0:
-            svg.el("rect", x=float(margin), y=float(ty), width=right - margin, height=float(h), fill="#f1f3f4")
-        url = safe_href(href, t)
-        svg.open_link(url, labels(t))
-        text_y = label_y
-        for line in lines:
+            svg.el("rect", x=float(margin), y=float(row.y), width=right - margin, height=float(row.h), fill="#f1f3f4")
+        url = safe_href(href, row.target)
+        svg.open_link(url, labels(row.target))
+        text_y = row.label_y
+        for line in row.lines:
             svg.text(margin + 4, text_y, line, fill="#1a4f8b" if url else INK)
             text_y += line_h
         svg.close_link(url)
     seen_groups = set()
-    for t, ty, h, lines, g, cells_y, label_y in row_geo:
-        if g not in seen_groups:
-            seen_groups.add(g)
-            svg.el("line", x1=float(margin), y1=float(ty), x2=float(right), y2=float(ty), stroke=LINE, stroke_width=1.0)
-    rules = "".join(f"M{_n(grid_x + cell * i)} {_n(cells_y)}v{_n(cell)}"
-                    for t, ty, h, lines, g, cells_y, label_y in row_geo for i in range(len(holders) + 1))
+    for row in row_geo:
+        if row.group not in seen_groups:
+            seen_groups.add(row.group)
+            svg.el("line", x1=float(margin), y1=float(row.y), x2=float(right), y2=float(row.y), stroke=LINE,
+                   stroke_width=1.0)
+    rules = "".join(f"M{_n(grid_x + cell * i)} {_n(row.cells_y)}v{_n(cell)}"
+                    for row in row_geo for i in range(len(holders) + 1))
     if rules:
         svg.el("path", d=rules, stroke="#e3e5e8", stroke_width=1.0)
-    for t, ty, h, lines, g, cells_y, label_y in row_geo:
+    for row in row_geo:
+        t, cells_y = row.target, row.cells_y
         for i, holder in enumerate(holders):
             found = cells.get((holder, t), [])
             for j, stance in enumerate(found):
@@ -1109,7 +1124,7 @@ def event_sequence_picture(rows: Iterable[dict], href: Href) -> tuple[str, TextA
            stroke_linecap="round")
 
     first_undated = next((ev for ev in ordered if not events[ev]["dates"]), None)
-    for event, top, h, title_lines, tags, people, places in layout:
+    for event, top, _, title_lines, tags, people, places in layout:
         e = events[event]
         dated = bool(e["dates"])
         mark_y = top + 13
@@ -1221,10 +1236,8 @@ def _icon_sample(icon: str):
 def picture_rows(site, name: str) -> list[dict]:
     """The rows of stored query server/queries/{name}.rq, run through ``site.run`` (the server's
     Site, or anything with the same ``run(text, bindings=...)`` returning variables and rows)."""
-    from peacegraph.server.stored import page_query
-
     result = site.run(page_query(name))
-    return [dict(zip(result.variables, row)) for row in result.rows]
+    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
 
 
 def lineage(site, href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:

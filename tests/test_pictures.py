@@ -13,9 +13,9 @@ import pyoxigraph as ox
 import pytest
 
 from peacegraph.server import pictures
-from peacegraph.server.app import Site
 from peacegraph.server.backend import Backend
 from peacegraph.server.config import ServerConfig
+from peacegraph.server.views import Site
 from peacegraph.server.worker import evaluate
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -144,7 +144,8 @@ def test_narrow_variants_fit_a_phone_and_say_the_same(site, make):
     assert hrefs(root) == hrefs(parse(wide_svg))
     assert int(root.get("width")) <= 400 < int(parse(wide_svg).get("width"))
     # both can sit on one page: no id of one is an id of the other
-    ids = lambda svg: {e.get("id") for e in parse(svg).iter() if e.get("id")}
+    def ids(svg):
+        return {e.get("id") for e in parse(svg).iter() if e.get("id")}
     assert ids(wide_svg) and not ids(wide_svg) & ids(narrow_svg)
 
 
