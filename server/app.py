@@ -269,17 +269,14 @@ def service_description(accept: str | None):
 
 
 def query_page(prefill: str | None = None, autorun: bool = False):
-    from peacegraph.server.stored import research_examples
+    from peacegraph.server.editor import editor_context
 
-    examples = research_examples()
+    context = editor_context(site(), current_app.extensions)
+    examples = context["examples"]
     initial = prefill if prefill is not None else (examples[0].text if examples else
                                                    "SELECT * WHERE { ?s ?p ?o } LIMIT 10")
-    formats = [("JSON", "json"), ("XML", "xml"), ("CSV", "csv"), ("TSV", "tsv")]
-    graph_formats = [("Turtle", "turtle"), ("N-Triples", "ntriples"), ("JSON-LD", "jsonld"),
-                     ("RDF/XML", "rdfxml")]
-    resp = Response(render_template("query.html", examples=examples, initial=initial, autorun=autorun,
-                                    formats=formats, graph_formats=graph_formats,
-                                    base=site().config.base, config=site().config),
+    resp = Response(render_template("query.html", initial=initial, autorun=autorun,
+                                    prefilled=prefill is not None, **context),
                     mimetype="text/html")
     resp.headers["Vary"] = "Accept"
     return resp
