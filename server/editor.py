@@ -20,7 +20,7 @@ from peacegraph.server.stored import page_query
 SOLUTION_DOWNLOADS = [("CSV", "csv"), ("TSV", "tsv"), ("JSON", "json")]
 GRAPH_DOWNLOADS = [("Turtle", "turtle"), ("N-Triples", "ntriples"), ("JSON-LD", "jsonld"),
                    ("RDF/XML", "rdfxml")]
-_CACHE_KEY = "peacegraph.editor.choices"
+_CACHE_KEY = "peacegraph.editor.cache"
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,31 @@ def examples(site, cache: dict) -> list[Example]:
                 choices = _choices(site, kind, cache) if kind else []
             except PeacegraphError:
                 choices = []  # the field stays a text field; the query still runs
-            params.append(Parameter(name, meaning, q.defaults.get(name, ""), choices))
+            default = q.defaults.get(name, "")
+            if choices and default and default not in {value for value, _ in choices}:
+                choices = [(default, default)] + choices  # the default is always offered
+            params.append(Parameter(name, meaning, default, choices))
         out.append(Example(q.name, q.title, q.description, q.text, params))
     return out
+
+
+def vocabulary(site, cache: dict) -> dict[str, list[str]]:
+    """The IRIs of the classes and of the properties the graph's ontologies declare."""
+    if "vocabulary" not in cache:
+        terms = {"class": [], "property": []}
+        try:
+            result = site.run(page_query("vocabulary"))
+        except PeacegraphError:
+            return terms  # completion without terms; the page still works
+        for kind, term in result.rows:
+            terms[kind.value].append(term.value)
+        cache["vocabulary"] = terms
+    return cache["vocabulary"]
 
 
 def editor_context(site, extensions: dict) -> dict:
     """The template context of the query page, beside the query to show and whether to run it."""
     cache = extensions.setdefault(_CACHE_KEY, {})
-    return {"examples": examples(site, cache), "prefixes": prefixes(),
+    return {"examples": examples(site, cache), "prefixes": prefixes(), "vocabulary": vocabulary(site, cache),
             "solution_downloads": SOLUTION_DOWNLOADS, "graph_downloads": GRAPH_DOWNLOADS,
             "base": site.config.base, "config": site.config}

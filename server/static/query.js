@@ -140,6 +140,11 @@
   // -- YASQE: the graph's prefixes declared and completed from the local list, no LOV --------
   var prefixList = Object.keys(cfg.prefixes).sort().map(function (p) { return p + ": <" + cfg.prefixes[p] + ">"; });
   Yasqe.registerAutocompleter(Object.assign({}, Yasqe.Autocompleters.prefixes, {get: prefixList, persistenceId: null}));
+  // Classes and properties come from the graph's own ontologies, not from a service on the web.
+  ["class", "property"].forEach(function (kind) {
+    Yasqe.registerAutocompleter(Object.assign({}, Yasqe.Autocompleters[kind],
+                                              {bulk: true, get: cfg.vocabulary[kind] || [], persistenceId: null}));
+  });
 
   var holder = document.createElement("div");
   holder.id = "yasqe";
@@ -151,7 +156,7 @@
     consumeShareLink: null,
     createShareableLink: null,
     showQueryButton: false,
-    autocompleters: ["prefixes", "variables"],
+    autocompleters: ["prefixes", "variables", "class", "property"],
     editorHeight: window.innerWidth < 700 ? "240px" : "320px",
     requestConfig: {
       endpoint: "/sparql", method: "POST",
