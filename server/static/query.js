@@ -153,6 +153,8 @@
   var yasqe = new Yasqe(holder, {
     value: textarea.value,
     persistenceId: null,
+    // the text itself is the input (screen readers read it; the scrolling area holds the focus)
+    inputStyle: "contenteditable",
     consumeShareLink: null,
     createShareableLink: null,
     showQueryButton: false,
@@ -165,8 +167,9 @@
     }
   });
   var input = yasqe.getInputField();
-  input.setAttribute("aria-label", "SPARQL query (Ctrl+Enter runs it)");
-  document.querySelector("label[for=query]").setAttribute("for", input.id || (input.id = "yasqe-input"));
+  input.setAttribute("role", "textbox");
+  input.setAttribute("aria-multiline", "true");
+  input.setAttribute("aria-label", "SPARQL query (Ctrl+Enter runs it, Esc leaves the editor)");
 
   var yasr = new Yasr(document.getElementById("results"), {
     persistenceId: null,
@@ -179,6 +182,12 @@
       p.textContent = oneLine(error.text || error.statusText || "the query failed");
       return Promise.resolve(p);
     }]
+  });
+
+  // YASR's controls, named for screen readers where the bundle leaves them unnamed.
+  yasr.on("drawn", function () {
+    var sizer = document.querySelector("#results .tableSizer");
+    if (sizer) { sizer.setAttribute("aria-label", "Rows per page"); }
   });
 
   // Quotes are what a researcher reads: whole cells, plain values (the "Simple view" switch

@@ -60,7 +60,7 @@ def editor_text(driver) -> str:
 
 def type_query(driver, text: str):
     driver.execute_script("document.querySelector('#yasqe .CodeMirror').CodeMirror.setValue('')")
-    field = driver.find_element(By.CSS_SELECTOR, "#yasqe .CodeMirror textarea")
+    field = driver.find_element(By.CSS_SELECTOR, "#yasqe .CodeMirror-code")
     field.send_keys(text)
     return field
 
@@ -306,7 +306,7 @@ def test_the_editor_is_reachable_and_visibly_focused_from_the_keyboard(browser, 
         browser.switch_to.active_element.send_keys(Keys.TAB)
         el = browser.switch_to.active_element
         if el.find_elements(By.XPATH, "ancestor::div[@id='yasqe']"):
-            # CodeMirror's own input is invisible: the editor's frame shows the focus instead
+            # the editor's frame shows that its text has the focus
             frame = browser.find_element(By.CSS_SELECTOR, "#yasqe .CodeMirror")
             assert frame.value_of_css_property("outline-style") != "none"
             seen.append("editor")
