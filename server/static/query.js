@@ -86,34 +86,50 @@
       var rows = this.yasr.results.getBindings();
       var values = rows.map(function (r) { return Number(r[cols.value].value); });
       var max = Math.max.apply(null, values.concat([0])), min = Math.min.apply(null, values.concat([0]));
-      var span = max - min || 1, barH = 22, gap = 6, labelW = 220, plotW = 420, top = 8;
-      var height = top + rows.length * (barH + gap) + 8;
+      var names = rows.map(function (r) {
+        var term = r[cols.label], name = term ? (term.type === "uri" ? shortName(term.value) : term.value) : "";
+        return name.length > 40 ? name.slice(0, 39) + "…" : name;
+      });
+      var longest = Math.max.apply(null, names.map(function (n) { return n.length; }).concat([4]));
+      // Wide: labels left of the bars. Narrow (a phone): each label above its bar, so the text
+      // keeps its size instead of the whole picture shrinking.
+      var width = Math.max(280, Math.min(this.yasr.resultsEl.clientWidth || 760, 760));
+      var stacked = width < 560, barH = 20, gap = stacked ? 8 : 6, top = 8, labelH = stacked ? 18 : 0;
+      var labelW = stacked ? 0 : Math.min(310, Math.round(longest * 7.4) + 12);
+      var plotW = width - labelW - 60, span = max - min || 1;
+      var height = top + rows.length * (barH + gap + labelH) + 8;
       var figure = document.createElement("figure");
       figure.className = "bar-chart";
       var svg = document.createElementNS(SVG, "svg");
-      svg.setAttribute("viewBox", "0 0 " + (labelW + plotW + 70) + " " + height);
+      svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+      svg.setAttribute("width", width);
       svg.setAttribute("role", "img");
       var title = document.createElementNS(SVG, "title");
       title.textContent = "Bar chart of ?" + cols.value + " by ?" + cols.label + ", " + rows.length + " bars";
       svg.appendChild(title);
       var zero = labelW + (0 - min) / span * plotW;
       rows.forEach(function (r, i) {
-        var y = top + i * (barH + gap), v = values[i];
-        var term = r[cols.label], name = term ? (term.type === "uri" ? shortName(term.value) : term.value) : "";
+        var y = top + i * (barH + gap + labelH), v = values[i];
+        var term = r[cols.label], name = names[i];
         var g = document.createElementNS(SVG, "g");
         var text = document.createElementNS(SVG, "text");
-        text.setAttribute("x", labelW - 8); text.setAttribute("y", y + barH * 0.7);
-        text.setAttribute("text-anchor", "end");
-        text.textContent = name.length > 34 ? name.slice(0, 33) + "…" : name;
+        if (stacked) {
+          text.setAttribute("x", 0); text.setAttribute("y", y + 13);
+        } else {
+          text.setAttribute("x", labelW - 8); text.setAttribute("y", y + barH * 0.7);
+          text.setAttribute("text-anchor", "end");
+        }
+        text.textContent = name;
+        var barY = y + labelH;
         var rect = document.createElementNS(SVG, "rect");
-        var x0 = Math.min(zero, labelW + (v - min) / span * plotW), w = Math.abs((v - 0) / span * plotW);
-        rect.setAttribute("x", x0); rect.setAttribute("y", y);
+        var x0 = Math.min(zero, labelW + (v - min) / span * plotW), w = Math.abs(v / span * plotW);
+        rect.setAttribute("x", x0); rect.setAttribute("y", barY);
         rect.setAttribute("width", Math.max(w, 1)); rect.setAttribute("height", barH);
         var tip = document.createElementNS(SVG, "title");
         tip.textContent = name + ": " + r[cols.value].value;
         rect.appendChild(tip);
         var num = document.createElementNS(SVG, "text");
-        num.setAttribute("x", x0 + Math.max(w, 1) + 6); num.setAttribute("y", y + barH * 0.7);
+        num.setAttribute("x", x0 + Math.max(w, 1) + 6); num.setAttribute("y", barY + barH * 0.7);
         num.setAttribute("class", "value");
         num.textContent = r[cols.value].value;
         g.appendChild(text); g.appendChild(rect); g.appendChild(num);
@@ -179,6 +195,7 @@
     errorRenderers: [function (error) {
       var p = document.createElement("p");
       p.className = "query-error";
+      p.setAttribute("role", "alert");
       p.textContent = oneLine(error.text || error.statusText || "the query failed");
       return Promise.resolve(p);
     }]
@@ -234,7 +251,8 @@
     if (!results || results.hasError()) {
       var err = results && results.getError();
       statusEl.className = "error";
-      statusEl.textContent = "The query failed: " + oneLine(err ? err.text || err.statusText : String(response));
+      // the message itself is the alert in the results area
+      statusEl.textContent = err ? "The query failed." : "The query failed: " + oneLine(String(response));
       return;
     }
     var bindings = results.getBindings();
