@@ -211,6 +211,13 @@ def test_a_research_question_runs_with_its_parameters_as_form_fields(browser, si
     assert {r[0] for r in rows} == {"pgid:us-28-point-plan"}
     assert {r[3] for r in rows} == {"Jared Kushner", "Steve Witkoff"}
     assert_no_sideways_scroll(browser)
+    # spans of the source text are links to the highlighted words on this server
+    open_questions(browser)
+    browser.find_element(By.CSS_SELECTOR, 'button.example[data-name="13-evidence"]').click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#results a.iri[href*='#char=']"))
+    spans = browser.find_elements(By.CSS_SELECTOR, "#results a.iri[href*='#char=']")
+    assert all(re.fullmatch(re.escape(site.url) + r"source/000_c087f7d81efda06d#char=\d+,\d+",
+                            a.get_attribute("href")) for a in spans)
 
 
 @pytest.mark.browser
