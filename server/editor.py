@@ -1,7 +1,7 @@
 """What the query page shows around its editor: the stored queries as one-click examples with
 their parameters as form fields, and the prefixes the editor declares and completes.
 
-`editor_context(site)` is the template context of query.html. The choices of a parameter (the
+`editor_context(site, extensions)` is the template context of query.html. The choices of a parameter (the
 members of the class or concept scheme its query names) are read from the graph once per app:
 the data never changes while serving.
 """
@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from peacegraph.errors import PeacegraphError
 from peacegraph.namespaces import PREFIXES
-from peacegraph.server.stored import page_query
+from peacegraph.server.stored import Example, page_query
 
 # Result formats the endpoint offers, as (label, format parameter): solutions, then graphs.
 SOLUTION_DOWNLOADS = [("CSV", "csv"), ("TSV", "tsv"), ("JSON", "json")]
@@ -29,15 +29,6 @@ class Parameter:
     meaning: str
     default: str = ""                                 # prefixed name, as in the query's header
     choices: list = field(default_factory=list)       # [(prefixed name, label)]
-
-
-@dataclass(frozen=True)
-class Example:
-    name: str
-    title: str
-    description: str
-    text: str
-    params: list
 
 
 def prefixes() -> dict[str, str]:
@@ -80,7 +71,7 @@ def examples(site, cache: dict) -> list[Example]:
             if choices and default and default not in {value for value, _ in choices}:
                 choices = [(default, default)] + choices  # the default is always offered
             params.append(Parameter(name, meaning, default, choices))
-        out.append(Example(q.name, q.title, q.description, q.text, params))
+        out.append(Example(q.name, q.title, q.description, q.text, tuple(params)))
     return out
 
 
