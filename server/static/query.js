@@ -258,7 +258,8 @@
     var bindings = results.getBindings();
     var bool = results.getBoolean ? results.getBoolean() : undefined;
     if (bindings) {
-      statusEl.textContent = bindings.length + " row" + (bindings.length === 1 ? "" : "s") + ms +
+      var unit = /^(CONSTRUCT|DESCRIBE)$/.test(yasqe.getQueryType()) ? " triple" : " row";
+      statusEl.textContent = bindings.length + unit + (bindings.length === 1 ? "" : "s") + ms +
         (truncated ? " (truncated at the row limit)" : "") + ".";
     } else {
       statusEl.textContent = (typeof bool === "boolean" ? "ASK: " + bool : "Answered") + ms + ".";
