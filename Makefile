@@ -15,7 +15,7 @@ VENDOR_FILES := server/node_modules/@zazuko/yasgui/build/yasgui.min.js \
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install build validate run test browser bench soak clean
+.PHONY: install build validate run lint test browser bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: install browser
+# pyflakes, import order, bugbear and pyupgrade rules; pyproject.toml [tool.ruff] says which.
+lint: install
+	$(BIN)/ruff check src server tests
+
+test: install browser lint
 	$(BIN)/python -m pytest
 
 bench: install

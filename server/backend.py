@@ -1,8 +1,8 @@
 """The store interface of the endpoint: every query the server evaluates goes through a Backend.
 
-The web layer (peacegraph.server.app) does everything that must hold whatever the store is
+The web layer (the blueprint in peacegraph.server.sparql) does everything that must hold whatever the store is
 *before* a query reaches a backend: it parses the SPARQL 1.1 Protocol request, checks the query
-with peacegraph.server.guard (read-only, no SERVICE, no LOAD, FROM/FROM NAMED only naming graphs
+with peacegraph.guard (read-only, no SERVICE, no LOAD, FROM/FROM NAMED only naming graphs
 of the served dataset, size limits), decides the query form and the result format. A backend
 only evaluates an already-checked query and returns the serialized result, honouring the time
 and row limits it is given. Two backends exist:
@@ -13,7 +13,8 @@ and row limits it is given. Two backends exist:
 - ``peacegraph.server.remote.RemoteBackend`` (``peacegraph serve --store URL``): forwards
   queries to a remote SPARQL 1.1 endpoint.
 
-``open_backend(config)`` picks one from a ServerConfig: ``config.store_url`` set means remote.
+``peacegraph.server.config.open_backend(config)`` picks one from a ServerConfig:
+``config.store_url`` set means remote.
 
 Implementing a backend
 ----------------------
@@ -47,23 +48,38 @@ Subclass ``Backend`` and implement:
     really stop: a remote backend closes its connection). Errors: ``QuerySyntaxError`` for a
     query the engine rejects (message with line and column), ``QueryCrashed`` when the
     evaluator died on this query, ``ServerBusy`` when no capacity frees up in time,
-    ``peacegraph.errors.StoreError`` when a remote store fails. Any other exception is a bug.
+    ``peacegraph.errors.StoreError`` when a remote store fails. Each carries the HTTP status the
+    server answers with (``http_status``). Any other exception is a bug.
 ``stats(self) -> dict``
     Numbers for monitoring and tests: at least ``{"backend": name}``; the embedded backend adds
     ``workers`` (live worker processes), ``busy``, ``restarts``.
 ``close(self) -> None``
-    Release everything (stop worker processes, close connections). Idempotent.
+    Release everything (stop worker processes, close connections, ``close_search()``). Idempotent.
+
+Search
+------
+``start`` ends with ``open_search(path, fingerprint)``: it builds the full-text index
+(peacegraph.search) from the rows of the stored index query, evaluated by the backend's own
+``query``, or, given a path whose index was built from the same ``fingerprint``, opens that one
+as it is. Without a path the index goes to a temporary file that ``close_search`` removes.
+``search(text, limit, offset)``, ``suggest(text, limit)`` and ``nearest(slug, limit)`` answer
+from it with lists of ``peacegraph.search.Hit``; a search text that is too long is an
+``InputError``.
 
 A backend must be safe to call from many HTTP threads at once.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from peacegraph.errors import QueryError
+from peacegraph import search
+from peacegraph.errors import QueryError, StoreError
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
@@ -83,6 +99,9 @@ GRAPH_FORMATS = {
     "rdfxml": "application/rdf+xml",
 }
 PYTHON_FORMAT = "python"
+SEARCH_INDEX_FILE = "search.sqlite"
+SEARCH_INDEX_TIMEOUT = 1800.0       # seconds the index query may take at start
+SEARCH_INDEX_ROWS = 100_000_000
 
 
 class QuerySyntaxError(QueryError):
@@ -92,13 +111,18 @@ class QuerySyntaxError(QueryError):
 class QueryTimeout(QueryError):
     """The query ran over its time limit and was stopped."""
 
+    http_status = 503
+
 
 class QueryCrashed(QueryError):
-    """The evaluator died on this query (e.g. a stack overflow); nothing else was affected."""
+    """The evaluator died on this query (e.g. a stack overflow); nothing else was affected.
+    The query is what the evaluator could not take, so the answer is a client error."""
 
 
 class ServerBusy(QueryError):
     """No evaluation capacity became free in time."""
+
+    http_status = 503
 
 
 @dataclass
@@ -130,6 +154,9 @@ class QueryResult:
 
 class Backend(ABC):
     name = "backend"
+    search_index = None         # peacegraph.search.SearchIndex, once open_search has run
+    search_reused = False
+    _search_tmp: Path | None = None
 
     def __init__(self, config) -> None:
         self.config = config
@@ -149,11 +176,49 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    # -- search
+    def open_search(self, path: Path | None = None, fingerprint: str = "") -> None:
+        if path is not None and search.index_is_current(path, fingerprint):
+            self.search_index = search.SearchIndex(path)
+            self.search_reused = True
+            return
+        if path is None:
+            self._search_tmp = Path(tempfile.mkdtemp(prefix="peacegraph-search-"))
+            path = self._search_tmp / SEARCH_INDEX_FILE
+        try:
+            try:
+                result = self.query(QueryRequest(search.index_query(), "SELECT", PYTHON_FORMAT,
+                                                 max_rows=SEARCH_INDEX_ROWS, timeout=SEARCH_INDEX_TIMEOUT))
+            except QueryError as exc:
+                raise StoreError(f"the search index could not be built: {exc}") from None
+            if result.truncated:
+                raise StoreError(f"the search index query returned more than {SEARCH_INDEX_ROWS:,} rows")
+            search.build_index(search.rows_from_solutions(result.variables, result.rows), path, fingerprint)
+            self.search_index = search.SearchIndex(path)
+        except BaseException:
+            self.close_search()
+            raise
+        self.search_reused = False
 
-def open_backend(config) -> Backend:
-    """The backend a ServerConfig asks for (not started)."""
-    if config.store_url:
-        from peacegraph.server.remote import RemoteBackend
-        return RemoteBackend(config)
-    from peacegraph.server.embedded import EmbeddedBackend
-    return EmbeddedBackend(config)
+    def close_search(self) -> None:
+        if self.search_index is not None:
+            self.search_index.close()
+            self.search_index = None
+        if self._search_tmp is not None:
+            shutil.rmtree(self._search_tmp, ignore_errors=True)
+            self._search_tmp = None
+
+    def _index(self):
+        if self.search_index is None:
+            raise StoreError("search is not available: the index is not open")
+        return self.search_index
+
+    def search(self, text: str, limit: int = 20, offset: int = 0) -> list:
+        return self._index().search(text, limit, offset)
+
+    def suggest(self, text: str, limit: int = 10) -> list:
+        return self._index().suggest(text, limit)
+
+    def nearest(self, slug: str, limit: int = 5) -> list:
+        return self._index().nearest(slug, limit)
+

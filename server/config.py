@@ -1,4 +1,5 @@
-"""The settings of the server, one dataclass; `peacegraph serve` options map onto its fields."""
+"""The settings of the server, one dataclass (`peacegraph serve` options map onto its fields), and
+the backend they ask for."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peacegraph.namespaces import BASE
+from peacegraph.server.backend import Backend
+from peacegraph.server.embedded import EmbeddedBackend
+from peacegraph.server.remote import RemoteBackend
 
 
 @dataclass
@@ -50,7 +54,7 @@ class ServerConfig:
         return self.timeout if self.queue_timeout is None else self.queue_timeout
 
     @classmethod
-    def from_args(cls, args) -> "ServerConfig":
+    def from_args(cls, args) -> ServerConfig:
         """From the `peacegraph serve` arguments; options left out keep the defaults above."""
         cfg = cls(host=args.host, port=args.port, data=list(args.data or []),
                   store_dir=args.store_dir, store_url=args.store, quiet=args.quiet)
@@ -65,3 +69,10 @@ class ServerConfig:
         if args.workers is not None:
             cfg.max_workers = max(cfg.max_workers, cfg.workers)
         return cfg
+
+
+def open_backend(config: ServerConfig) -> Backend:
+    """The backend a ServerConfig asks for (not started)."""
+    if config.store_url:
+        return RemoteBackend(config)
+    return EmbeddedBackend(config)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from peacegraph.query import ox_term
+from peacegraph.void import void_graph
+
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -43,22 +46,6 @@ def service_description_triples(endpoint: str, graphs: list[str], config) -> lis
 
 
 def void_triples(public: str, base: str, graph_sizes: dict[str, int], dumps: list[str]) -> list[ox.Triple]:
-    ds = _n(public + ".well-known/void#peacegraph")
-    t = [ox.Triple(ds, RDF_TYPE, _n(VOID + "Dataset")),
-         ox.Triple(ds, _n(DCTERMS + "title"), ox.Literal("peacegraph")),
-         ox.Triple(ds, _n(DCTERMS + "description"), ox.Literal(
-             "A knowledge graph of the 2025 Ukraine peace negotiations; every fact anchored to the "
-             "words of a source text.")),
-         ox.Triple(ds, _n(VOID + "sparqlEndpoint"), _n(public + "sparql")),
-         ox.Triple(ds, _n(VOID + "uriSpace"), ox.Literal(base)),
-         ox.Triple(ds, _n(VOID + "triples"), ox.Literal(str(sum(graph_sizes.values())),
-                                                       datatype=_n("http://www.w3.org/2001/XMLSchema#integer")))]
-    for name in dumps:
-        t.append(ox.Triple(ds, _n(VOID + "dataDump"), _n(public + "download/" + name)))
-    for g, size in sorted(graph_sizes.items()):
-        sub = _n(g)
-        t += [ox.Triple(ds, _n(VOID + "subset"), sub),
-              ox.Triple(sub, RDF_TYPE, _n(VOID + "Dataset")),
-              ox.Triple(sub, _n(VOID + "triples"), ox.Literal(str(size), datatype=_n(
-                  "http://www.w3.org/2001/XMLSchema#integer")))]
-    return t
+    """The dataset's VoID (peacegraph.void) with this server's endpoint and download URLs."""
+    g = void_graph(base, graph_sizes, dumps, sparql_endpoint=public + "sparql", download_url=public + "download/")
+    return [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in g]

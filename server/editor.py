@@ -37,8 +37,8 @@ def prefixes() -> dict[str, str]:
 
 
 def _choices(site, kind: str, cache: dict) -> list:
-    from peacegraph.export import Terms
     from peacegraph.query import parse_term
+    from peacegraph.terms import Terms
 
     iri = str(parse_term(kind))
     if iri not in cache:
@@ -46,7 +46,7 @@ def _choices(site, kind: str, cache: dict) -> list:
         result = site.run(page_query("choices"), bindings={"kind": ox.NamedNode(iri)})
         seen, out = set(), []
         for row in result.rows:
-            r = dict(zip(result.variables, row))
+            r = dict(zip(result.variables, row, strict=True))
             value = r["value"].value
             if value not in seen:
                 seen.add(value)

@@ -4,7 +4,9 @@ By default the dumps are parsed once into an in-memory store shared by the worke
 `--store-dir` the store is also kept on disk with a manifest of the sha256 of every source file:
 the next start with the same sources opens it as it is, without parsing anything, and serves at
 once. A store is loaded into a fresh folder and only then moved into place, so a failed load
-leaves no half-loaded store behind.
+leaves no half-loaded store behind. The search index (peacegraph.search) is built once the
+workers answer: beside the persisted store, reused while the manifest is the same, or without a
+store folder in a temporary file.
 """
 
 from __future__ import annotations
@@ -18,26 +20,14 @@ import threading
 from pathlib import Path
 
 from peacegraph.errors import InputError, PeacegraphError, StoreError
+from peacegraph.load import OX_FORMAT_NAMES, check_jsonld_file, guess_format, ox_format
 from peacegraph.namespaces import PREFIXES
-from peacegraph.server.backend import Backend, QueryRequest, QueryResult
+from peacegraph.paths import default_dist
+from peacegraph.server.backend import SEARCH_INDEX_FILE, Backend, QueryRequest, QueryResult
 from peacegraph.server.pool import WorkerPool
 
 MANIFEST = "peacegraph-store.json"
 MANIFEST_VERSION = 1
-_FORMATS = {
-    ".trig": "TRIG", ".nq": "N_QUADS", ".nquads": "N_QUADS", ".ttl": "TURTLE", ".turtle": "TURTLE",
-    ".nt": "N_TRIPLES", ".ntriples": "N_TRIPLES", ".jsonld": "JSON_LD", ".json": "JSON_LD",
-}
-
-
-def rdf_format_of(path: Path):
-    import pyoxigraph as ox
-
-    name = _FORMATS.get(path.suffix.lower())
-    if name is None:
-        raise InputError(f"cannot tell the RDF format from the extension {path.suffix!r}; expected "
-                         + ", ".join(sorted(_FORMATS)), file=str(path))
-    return getattr(ox.RdfFormat, name)
 
 
 def _sha256(path: Path) -> str:
@@ -70,7 +60,7 @@ def load_store(sources: list[Path], folder: Path) -> dict:
     store = ox.Store(str(folder))
     try:
         for path in sources:
-            fmt = rdf_format_of(path)
+            fmt = ox_format(path)
             try:
                 # bulk_load skips transactions; the whole folder is discarded if any file fails.
                 store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
@@ -88,7 +78,7 @@ def load_store(sources: list[Path], folder: Path) -> dict:
 
 
 def memory_settings(sources: list[Path]) -> list[list[str]]:
-    return [[str(p.resolve()), _FORMATS[p.suffix.lower()], p.resolve().as_uri()] for p in sources]
+    return [[str(p.resolve()), OX_FORMAT_NAMES[guess_format(p)], p.resolve().as_uri()] for p in sources]
 
 
 class EmbeddedBackend(Backend):
@@ -111,7 +101,6 @@ class EmbeddedBackend(Backend):
     def sources(self) -> list[Path]:
         if self.config.data:
             return list(self.config.data)
-        from peacegraph.paths import default_dist
         return [(self.config.dist_dir or default_dist()) / "peacegraph.trig"]
 
     def _settings(self, **where) -> dict:
@@ -121,14 +110,13 @@ class EmbeddedBackend(Backend):
     def start(self) -> None:
         import pyoxigraph as ox
 
-        from peacegraph.load import check_jsonld_file
 
         sources = self.sources()
         for path in sources:
             if not path.is_file():
                 raise InputError("no such file (build the graph with `peacegraph build`, or name "
                                  "files with --data)", file=str(path))
-            if rdf_format_of(path) == ox.RdfFormat.JSON_LD:
+            if ox_format(path) == ox.RdfFormat.JSON_LD:
                 # the engine would drop statements with invalid IRIs without a word
                 check_jsonld_file(path)
         cfg = self.config
@@ -139,16 +127,26 @@ class EmbeddedBackend(Backend):
             self.pool = WorkerPool(self._settings(sources=memory_settings(sources)), **pool_args)
             self.pool.start()
             self.info = dict(self.pool.info)
+            self._start_search(None, "")
             return
         manifest = source_manifest(sources, cfg.union_default_graph)
         self.store_path = self._persistent_store(Path(cfg.store_dir), manifest)
         self.mode = "disk"
         self.pool = WorkerPool(self._settings(store=str(self.store_path)), **pool_args)
         self.pool.start()
+        fingerprint = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode("utf-8")).hexdigest()
+        self._start_search(Path(cfg.store_dir) / SEARCH_INDEX_FILE, fingerprint)
         if cfg.memory:
             self._loader = threading.Thread(target=self._move_to_memory, args=(sources,),
                                             name="peacegraph-memory-loader", daemon=True)
             self._loader.start()
+
+    def _start_search(self, path: Path | None, fingerprint: str) -> None:
+        try:
+            self.open_search(path, fingerprint)
+        except BaseException:
+            self.close()
+            raise
 
     def _move_to_memory(self, sources: list[Path]) -> None:
         pool = self.pool
@@ -219,6 +217,7 @@ class EmbeddedBackend(Backend):
         return out
 
     def close(self) -> None:
+        self.close_search()
         if self.pool is not None:
             self.pool.close()
             self.pool = None

@@ -1,27 +1,31 @@
-"""Linked data: every IRI of the graph dereferences here, as HTML for browsers and RDF for machines.
+"""Linked data as a blueprint: every IRI of the graph dereferences here, as HTML for browsers and
+RDF for machines.
 
 Routes: /id/{slug}, /ontology, /source/{stem}, /graph/{name}, /download/, /.well-known/void.
 Paths are checked against a strict pattern before anything else happens, so a malformed one is
 a 404 that touches no file and runs no query. Pages are filled by the stored queries of
-server/queries with the thing bound through substitutions.
+server/queries with the thing bound through substitutions. A query that fails answers with the
+status its error carries (the app's error handler).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import Response, abort, render_template, request, send_from_directory
+from flask import Blueprint, Response, abort, request, send_from_directory
 from markupsafe import Markup
 
-from peacegraph.errors import PeacegraphError
-from peacegraph.server import protocol
-from peacegraph.server.backend import GRAPH_FORMATS
+from peacegraph.namespaces import PREFIXES
+from peacegraph.paths import default_dist
+from peacegraph.server import protocol, views
 from peacegraph.server.describe import void_triples
-from peacegraph.server.results import serialize_triples
+from peacegraph.server.results import TRUNCATED_HEADER
 from peacegraph.server.stored import page_query
+from peacegraph.server.views import FORMAT_LINKS, PAGE_OFFERS, html_response, not_acceptable, page_format, rdf_response
 
 _SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}"
 SLUG = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT}){{0,3}}")
@@ -30,61 +34,17 @@ FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
 CONTEXT = 160
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-PAGE_OFFERS = [("text/turtle", "turtle"), ("text/html", "html"), ("application/xhtml+xml", "html"),
-               ("application/ld+json", "jsonld"), ("application/n-triples", "ntriples"),
-               ("application/rdf+xml", "rdfxml"), ("application/trig", "trig"),
-               ("application/n-quads", "nquads"), ("application/json", "jsonld"),
-               ("text/plain", "ntriples")]
 
-
-def _site():
-    from peacegraph.server.app import site
-    return site()
-
-
-def _fail(exc: PeacegraphError):
-    from peacegraph.server.app import error_response, query_error_status
-    return error_response(query_error_status(exc), str(exc))
+blueprint = Blueprint("linked_data", __name__)
 
 
 def _valid(pattern: re.Pattern, value: str) -> bool:
     return bool(pattern.fullmatch(value)) and ".." not in value
 
 
-def page_format(offers=PAGE_OFFERS) -> str | None:
-    fmt_param = request.args.get("format")
-    if fmt_param:
-        value = fmt_param.lower()
-        if value == "html":
-            return "html"
-        return protocol.format_override(value, "CONSTRUCT")
-    return protocol.negotiate(request.headers.get("Accept"), offers, "turtle")
-
-
-def rdf_response(triples, fmt: str) -> Response:
-    from peacegraph.namespaces import PREFIXES
-
-    body = serialize_triples(triples, fmt, {k: str(v) for k, v in PREFIXES.items()})
-    resp = Response(body, content_type=GRAPH_FORMATS[fmt] + "; charset=utf-8")
-    resp.headers["Vary"] = "Accept"
-    return resp
-
-
-def html_response(template: str, **values) -> Response:
-    resp = Response(render_template(template, **values), mimetype="text/html")
-    resp.headers["Vary"] = "Accept"
-    return resp
-
-
-def not_acceptable() -> Response:
-    from peacegraph.server.app import error_response
-    return error_response(406, "available: text/html, " + ", ".join(GRAPH_FORMATS.values()),
-                          headers={"Vary": "Accept"})
-
-
 # -- helpers over query results ---------------------------------------------------------------
 def rows(result) -> list[dict]:
-    return [dict(zip(result.variables, row)) for row in result.rows]
+    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
 
 
 def term_value(term) -> str:
@@ -104,7 +64,7 @@ def source_text(site, source: str) -> tuple[str, str, str] | None:
         res = site.run(page_query("source_text"), bindings={"source": ox.NamedNode(source)})
         if not res.rows:
             return None
-        r = dict(zip(res.variables, res.rows[0]))
+        r = dict(zip(res.variables, res.rows[0], strict=True))
         return term_value(r.get("text")), term_value(r.get("title")), term_value(r.get("sha256"))
     return site.cached_text(source, load)
 
@@ -141,7 +101,6 @@ def term_view(site, term, label=None) -> dict:
 
 
 def short_name(iri: str) -> str:
-    from peacegraph.namespaces import PREFIXES
     for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(str(kv[1]))):
         if iri.startswith(str(ns)) and len(iri) > len(str(ns)):
             return f"{prefix}:{iri[len(str(ns)):]}"
@@ -149,31 +108,29 @@ def short_name(iri: str) -> str:
 
 
 # -- views ----------------------------------------------------------------------------------------
+@blueprint.route("/id/<path:slug>", methods=["GET"])
 def entity(slug: str):
     if not _valid(SLUG, slug):
         abort(404)
-    site = _site()
+    s = views.site()
     fmt = page_format()
     if fmt is None:
         return not_acceptable()
-    iri = site.config.base + "id/" + slug
-    return describe_thing(site, iri, fmt, title_hint=slug)
+    iri = s.config.base + "id/" + slug
+    return describe_thing(s, iri, fmt, title_hint=slug)
 
 
 def describe_thing(site, iri: str, fmt: str, title_hint: str = ""):
     node = ox.NamedNode(iri)
-    try:
-        exists = site.run(page_query("exists"), bindings={"thing": node})
-        if not exists.boolean:
-            abort(404)
-        if fmt != "html":
-            res = site.run(page_query("describe"), bindings={"thing": node})
-            return rdf_response(res.triples, fmt)
-        out = rows(site.run(page_query("outgoing"), bindings={"thing": node}))
-        inc = rows(site.run(page_query("incoming"), bindings={"thing": node}))
-        ev = rows(site.run(page_query("evidence"), bindings={"thing": node}))
-    except PeacegraphError as exc:
-        return _fail(exc)
+    exists = site.run(page_query("exists"), bindings={"thing": node})
+    if not exists.boolean:
+        abort(404)
+    if fmt != "html":
+        res = site.run(page_query("describe"), bindings={"thing": node})
+        return rdf_response(res.triples, fmt)
+    out = rows(site.run(page_query("outgoing"), bindings={"thing": node}))
+    inc = rows(site.run(page_query("incoming"), bindings={"thing": node}))
+    ev = rows(site.run(page_query("evidence"), bindings={"thing": node}))
     own_evidence, fact_evidence = [], {}
     for r in ev:
         quote = quote_in_context(site, term_value(r["source"]), _int(r["start"]), _int(r["end"]),
@@ -198,7 +155,7 @@ def describe_thing(site, iri: str, fmt: str, title_hint: str = ""):
               "evidence": fact_evidence.get((term_value(r["x"]), r["p"].value, str(ox.NamedNode(iri))), [])}
              for r in inc]
     return html_response("entity.html", iri=iri, label=label or title_hint or iri, types=types, facts=facts,
-                         links=links, evidence=own_evidence, format_links=_format_links())
+                         links=links, evidence=own_evidence, format_links=FORMAT_LINKS)
 
 
 def short_graph(site, g) -> str:
@@ -207,15 +164,12 @@ def short_graph(site, g) -> str:
     return value[len(prefix):] if value.startswith(prefix) else value
 
 
-def _format_links():
-    return [("Turtle", "turtle"), ("JSON-LD", "jsonld"), ("N-Triples", "ntriples"), ("RDF/XML", "rdfxml")]
-
-
+@blueprint.route("/source/<path:stem>", methods=["GET"])
 def source(stem: str):
     if not _valid(NAME, stem):
         abort(404)
-    site = _site()
-    iri = site.config.base + "source/" + stem
+    s = views.site()
+    iri = s.config.base + "source/" + stem
     offers = [("text/plain", "text")] + [o for o in PAGE_OFFERS if o[0] != "text/plain"]
     fmt_param = request.args.get("format")
     if fmt_param in ("text", "txt", "plain"):
@@ -224,26 +178,23 @@ def source(stem: str):
         fmt = page_format(offers)
     if fmt is None:
         return not_acceptable()
-    try:
-        found = source_text(site, iri)
-        if found is None:
-            abort(404)
-        if fmt == "text":
-            resp = Response(found[0], content_type="text/plain; charset=utf-8")
-            resp.headers["Vary"] = "Accept"
-            return resp
-        if fmt != "html":
-            res = site.run(page_query("describe"), bindings={"thing": ox.NamedNode(iri)})
-            return rdf_response(res.triples, fmt)
-        spans = rows(site.run(page_query("source_spans"), bindings={"source": ox.NamedNode(iri)}))
-    except PeacegraphError as exc:
-        return _fail(exc)
+    found = source_text(s, iri)
+    if found is None:
+        abort(404)
+    if fmt == "text":
+        resp = Response(found[0], content_type="text/plain; charset=utf-8")
+        resp.headers["Vary"] = "Accept"
+        return resp
+    if fmt != "html":
+        res = s.run(page_query("describe"), bindings={"thing": ox.NamedNode(iri)})
+        return rdf_response(res.triples, fmt)
+    spans = rows(s.run(page_query("source_spans"), bindings={"source": ox.NamedNode(iri)}))
     return html_response("source.html", iri=iri, stem=stem, title=found[1] or stem, sha256=found[2],
-                         body=mark_spans(site, found[0], spans), span_count=len({term_value(r["span"]) for r in spans}),
-                         format_links=_format_links())
+                         body=mark_spans(found[0], spans), span_count=len({term_value(r["span"]) for r in spans}),
+                         format_links=FORMAT_LINKS)
 
 
-def mark_spans(site, text: str, spans: list[dict]) -> Markup:
+def mark_spans(text: str, spans: list[dict]) -> Markup:
     """The text as HTML with every evidence span in a <mark>, and an anchor `char=S,E` at its start."""
     by_span: dict[tuple[int, int], list[str]] = {}
     for r in spans:
@@ -258,7 +209,7 @@ def mark_spans(site, text: str, spans: list[dict]) -> Markup:
     for se in by_span:
         starts.setdefault(se[0], []).append(se)
     parts = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in pairwise(bounds):
         for s, e in sorted(starts.get(a, [])):
             cited = "; ".join(sorted(set(by_span[(s, e)]))) or "evidence"
             parts.append(f'<a class="span-anchor" id="char={s},{e}" href="#char={s},{e}" '
@@ -273,22 +224,20 @@ def mark_spans(site, text: str, spans: list[dict]) -> Markup:
     return Markup("".join(parts))
 
 
+@blueprint.route("/ontology", methods=["GET"])
 def ontology():
-    site = _site()
+    s = views.site()
     fmt = page_format()
     if fmt is None:
         return not_acceptable()
-    graph = site.config.base + "graph/ontology"
-    try:
-        if fmt != "html":
-            res = site.run(page_query("graph_triples"), bindings={"graph": ox.NamedNode(graph)},
-                           max_rows=max(site.config.max_rows, 200_000))
-            return rdf_response(res.triples, fmt)
-        res = site.run(page_query("terms"), bindings={"graph": ox.NamedNode(graph)},
-                       max_rows=max(site.config.max_rows, 200_000))
-    except PeacegraphError as exc:
-        return _fail(exc)
-    return html_response("ontology.html", sections=ontology_sections(site, rows(res)), format_links=_format_links())
+    graph = s.config.base + "graph/ontology"
+    if fmt != "html":
+        res = s.run(page_query("graph_triples"), bindings={"graph": ox.NamedNode(graph)},
+                    max_rows=max(s.config.max_rows, 200_000))
+        return rdf_response(res.triples, fmt)
+    res = s.run(page_query("terms"), bindings={"graph": ox.NamedNode(graph)},
+                max_rows=max(s.config.max_rows, 200_000))
+    return html_response("ontology.html", sections=ontology_sections(s, rows(res)), format_links=FORMAT_LINKS)
 
 
 _KINDS = [("Ontology", {"http://www.w3.org/2002/07/owl#Ontology"}),
@@ -334,27 +283,24 @@ def ontology_sections(site, triples: list[dict]) -> list[dict]:
     return sections
 
 
+@blueprint.route("/graph/<path:name>", methods=["GET"])
 def graph(name: str):
     if not _valid(NAME, name):
         abort(404)
-    site = _site()
-    iri = site.config.base + "graph/" + name
-    if iri not in site.graphs():
+    s = views.site()
+    iri = s.config.base + "graph/" + name
+    if iri not in s.graphs():
         abort(404)
     fmt = page_format()
     if fmt is None:
         return not_acceptable()
     if fmt == "html":
-        sizes = graph_sizes(site)
-        return html_response("graph.html", iri=iri, name=name, size=sizes.get(iri, 0), format_links=_format_links())
-    try:
-        res = site.run(page_query("graph_triples"), bindings={"graph": ox.NamedNode(iri)},
-                       max_rows=max(site.config.max_rows, 1_000_000))
-    except PeacegraphError as exc:
-        return _fail(exc)
+        sizes = graph_sizes(s)
+        return html_response("graph.html", iri=iri, name=name, size=sizes.get(iri, 0), format_links=FORMAT_LINKS)
+    res = s.run(page_query("graph_triples"), bindings={"graph": ox.NamedNode(iri)},
+                max_rows=max(s.config.max_rows, 1_000_000))
     resp = rdf_response(res.triples, fmt)
     if res.truncated:
-        from peacegraph.server.results import TRUNCATED_HEADER
         resp.headers[TRUNCATED_HEADER] = "true"
     return resp
 
@@ -376,7 +322,6 @@ def dist_dir(site) -> Path | None:
     if cfg.data:
         folder = Path(cfg.data[0]).resolve().parent
         return folder if (folder / "SHA256SUMS").is_file() else None
-    from peacegraph.paths import default_dist
     return default_dist()
 
 
@@ -398,42 +343,31 @@ def dumps(site) -> list[dict]:
     return out
 
 
+@blueprint.route("/download/", methods=["GET"])
 def download_index():
-    site = _site()
-    files = dumps(site)
+    files = dumps(views.site())
     if protocol.wants_html(request.headers.get("Accept")):
         return html_response("download.html", files=files)
     lines = [f"{f['sha256'] or '-'}  {f['size']}  {f['name']}" for f in files]
     return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+@blueprint.route("/download/<path:name>", methods=["GET"])
 def download_file(name: str):
-    site = _site()
+    s = views.site()
     if not _valid(FILE_NAME, name):
         abort(404)
-    if name not in {f["name"] for f in dumps(site)}:
+    if name not in {f["name"] for f in dumps(s)}:
         abort(404)
-    return send_from_directory(dist_dir(site), name, as_attachment=False)
+    return send_from_directory(dist_dir(s), name, as_attachment=False)
 
 
+@blueprint.route("/.well-known/void", methods=["GET"])
 def void():
-    site = _site()
+    s = views.site()
     fmt = page_format([o for o in PAGE_OFFERS if o[1] != "html"])
     if fmt is None:
         return not_acceptable()
-    try:
-        sizes = graph_sizes(site)
-    except PeacegraphError as exc:
-        return _fail(exc)
-    triples = void_triples(site.public_url(), site.config.base, sizes, [f["name"] for f in dumps(site)])
+    triples = void_triples(s.public_url(), s.config.base, graph_sizes(s), [f["name"] for f in dumps(s)])
     return rdf_response(triples, fmt)
 
-
-def register(app) -> None:
-    app.add_url_rule("/id/<path:slug>", "entity", entity, methods=["GET"])
-    app.add_url_rule("/ontology", "ontology", ontology, methods=["GET"])
-    app.add_url_rule("/source/<path:stem>", "source", source, methods=["GET"])
-    app.add_url_rule("/graph/<path:name>", "graph", graph, methods=["GET"])
-    app.add_url_rule("/download/", "download_index", download_index, methods=["GET"])
-    app.add_url_rule("/download/<path:name>", "download_file", download_file, methods=["GET"])
-    app.add_url_rule("/.well-known/void", "void", void, methods=["GET"])

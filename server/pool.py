@@ -23,8 +23,7 @@ import time
 from multiprocessing.connection import Connection
 
 from peacegraph.errors import InputError, PeacegraphError, QueryError, StoreError
-from peacegraph.server.backend import (QueryCrashed, QueryRequest, QueryResult, QuerySyntaxError,
-                                       QueryTimeout, ServerBusy)
+from peacegraph.server.backend import QueryCrashed, QueryRequest, QueryResult, QuerySyntaxError, QueryTimeout, ServerBusy
 
 # A query busy longer than SLOW_AFTER seconds has its worker reniced, so fast queries and fresh
 # workers get the CPU first while slow ones use what is left until their time limit.
@@ -444,7 +443,7 @@ class WorkerPool:
             worker.conn.send(request)
         except (OSError, ValueError):
             self._discard(worker)
-            raise QueryCrashed("a query worker was lost before the query started; please retry")
+            raise QueryCrashed("a query worker was lost before the query started; please retry") from None
         ready = worker.conn.poll(request.timeout)
         if not ready:
             self.timeouts += 1
@@ -461,7 +460,7 @@ class WorkerPool:
             how = f" (exit code {code})" if isinstance(code, int) else ""
             raise QueryCrashed(
                 f"the query engine crashed while evaluating this query{how}; typically an "
-                "expression or pattern nested too deeply for its stack. Only this query was affected.")
+                "expression or pattern nested too deeply for its stack. Only this query was affected.") from None
         self._release(worker)
         if reply[0] == "ok":
             return reply[1]

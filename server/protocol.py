@@ -8,7 +8,9 @@ text that is not UTF-8. Parameters the protocol does not define are ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, unquote_to_bytes
 
+from peacegraph.errors import PeacegraphError
 from peacegraph.server.backend import GRAPH_FORMATS, SOLUTION_FORMATS
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -40,11 +42,12 @@ _FORMAT_ALIASES = {
 }
 
 
-class ProtocolError(Exception):
+class ProtocolError(PeacegraphError):
+    """A request the protocol calls malformed; its status depends on what is wrong with it."""
+
     def __init__(self, status: int, message: str):
         super().__init__(message)
-        self.status = status
-        self.message = message
+        self.http_status = status
 
 
 @dataclass
@@ -74,8 +77,6 @@ def _single_query(values: list[str]) -> str | None:
 def read_query_request(request, max_body: int) -> ProtocolQuery:
     """The query and dataset of a Flask request, or a ProtocolError."""
     if request.method in ("GET", "HEAD"):
-        from urllib.parse import unquote_to_bytes
-
         # Werkzeug quietly re-quotes bytes that are not UTF-8 (`%FF` stays `%FF`), which would
         # evaluate a different query from the one sent; the form body is held to the same rule.
         try:
@@ -100,8 +101,6 @@ def read_query_request(request, max_body: int) -> ProtocolQuery:
     if len(raw) > max_body:
         raise ProtocolError(413, f"request body too large (limit {max_body} bytes)")
     if mimetype == FORM_CONTENT_TYPE:
-        from urllib.parse import parse_qs
-
         text = _decode(raw, request.mimetype_params.get("charset"), "the form body")
         try:
             form = parse_qs(text, keep_blank_values=True, strict_parsing=False, errors="strict")
@@ -168,7 +167,7 @@ def negotiate(accept: str | None, offers: list[tuple[str, str]], default: str) -
     best_key, best_q = None, 0.0
     for media, key in offers:
         q = 0.0
-        for media_range, rq in ranges:
+        for media_range, _ in ranges:
             if _matches(media_range, media):
                 # The most specific matching range decides, per RFC 9110 section 12.5.1.
                 specific = [r for r in ranges if _matches(r[0], media)]

@@ -16,7 +16,8 @@ URL configured and nowhere else (no proxies, no redirects), and:
   closes the connection, and serializes the rows with the same serializers as the embedded
   store, so results, formats and the truncation marker are identical whichever store answers.
 
-The graphs served are the store's named graphs, read once at start.
+The graphs served are the store's named graphs, read once at start; the search index is built
+at start too, from the store's answer to the index query, in a temporary file.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from peacegraph.errors import QueryError, StoreError
 from peacegraph.namespaces import PREFIXES
 from peacegraph.server.backend import Backend, QueryRequest, QueryResult, QuerySyntaxError, QueryTimeout
 from peacegraph.server.results import term_to_sparql
+from peacegraph.urlopener import direct_opener
 
 GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 # Preferred first; other stores (Virtuoso, older Fuseki) may answer in the alternatives, and the
@@ -38,11 +40,6 @@ GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 SOLUTIONS_TYPE = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 TRIPLES_TYPE = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
 USER_AGENT = "peacegraph-remote"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
 
 
 class _Deadline:
@@ -103,7 +100,7 @@ class RemoteBackend(Backend):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise StoreError(f"--store needs the http(s) URL of a SPARQL endpoint, not {self.url!r}")
         self._graphs: list[str] = []
-        self._opener = urllib.request.build_opener(_NoRedirect(), urllib.request.ProxyHandler({}))
+        self._opener = direct_opener()
         self._prefixes = {k: str(v) for k, v in PREFIXES.items()}
 
     # -- lifecycle
@@ -117,6 +114,7 @@ class RemoteBackend(Backend):
             except (SyntaxError, ValueError) as exc:
                 raise StoreError(f"{self.url} does not answer like a SPARQL endpoint: {exc}") from None
             self._graphs = sorted({s["g"].value for s in answer if isinstance(s["g"], ox.NamedNode)})
+        self.open_search()
 
     def graph_names(self) -> list[str]:
         return list(self._graphs)
@@ -125,6 +123,7 @@ class RemoteBackend(Backend):
         return {"backend": self.name, "store": self.url, "graphs": len(self._graphs)}
 
     def close(self) -> None:
+        self.close_search()
         self._graphs = []
 
     # -- queries
@@ -162,7 +161,7 @@ class RemoteBackend(Backend):
             try:
                 answer = self._parse_triples(body) if graph_form else self._parse_solutions(body)
                 result = evaluate(_Answered(answer), request, prefixes=self._prefixes)
-            except (TimeoutError, socket.timeout, OSError, SyntaxError, ValueError) as exc:
+            except (TimeoutError, OSError, SyntaxError, ValueError) as exc:
                 if body.expired or time.monotonic() >= deadline:
                     raise QueryTimeout(f"the query ran over its time limit of {request.timeout:g} s "
                                        "and was stopped") from None
@@ -187,7 +186,7 @@ class RemoteBackend(Backend):
             if exc.code in (503, 504) and time.monotonic() >= deadline - 0.05:
                 raise QueryTimeout("the remote store stopped the query at its time limit") from None
             raise StoreError(f"the remote store answered HTTP {exc.code}: {detail}") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise QueryTimeout("the query ran over its time limit and was stopped") from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):

@@ -88,7 +88,7 @@ def serialize_solutions(variables: list[str], rows, fmt: str, truncated: bool = 
                         max_rows: int | None = None) -> bytes:
     """SELECT results: `rows` are sequences of pyoxigraph terms (None = unbound) in `variables` order."""
     if fmt == "json":
-        bindings = [{v: _json_term(t) for v, t in zip(variables, row) if t is not None} for row in rows]
+        bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None} for row in rows]
         doc: dict = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
         if truncated:
             doc["peacegraph"] = {"truncated": True, "maxRows": max_rows}
@@ -103,7 +103,7 @@ def serialize_solutions(variables: list[str], rows, fmt: str, truncated: bool = 
         for row in rows:
             parts.append("<result>")
             parts.extend(f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
-                         for v, t in zip(variables, row) if t is not None)
+                         for v, t in zip(variables, row, strict=True) if t is not None)
             parts.append("</result>")
         parts.append("</results></sparql>\n")
         return "".join(parts).encode("utf-8")
@@ -124,7 +124,7 @@ def serialize_boolean(value: bool, fmt: str) -> bytes:
     if fmt == "xml":
         return ('<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/'
                 f'sparql-results#"><head/><boolean>{"true" if value else "false"}</boolean></sparql>\n'
-                ).encode("utf-8")
+                ).encode()
     if fmt in ("csv", "tsv"):
         return (("_askResult\r\n" if fmt == "csv" else "?_askResult\n")
                 + ("true" if value else "false") + ("\r\n" if fmt == "csv" else "\n")).encode("utf-8")

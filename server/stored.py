@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 
 
-@lru_cache(maxsize=None)
+@cache
 def page_query(name: str) -> str:
     """The text of server/queries/{name}.rq (only names of files shipped with the server)."""
     path = QUERIES_DIR / f"{name}.rq"

@@ -8,11 +8,10 @@ parent -> worker: a QueryRequest; worker -> parent: ("ok", QueryResult) or ("err
 
 from __future__ import annotations
 
-import re
 import time
 
-from peacegraph.server.backend import (GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest,
-                                       QueryResult)
+from peacegraph.errors import parser_message
+from peacegraph.server.backend import GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest, QueryResult
 
 
 def _dataset_kwargs(ox, request: QueryRequest, union_default: bool) -> dict:
@@ -33,6 +32,7 @@ def _dataset_kwargs(ox, request: QueryRequest, union_default: bool) -> dict:
 def evaluate(store, request: QueryRequest, union_default: bool = True, prefixes=None) -> QueryResult:
     """Run one checked query on a pyoxigraph Store and serialize it (or return terms)."""
     import pyoxigraph as ox
+
     from peacegraph.server import results
 
     started = time.perf_counter()
@@ -88,10 +88,7 @@ def open_store(settings: dict):
 def parse_error_message(path, exc: Exception) -> str:
     """One line, `file:line:column: message` where the parser gives a position, worded like the
     pipeline's loader so that every command reports a broken file the same way."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    text = re.sub(r"^Parser error [^:]*: ", "", text)
-    text = re.sub(r" \([^()]*, line \d+\)$", "", text)
-    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = parser_message(exc, type(exc).__name__)
     line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
     where = str(path)
     if line:
@@ -174,6 +171,7 @@ def zygote_main(control, settings: dict) -> None:
     from multiprocessing.connection import Connection
 
     import pyoxigraph  # noqa: F401  (imported once here, inherited by every fork)
+
     from peacegraph.server import results  # noqa: F401
 
     store = None

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
-PIPELINE = FIXTURES / "pipeline"
+from testdata import PIPELINE
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +27,15 @@ def built_dataset(built_dist):
     from peacegraph.query import load_dataset
 
     return load_dataset([built_dist / "peacegraph.trig"])
+
+
+@pytest.fixture(scope="session")
+def shipped_shapes():
+    """The shapes of shapes/, loaded as the validator takes them."""
+    from peacegraph import paths
+    from peacegraph.validate import load_shapes
+
+    return load_shapes(paths.data_dir("shapes"))
 
 
 @pytest.fixture

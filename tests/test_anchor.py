@@ -5,16 +5,15 @@ from __future__ import annotations
 import random
 
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib import Namespace
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
-
-XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 from peacegraph import paths
 from peacegraph.anchor import Anchorer, FoldedText, anchor_graph, attestation_iri, fold, slug
 from peacegraph.errors import AnchorError, InputError
 from peacegraph.namespaces import OA, PG, PGID, SRC, span_iri
+
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 TEXT = ("Talks in Geneva\n\n"
         "The U.S.\u00a0envoys said a deal is \u201cgetting close\u201d \u2014 but Kyiv rejected "
@@ -264,8 +263,8 @@ def test_seed_duplicated_paragraphs_need_disambiguation_and_get_right_offsets(se
     assert seed[m.start - 55:m.start] == "The European counterproposal and continuing diplomacy: "
     m2 = a.choose(src, quote, occurrence=2)
     assert seed[:m2.start].rstrip().endswith("\u2022 European counterproposal and continuing diplomacy:")
-    for m in (first, second, m, m2):
-        assert fold(seed[m.start:m.end]) in (fold(quote), fold(seed[m.start:m.end]))
+    for found in (first, second, m, m2):
+        assert fold(seed[found.start:found.end]) in (fold(quote), fold(seed[found.start:found.end]))
 
 
 def test_seed_typographic_quotes_are_found(seed):

@@ -19,8 +19,7 @@ from peacegraph import paths
 from peacegraph.build import GENID, BuildConfig, assemble, build, skolemize
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import FILES
-from peacegraph.namespaces import (ASSERTED_GRAPH, INFERRED_GRAPH, NAMED_GRAPHS, OA, ONTOLOGY_GRAPH,
-                                   PG, PGID, SOURCES_GRAPH)
+from peacegraph.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, NAMED_GRAPHS, OA, ONTOLOGY_GRAPH, PG, PGID, SOURCES_GRAPH
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -224,6 +223,7 @@ def test_shipped_spans_have_both_selectors(built_dataset):
 
 def test_progress_reports_each_stage(pipeline_config):
     import io
+
     from peacegraph.progress import Progress
     stream = io.StringIO()
     build(pipeline_config, progress=Progress(True, stream=stream))

@@ -14,24 +14,33 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Dataset, Literal, URIRef
-from rdflib import Namespace
+from rdflib import Dataset, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
-
-XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 from peacegraph import export as export_module
 from peacegraph.build import assemble
 from peacegraph.errors import ExportError
 from peacegraph.export import FILES, export
-from peacegraph.namespaces import (ASSERTED_GRAPH, INFERRED_GRAPH, NAMED_GRAPHS, OA, ONTOLOGY_GRAPH,
-                                   PG, PGID, SOURCES_GRAPH, SRC, VOID)
+from peacegraph.namespaces import (
+    ASSERTED_GRAPH,
+    INFERRED_GRAPH,
+    NAMED_GRAPHS,
+    OA,
+    ONTOLOGY_GRAPH,
+    PG,
+    PGID,
+    SOURCES_GRAPH,
+    SRC,
+    VOID,
+)
+from testdata import PIPELINE
+
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 
 @pytest.fixture(scope="module")
 def fixture_dataset(tmp_path_factory):
     from peacegraph.build import BuildConfig
-    from conftest import PIPELINE
 
     config = BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
                          graph=PIPELINE / "graph", shapes=PIPELINE / "shapes",
@@ -170,6 +179,7 @@ def test_void_counts_and_links(fixture_dataset, tmp_path):
     for g in NAMED_GRAPHS:
         assert int(void.value(g, VOID.triples)) == len(fixture_dataset.graph(g))
     assert void.value(ds, VOID.sparqlEndpoint) == URIRef("http://127.0.0.1:5000/sparql")
+    assert str(void.value(ds, VOID.uriSpace)) == "https://w3id.org/peacegraph/id/"
     dumps = {str(u).rsplit("/", 1)[-1] for u in void.objects(ds, VOID.dataDump)}
     assert dumps == {"peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"}
 

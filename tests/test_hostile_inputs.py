@@ -21,13 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from listener import Listener
 from peacegraph import export as export_module
 from peacegraph.cli import main
 from peacegraph.errors import InputError
 from peacegraph.load import parse_rdf_file
-
-from conftest import PIPELINE
-from listener import Listener
+from testdata import PIPELINE
 
 ROOT = Path(__file__).resolve().parents[1]
 EX = "http://example.org/"

@@ -15,8 +15,7 @@ from rdflib.namespace import RDF
 from peacegraph.errors import InputError
 from peacegraph.load import load_folder, load_sources, parse_rdf_file
 from peacegraph.namespaces import PG, SRC
-
-from conftest import PIPELINE
+from testdata import PIPELINE
 
 EX = "http://example.org/"
 

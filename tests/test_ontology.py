@@ -13,7 +13,7 @@ from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
 from peacegraph import paths
 from peacegraph.namespaces import OA, PG, SRC, TOPIC
 
-# The vocabulary contract (DESIGN.md): every term must be declared, labelled and commented.
+# The vocabulary contract: every term the data relies on must be declared, labelled and commented.
 CONTRACT_CLASSES = """Actor Person Organization Group Document PeacePlan Counterproposal Communique
 SourceText Provision Stance PublicStatement Assessment Event Negotiation Strike Place
 ProvisionChange Attestation ClaimConflict AttestedProperty""".split()

@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pyoxigraph as ox
 import pytest
 
-from peacegraph.bench import OxigraphServer, free_port, oxigraph_load
 from peacegraph.cli import main
 from peacegraph.namespaces import NAMED_GRAPHS
+from peacegraph.oxigraph_server import OxigraphServer, free_port, oxigraph_load
 from peacegraph.push import graph_url, push
 
 G_ONTOLOGY, G_ASSERTED, G_INFERRED, G_SOURCES = (str(g) for g in NAMED_GRAPHS)

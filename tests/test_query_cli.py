@@ -9,16 +9,14 @@ import re
 import socket
 
 import pytest
-from rdflib import Literal, URIRef
-from rdflib import Namespace
-
-XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+from rdflib import Literal, Namespace, URIRef
 
 from peacegraph.cli import main
 from peacegraph.errors import InputError, QueryError
 from peacegraph.namespaces import PGID, TOPIC
-from peacegraph.query import (find_stored, parse_bindings, parse_term, prepare,
-                              resolve_query, run_query, stored_queries)
+from peacegraph.query import find_stored, parse_bindings, parse_term, prepare, resolve_query, run_query, stored_queries
+
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 PROVISIONS = """PREFIX pg: <https://w3id.org/peacegraph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -77,9 +75,11 @@ def test_default_graph_is_the_union_and_prefixes_are_known(pipeline_dataset):
     ("SELECT * WHERE { OPTIONAL { SERVICE <http://169.254.169.254/> { ?s ?p ?o } } }", "SERVICE"),
     ("SELECT * FROM <http://127.0.0.1:9/data.ttl> WHERE { ?s ?p ?o }", "FROM"),
     ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM"),
-    ("INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }", "syntax error"),
-    ("LOAD <http://127.0.0.1:9/x>", "syntax error"),
-    ("", "syntax error|bad query"),
+    ("SELECT * FROM <https://w3id.org/peacegraph/graph/nothing> WHERE { ?s ?p ?o }", "not a graph of this dataset"),
+    ("INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }", "read-only"),
+    ("LOAD <http://127.0.0.1:9/x>", "read-only"),
+    ("SELECT * WHERE { ?s ?p ?o } ; INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }", "read-only"),
+    ("", "empty query"),
 ])
 def test_refused_queries_touch_nothing(pipeline_dataset, monkeypatch, text, message):
     connections = []
@@ -89,6 +89,19 @@ def test_refused_queries_touch_nothing(pipeline_dataset, monkeypatch, text, mess
         run_query(pipeline_dataset, text)
     assert connections == []
     assert len(pipeline_dataset) == before
+
+
+def test_from_a_graph_of_the_data_reads_that_graph_only(pipeline_dataset):
+    # the endpoint's rule: FROM / FROM NAMED may name the graphs of the dataset queried
+    ontology = "https://w3id.org/peacegraph/graph/ontology"
+    def count(query: str) -> int:
+        return int(list(run_query(pipeline_dataset, query))[0][0])
+
+    in_graph = count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ontology}> {{ ?s ?p ?o }} }}")
+    assert count(f"SELECT (COUNT(*) AS ?n) FROM <{ontology}> WHERE {{ ?s ?p ?o }}") == in_graph
+    assert 0 < in_graph < count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    rows = list(run_query(pipeline_dataset, f"SELECT DISTINCT ?g FROM NAMED <{ontology}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"))
+    assert [r[0] for r in rows] == [URIRef(ontology)]
 
 
 def test_syntax_error_has_line_and_column():

@@ -15,8 +15,7 @@ from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS
 from peacegraph.errors import PeacegraphError
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PG, PGID
-from peacegraph.reason import (DEFAULT_ENGINE, ENGINES, STANDARD_NAMESPACES, ReasoningError,
-                               infer, schema_closure)
+from peacegraph.reason import DEFAULT_ENGINE, ENGINES, STANDARD_NAMESPACES, ReasoningError, infer, schema_closure
 
 FIXTURE = Path(__file__).parent / "fixtures" / "reason" / "ontology-and-data.ttl"
 ENGINE_PARAMS = pytest.mark.parametrize("engine", ENGINES)
@@ -124,8 +123,9 @@ def test_dataset_is_read_in_place_like_its_merged_copy(data):
     """The named graphs of a Dataset are reasoned over without a merged copy: a triple held by
     two graphs, and a literal the engine returns in another form ("x"^^xsd:string for "x"),
     still count as given, so the inferences are exactly those of the merged graph."""
-    from peacegraph.namespaces import ASSERTED_GRAPH, SOURCES_GRAPH
     from rdflib.namespace import XSD
+
+    from peacegraph.namespaces import ASSERTED_GRAPH, SOURCES_GRAPH
 
     ds = Dataset()
     triples = sorted(data)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from peacegraph.bench import OxigraphServer, free_port
 from peacegraph.errors import StoreError
 from peacegraph.namespaces import ASSERTED_GRAPH, NAMED_GRAPHS, PGID
+from peacegraph.oxigraph_server import OxigraphServer, free_port
 from peacegraph.push import push
 from peacegraph.query import stored_queries
 from peacegraph.server.app import close_app, create_app

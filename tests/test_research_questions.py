@@ -162,13 +162,14 @@ def test_rdflib_runs_every_block_as_one_connected_join(name):
         variables = [{t for t in triple if isinstance(t, Var)} for triple in block]
         assert sum(1 for v in variables if len(v) == 1) <= 1, (name, block)
         seen = set(variables[0])
-        for triple, v in zip(block[1:], variables[1:]):
+        for triple, v in zip(block[1:], variables[1:], strict=True):
             assert v & seen, (name, "pattern joined to nothing before it", triple)
             seen |= v
 
 
 def test_every_default_and_choice_names_a_node_of_the_graph(built_dataset):
     from rdflib.namespace import RDF, SKOS
+
     from peacegraph.query import parse_term
     for sq in stored_queries():
         for name, term in default_bindings(sq).items():
@@ -385,7 +386,10 @@ def test_words_copied_from_the_source_lie_in_the_node_own_evidence(built_dataset
 
 def test_stances_name_holders_as_the_source_does(built_dataset):
     from rdflib.namespace import RDFS
-    holder = lambda stance: built_dataset.value(PGID[stance], PG.holder)
+
+    def holder(stance):
+        return built_dataset.value(PGID[stance], PG.holder)
+
     # "Kyiv rejected several concessions": the government, not the city
     assert holder("stance-ukraine-government--amnesty") == PGID["ukraine-government"]
     # "drew particular criticism": nobody is named, so the holder is the unnamed critics

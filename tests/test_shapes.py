@@ -8,7 +8,6 @@ new shape without fixtures fails here.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from rdflib.util import from_n3
 from peacegraph import paths
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import SH
-from peacegraph.validate import SHAPES_NS, check_shapes, load_shapes, validate_graph
+from peacegraph.validate import SHAPES_NS, check_shapes, validate_graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
@@ -58,11 +57,6 @@ def _local(shape) -> str:
 SHAPES = _tested_shapes(_raw_shapes())
 
 
-@functools.lru_cache(maxsize=1)
-def _shapes() -> Graph:
-    return load_shapes(paths.data_dir("shapes"))
-
-
 def _expected_focus(path: Path, graph: Graph) -> set:
     expected = set()
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -71,9 +65,9 @@ def _expected_focus(path: Path, graph: Graph) -> set:
     return expected
 
 
-def _results_of(shape, fixture: Path):
+def _results_of(shapes: Graph, shape, fixture: Path):
     data = parse_rdf_file(fixture)
-    report = validate_graph(data, _shapes(), origin={s: fixture.name for s in data.subjects()})
+    report = validate_graph(data, shapes, origin={s: fixture.name for s in data.subjects()})
     return data, report, [r for r in report.results if r.source_shape == shape]
 
 
@@ -85,18 +79,18 @@ def test_shapes_are_found():
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=_local)
-def test_valid_fixture_gives_no_result(shape):
+def test_valid_fixture_gives_no_result(shape, shipped_shapes):
     fixture = FIXTURES / _local(shape) / "valid.ttl"
     assert fixture.is_file(), f"shape {_local(shape)} has no valid fixture at {fixture}"
-    _, _, results = _results_of(shape, fixture)
+    _, _, results = _results_of(shipped_shapes, shape, fixture)
     assert results == []
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=_local)
-def test_invalid_fixture_gives_the_expected_focus_nodes(shape):
+def test_invalid_fixture_gives_the_expected_focus_nodes(shape, shipped_shapes):
     fixture = FIXTURES / _local(shape) / "invalid.ttl"
     assert fixture.is_file(), f"shape {_local(shape)} has no invalid fixture at {fixture}"
-    data, report, results = _results_of(shape, fixture)
+    data, report, results = _results_of(shipped_shapes, shape, fixture)
     assert report.conforms is False  # so `peacegraph validate --data invalid.ttl` exits 1
     expected = _expected_focus(fixture, data)
     assert expected, f"{fixture} names no '# expect-focus:' node"
@@ -144,7 +138,7 @@ def test_untargeted_shapes_are_used_by_tested_shapes():
             assert list(graph.objects(shape, SH.property)), f"{shape} checks nothing"
             continue
         users = set(graph.subjects(None, shape))
-        for s, p, _ in graph.triples((None, RDF.first, shape)):
+        for s, _, _ in graph.triples((None, RDF.first, shape)):
             users |= set(graph.subjects(None, s))
         users |= {s for u in list(users) for s in graph.subjects(SH.property, u)}
         assert users, f"helper shape {shape} is not used"

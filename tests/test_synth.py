@@ -11,12 +11,12 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from peacegraph import paths
-from peacegraph.anchor import anchor_graph
+from peacegraph.anchor import anchor_graph, fold
 from peacegraph.cli import main
 from peacegraph.errors import InputError
 from peacegraph.load import load_folder, load_sources
 from peacegraph.namespaces import NAMED_GRAPHS, OA, PG, SRC, TOPIC
-from peacegraph.synth import fold, read_vocabulary, synthesize
+from peacegraph.synth import read_vocabulary, synthesize
 
 
 def _files(folder: Path) -> dict[str, bytes]:

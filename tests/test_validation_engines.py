@@ -5,7 +5,6 @@ the shipped graph, both as built and broken in ways that trigger Core and SHACL-
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from pathlib import Path
 
@@ -13,22 +12,15 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from peacegraph import paths
+from peacegraph import validate as validate_module
 from peacegraph.errors import PeacegraphError
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, PGID, SH
-from peacegraph import validate as validate_module
-from peacegraph.validate import (DEFAULT_ENGINE, ENGINES, SHAPES_NS, data_for_validation,
-                                 load_shapes, validate_graph)
+from peacegraph.validate import DEFAULT_ENGINE, ENGINES, SHAPES_NS, data_for_validation, validate_graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 FIXTURE_FILES = sorted(FIXTURES.glob("*/*.ttl")) + [FIXTURES / "complete.ttl"]
 PGSH = SHAPES_NS
-
-
-@functools.lru_cache(maxsize=1)
-def _shapes() -> Graph:
-    return load_shapes(paths.data_dir("shapes"))
 
 
 def _report_rows(report) -> Counter:
@@ -44,9 +36,9 @@ def _report_rows(report) -> Counter:
     return rows
 
 
-def _assert_same(data, origin=None):
-    reference = validate_graph(data, _shapes(), origin, engine="pyshacl")
-    fast = validate_graph(data, _shapes(), origin, engine="turbo")
+def _assert_same(shapes: Graph, data, origin=None):
+    reference = validate_graph(data, shapes, origin, engine="pyshacl")
+    fast = validate_graph(data, shapes, origin, engine="turbo")
     assert fast.conforms == reference.conforms
     assert fast.results == reference.results
     assert _report_rows(fast) == _report_rows(reference)
@@ -59,22 +51,22 @@ def test_turbo_is_the_default_and_pyshacl_stays_selectable():
     assert set(ENGINES) == {"turbo", "pyshacl"}
 
 
-def test_unknown_engine_is_a_clear_error():
+def test_unknown_engine_is_a_clear_error(shipped_shapes):
     with pytest.raises(PeacegraphError, match="unknown validation engine"):
-        validate_graph(Graph(), _shapes(), engine="topbraid")
+        validate_graph(Graph(), shipped_shapes, engine="topbraid")
 
 
 @pytest.mark.parametrize("fixture", FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_same_report_on_every_shape_fixture(fixture):
+def test_same_report_on_every_shape_fixture(fixture, shipped_shapes):
     data = parse_rdf_file(fixture)
-    reference = _assert_same(data, {s: fixture.name for s in data.subjects()})
+    reference = _assert_same(shipped_shapes, data, {s: fixture.name for s in data.subjects()})
     if fixture.name == "invalid.ttl":
         shape = URIRef(PGSH + fixture.parent.name)
         assert any(r.source_shape == shape for r in reference.results)
 
 
-def test_same_report_on_the_shipped_graph(built_dataset):
-    reference = _assert_same(data_for_validation(built_dataset))
+def test_same_report_on_the_shipped_graph(built_dataset, shipped_shapes):
+    reference = _assert_same(shipped_shapes, data_for_validation(built_dataset))
     assert reference.conforms is True
 
 
@@ -107,16 +99,16 @@ def _break(graph: Graph) -> set:
         "DeclaredVocabularyShape")}
 
 
-def test_same_report_on_the_shipped_graph_broken(built_dataset):
+def test_same_report_on_the_shipped_graph_broken(built_dataset, shipped_shapes):
     data = Graph()
     data += data_for_validation(built_dataset)
     expected = _break(data)
-    reference = _assert_same(data)
+    reference = _assert_same(shipped_shapes, data)
     assert reference.conforms is False
     assert expected <= {r.source_shape for r in reference.results}
 
 
-def test_a_dataset_is_validated_in_place_without_its_inferred_graph(built_dataset):
+def test_a_dataset_is_validated_in_place_without_its_inferred_graph(built_dataset, shipped_shapes):
     """A Dataset is read graph by graph (no merged copy): a triple held by two named graphs
     counts once, and the inferred graph is never validated."""
     broken = Graph()
@@ -131,8 +123,8 @@ def test_a_dataset_is_validated_in_place_without_its_inferred_graph(built_datase
 
     view = validate_module._UnionView(dataset)
     assert len(view) == len(broken) and set(view) == set(broken)
-    in_place = validate_graph(dataset, _shapes())
-    reference = validate_graph(broken, _shapes(), engine="pyshacl")
+    in_place = validate_graph(dataset, shipped_shapes)
+    reference = validate_graph(broken, shipped_shapes, engine="pyshacl")
     assert in_place.conforms is False
     assert in_place.results == reference.results
     assert in_place.triples == reference.triples

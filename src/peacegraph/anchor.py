@@ -32,6 +32,7 @@ from rdflib.namespace import RDF, XSD
 
 from peacegraph.errors import AnchorError, InputError
 from peacegraph.namespaces import OA, PG, PGID, SRC, bind_prefixes, selector_iri, span_iri
+from peacegraph.terms import short_name
 
 CONTEXT_CHARS = 32
 KEY_LEN = 6
@@ -151,17 +152,7 @@ class Match:
 
 
 def _short(term) -> str:
-    if term is None:
-        return "(no subject)"
-    if isinstance(term, URIRef):
-        s = str(term)
-        for prefix, ns in (("pgid:", str(PGID)), ("pg:", str(PG)), ("src:", str(SRC))):
-            if s.startswith(ns) and re.fullmatch(r"[\w.\-/]+", s[len(ns):]):
-                return prefix + s[len(ns):]
-        return f"<{s}>"
-    if isinstance(term, BNode):
-        return "a blank node"
-    return term.n3() if hasattr(term, "n3") else str(term)
+    return "(no subject)" if term is None else short_name(term)
 
 
 class _Named:
@@ -320,6 +311,122 @@ def _int(value, what, file, who) -> int:
     return n
 
 
+class _Curated:
+    """The curated graph read in one pass (rdflib's pattern lookups cost tens of microseconds
+    each): the properties of its blank nodes, the evidence nodes with the subject that points at
+    each, and the attestations."""
+
+    def __init__(self, graph: Graph, origin: dict):
+        self.graph = graph
+        self.origin = origin
+        self.triples = list(graph)
+        self.props: dict = {}            # blank node -> {predicate: [objects]}
+        self.evidence_nodes: dict = {}   # bnode -> the subject that points at it (for messages)
+        self.attestations = set()
+        evidence, rdf_type, attestation = PG.evidence, RDF.type, PG.Attestation
+        for s, p, o in self.triples:
+            if type(s) is BNode:
+                self.props.setdefault(s, {}).setdefault(p, []).append(o)
+            if p == evidence:
+                if type(o) is BNode and o not in self.evidence_nodes:
+                    self.evidence_nodes[o] = s
+            elif p == rdf_type and o == attestation:
+                self.attestations.add(s)
+
+    def objects(self, node, pred) -> list:
+        if type(node) is BNode:
+            return self.props.get(node, {}).get(pred, [])
+        return list(self.graph.objects(node, pred))
+
+    def file_of(self, node):
+        f = self.origin.get(node)
+        if f is None and isinstance(node, BNode):
+            owner = self.evidence_nodes.get(node)
+            if owner is not None:
+                f = self.origin.get(owner)
+                if f is None and isinstance(owner, BNode):
+                    f = self.origin.get(self.evidence_nodes.get(owner))
+        return f
+
+
+def _name_attestations(cg: _Curated, names: dict, out: list) -> None:
+    """Name each blank-node attestation after its triple and assert the triple it attests."""
+    for a in sorted(cg.attestations, key=lambda n: n.n3()):
+        sub, pred, obj = (next(iter(cg.objects(a, k)), None) for k in (RDF.subject, RDF.predicate, RDF.object))
+        if sub is None or pred is None or obj is None or any(isinstance(t, BNode) for t in (sub, pred, obj)):
+            raise InputError(f"attestation about {_short(sub)} needs rdf:subject, rdf:predicate and "
+                             "rdf:object, each a named node", file=cg.file_of(a))
+        if isinstance(a, BNode):
+            names[a] = attestation_iri(sub, pred, obj)
+        out.append((sub, pred, obj))
+
+
+def _evidence_source(cg: _Curated, node, texts: dict, who, file):
+    """The source text a piece of evidence quotes: its pg:source, or the only text there is."""
+    sources = cg.objects(node, PG.source)
+    if len(sources) > 1:
+        raise InputError(f"{who}: evidence has more than one pg:source", file=file)
+    if sources:
+        if sources[0] not in texts:
+            raise AnchorError(f"{who}: pg:source {_short(sources[0])} is not a source text in seeds/",
+                              file=file)
+        return sources[0]
+    if len(texts) == 1:
+        return next(iter(texts))
+    if not texts:
+        raise AnchorError(f"{who}: no source texts to anchor quotes in", file=file)
+    raise AnchorError(f"{who}: pg:source is required: seeds/ holds {len(texts)} texts", file=file)
+
+
+def _anchor_evidence(cg: _Curated, anchorer: Anchorer, node, subject) -> tuple[URIRef, Match]:
+    """The source and the match of one short-form evidence node, its keys checked first."""
+    file = cg.file_of(node)
+    who = _Named(subject)
+    extra = set(cg.props.get(node, {})) - EVIDENCE_KEYS
+    if extra:
+        raise InputError(f"{who}: evidence has {', '.join(sorted(_short(k) for k in extra))}; "
+                         "only pg:quote, pg:source, pg:prefix, pg:suffix, pg:occurrence are "
+                         "allowed", file=file)
+    quotes = cg.objects(node, PG.quote)
+    if len(quotes) != 1 or not isinstance(quotes[0], Literal):
+        raise InputError(f"{who}: evidence needs exactly one pg:quote string", file=file)
+    source = _evidence_source(cg, node, anchorer.texts, who, file)
+
+    def one(pred):
+        vals = cg.objects(node, pred)
+        if len(vals) > 1:
+            raise InputError(f"{who}: evidence has more than one {_short(pred)}", file=file)
+        return vals[0] if vals else None
+
+    prefix, suffix, occ = one(PG.prefix), one(PG.suffix), one(PG.occurrence)
+    return source, anchorer.choose(source, str(quotes[0]),
+                                   prefix=None if prefix is None else str(prefix),
+                                   suffix=None if suffix is None else str(suffix),
+                                   occurrence=None if occ is None else _int(occ, "pg:occurrence", file, who),
+                                   file=file, subject=subject)
+
+
+def _renamed_statements(cg: _Curated, names: dict, out: list) -> None:
+    """Every other statement with the anchored names in place of the short forms; a blank node
+    left over is an error naming the first file (in sorted order) that has one."""
+    stray = []
+    for s, p, o in cg.triples:
+        if s in cg.evidence_nodes:
+            continue  # the short form itself is replaced by the anchored form
+        s2 = names.get(s, s)
+        o2 = names.get(o, o)
+        if isinstance(s2, BNode) or isinstance(o2, BNode):
+            where = cg.file_of(o2) if isinstance(o2, BNode) and cg.file_of(o2) else cg.file_of(s)
+            stray.append((where or "", isinstance(s2, BNode), _short(s2), _short(p)))
+            continue
+        out.append((s2, p, o2))
+    if stray:
+        where, _, subj, pred = min(stray)
+        raise InputError(f"blank node in the statement {subj} {pred} …: only the evidence and "
+                         "attestation short forms may be blank nodes; give the node an IRI",
+                         file=where or None)
+
+
 def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
                  into: Graph | None = None) -> Graph:
     """The curated graph with every short-form evidence anchored and every attestation named.
@@ -330,117 +437,22 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
     result is a new Graph, or ``into`` (e.g. a named graph of a Dataset) with the result added,
     in one step after everything has been anchored, so an error leaves ``into`` untouched.
     """
-    origin = origin or {}
+    cg = _Curated(graph, origin or {})
     anchorer = Anchorer(texts)
     out: list = []
-    spans: dict = {}
-
-    # one pass over the graph: rdflib's pattern lookups cost tens of microseconds each
-    triples = list(graph)
-    props: dict = {}            # blank node -> {predicate: [objects]}
-    evidence_nodes: dict = {}   # bnode -> the subject that points at it (for messages)
-    attestations = set()
-    evidence, rdf_type, attestation = PG.evidence, RDF.type, PG.Attestation
-    for s, p, o in triples:
-        if type(s) is BNode:
-            props.setdefault(s, {}).setdefault(p, []).append(o)
-        if p == evidence:
-            if type(o) is BNode and o not in evidence_nodes:
-                evidence_nodes[o] = s
-        elif p == rdf_type and o == attestation:
-            attestations.add(s)
-
-    def objects(node, pred) -> list:
-        if type(node) is BNode:
-            return props.get(node, {}).get(pred, [])
-        return list(graph.objects(node, pred))
-
-    def file_of(node):
-        f = origin.get(node)
-        if f is None and isinstance(node, BNode):
-            owner = evidence_nodes.get(node)
-            if owner is not None:
-                f = origin.get(owner)
-                if f is None and isinstance(owner, BNode):
-                    f = origin.get(evidence_nodes.get(owner))
-        return f
-
     names: dict = {}
     # attestations first: their IRIs name the subjects in evidence error messages
-    for a in sorted(attestations, key=lambda n: n.n3()):
-        sub, pred, obj = (next(iter(objects(a, k)), None) for k in (RDF.subject, RDF.predicate, RDF.object))
-        if sub is None or pred is None or obj is None or any(isinstance(t, BNode) for t in (sub, pred, obj)):
-            raise InputError(f"attestation about {_short(sub)} needs rdf:subject, rdf:predicate and "
-                             "rdf:object, each a named node", file=file_of(a))
-        if isinstance(a, BNode):
-            names[a] = attestation_iri(sub, pred, obj)
-        out.append((sub, pred, obj))
-
-    single = next(iter(texts)) if len(texts) == 1 else None
-    for node, owner in sorted(evidence_nodes.items(), key=lambda kv: (kv[1].n3(), kv[0].n3())):
-        subject = names.get(owner, owner)
-        file = file_of(node)
-        who = _Named(subject)
-        keys = set(props.get(node, {}))
-        extra = keys - EVIDENCE_KEYS
-        if extra:
-            raise InputError(f"{who}: evidence has {', '.join(sorted(_short(k) for k in extra))}; "
-                             "only pg:quote, pg:source, pg:prefix, pg:suffix, pg:occurrence are "
-                             "allowed", file=file)
-        quotes = objects(node, PG.quote)
-        if len(quotes) != 1 or not isinstance(quotes[0], Literal):
-            raise InputError(f"{who}: evidence needs exactly one pg:quote string", file=file)
-        sources = objects(node, PG.source)
-        if len(sources) > 1:
-            raise InputError(f"{who}: evidence has more than one pg:source", file=file)
-        if sources:
-            source = sources[0]
-            if source not in texts:
-                raise AnchorError(f"{who}: pg:source {_short(source)} is not a source text in seeds/",
-                                  file=file)
-        elif single is not None:
-            source = single
-        elif not texts:
-            raise AnchorError(f"{who}: no source texts to anchor quotes in", file=file)
-        else:
-            raise AnchorError(f"{who}: pg:source is required: seeds/ holds {len(texts)} texts",
-                              file=file)
-
-        def one(pred):
-            vals = objects(node, pred)
-            if len(vals) > 1:
-                raise InputError(f"{who}: evidence has more than one {_short(pred)}", file=file)
-            return vals[0] if vals else None
-
-        prefix, suffix, occ = one(PG.prefix), one(PG.suffix), one(PG.occurrence)
-        m = anchorer.choose(source, str(quotes[0]),
-                            prefix=None if prefix is None else str(prefix),
-                            suffix=None if suffix is None else str(suffix),
-                            occurrence=None if occ is None else _int(occ, "pg:occurrence", file, who),
-                            file=file, subject=subject)
+    _name_attestations(cg, names, out)
+    spans: dict = {}
+    for node, owner in sorted(cg.evidence_nodes.items(), key=lambda kv: (kv[1].n3(), kv[0].n3())):
+        source, m = _anchor_evidence(cg, anchorer, node, names.get(owner, owner))
         key = (source, m.start, m.end)
         span = spans.get(key)
         if span is None:
             span = spans[key] = span_iri(_stem(source), m.start, m.end)
             out.extend(span_triples(source, texts[source], m.start, m.end))
         names[node] = span
-
-    stray = []
-    for s, p, o in triples:
-        if s in evidence_nodes:
-            continue  # the short form itself is replaced by the anchored form
-        s2 = names.get(s, s)
-        o2 = names.get(o, o)
-        if isinstance(s2, BNode) or isinstance(o2, BNode):
-            where = file_of(o2) if isinstance(o2, BNode) and file_of(o2) else file_of(s)
-            stray.append((where or "", isinstance(s2, BNode), _short(s2), _short(p)))
-            continue
-        out.append((s2, p, o2))
-    if stray:
-        where, _, subj, pred = min(stray)
-        raise InputError(f"blank node in the statement {subj} {pred} …: only the evidence and "
-                         "attestation short forms may be blank nodes; give the node an IRI",
-                         file=where or None)
+    _renamed_statements(cg, names, out)
     target = into if into is not None else Graph()
     if into is None:
         bind_prefixes(target)
@@ -468,8 +480,3 @@ def span_triples(source: URIRef, text: str, start: int, end: int) -> list[tuple]
         (pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)),
     ]
 
-
-def add_span(graph: Graph, source: URIRef, text: str, start: int, end: int) -> URIRef:
-    """Add the anchored form of text[start:end] of `source` to `graph`; returns the span IRI."""
-    graph.addN((s, p, o, graph) for s, p, o in span_triples(source, text, start, end))
-    return span_iri(_stem(source), start, end)

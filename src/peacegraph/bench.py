@@ -8,7 +8,8 @@ For each size N (`--sizes`, triples of the built graph):
    recording each stage's wall time, CPU time and peak RSS (the kernel's high-water mark, reset
    at the start of each stage); a build over BUILD_LIMIT seconds (environment variable
    PEACEGRAPH_BENCH_BUILD_LIMIT, default 1800) is stopped and reported as such;
-3. the dump is served twice on 127.0.0.1: by `peacegraph serve --store-dir` (started twice, so
+3. the search index of the dump is built and timed in-process (peacegraph.bench_search);
+4. the dump is served twice on 127.0.0.1: by `peacegraph serve --store-dir` (started twice, so
    the second start reuses the persisted store) and by `oxigraph serve-read-only
    --union-default-graph` after `oxigraph load` (the same dataset semantics: the default graph
    is the union), both running at once; the stored research queries are sent over HTTP by
@@ -29,18 +30,24 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
+from peacegraph import bench_search
+from peacegraph.build import BuildConfig, assemble, validate_assembly
 from peacegraph.errors import InputError, StoreError
-from peacegraph.progress import Progress, progress_wanted
+from peacegraph.export import export
+from peacegraph.measures import figure, percentile, size_label
+from peacegraph.namespaces import NAMED_GRAPHS
+from peacegraph.oxigraph_server import OxigraphServer, free_port, oxigraph_executable, oxigraph_load
+from peacegraph.progress import Progress
+from peacegraph.query import stored_queries
+from peacegraph.synth import synthesize
 
 BUILD_LIMIT = float(os.environ.get("PEACEGRAPH_BENCH_BUILD_LIMIT", "1800"))
 SERVER_TIMEOUT = 10             # seconds per query, both servers
@@ -51,100 +58,6 @@ TARGETS = {"latency_ratio": 1.3, "throughput_ratio": 0.7, "build_seconds": 300, 
            "start_seconds": 10}
 JSON_RESULTS = "application/sparql-results+json"
 
-
-# ---------------------------------------------------------------------------- Oxigraph server
-
-def oxigraph_executable() -> str:
-    """The `oxigraph` command of this environment (PyPI package `oxigraph`)."""
-    found = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
-    if not found:
-        raise InputError("the `oxigraph` command is not installed (pip install oxigraph)")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def oxigraph_load(location: Path, files: list[Path]) -> float:
-    """Load dumps into an on-disk Oxigraph store with `oxigraph load`; returns seconds taken."""
-    started = time.perf_counter()
-    done = subprocess.run([oxigraph_executable(), "load", "--location", str(location),
-                           "--file", *map(str, files)], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise StoreError(f"oxigraph load failed: {done.stderr.strip()[-300:]}")
-    return time.perf_counter() - started
-
-
-class OxigraphServer:
-    """`oxigraph serve` on 127.0.0.1 for the lifetime of a `with` block.
-
-    `.store_url` is its Graph Store Protocol endpoint, `.query_url` its SPARQL endpoint.
-    """
-
-    def __init__(self, location: Path | None = None, *, read_only: bool = False,
-                 union_default_graph: bool = False, port: int | None = None,
-                 timeout_s: float | None = None):
-        self.location = location
-        self.read_only = read_only
-        self.union_default_graph = union_default_graph
-        self.timeout_s = timeout_s
-        self.port = port or free_port()
-        self.process: subprocess.Popen | None = None
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.store_url = self.base + "/store"
-        self.query_url = self.base + "/query"
-
-    def start(self, timeout: float = 30.0) -> "OxigraphServer":
-        cmd = [oxigraph_executable(), "serve-read-only" if self.read_only else "serve",
-               "--bind", f"127.0.0.1:{self.port}"]
-        if self.location is not None:
-            cmd += ["--location", str(self.location)]
-        if self.union_default_graph:
-            cmd.append("--union-default-graph")
-        if self.timeout_s is not None:
-            cmd += ["--timeout-s", str(max(1, round(self.timeout_s)))]
-        # a file, not a pipe: a server that logs must never block on a full pipe
-        self._log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self._log.seek(0)
-                err = self._log.read().decode("utf-8", "replace").strip()
-                self.stop()
-                raise StoreError(f"oxigraph serve exited: {err[-300:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise StoreError(f"oxigraph serve did not listen on port {self.port} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self._log.close()
-        self.process = None
-
-    def __enter__(self) -> "OxigraphServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-# ---------------------------------------------------------------------------- memory
 
 def _status_kb(field: str, pid: str = "self") -> int | None:
     try:
@@ -237,11 +150,6 @@ class _RecordedStage:
 
 def run_stages(spec: dict) -> None:
     """The child process: synth, then the real pipeline stage by stage (see the module doc)."""
-    from peacegraph.build import BuildConfig, assemble, validate_assembly
-    from peacegraph.export import export
-    from peacegraph.namespaces import NAMED_GRAPHS
-    from peacegraph.synth import synthesize
-
     recorder = _StageRecorder(Path(spec["result"]))
     corpus = Path(spec["corpus"])
     with recorder.stage("synth"):
@@ -334,16 +242,11 @@ def _rows(status: int, data: bytes) -> int | None:
     return len(doc["results"]["bindings"]) if "results" in doc else 1
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def _summary(samples: list[tuple[str, float, bool]], elapsed: float) -> dict:
     ok = [s for s in samples if s[2]]
     latencies = [s[1] * 1000 for s in ok] or [float("nan")]
     return {"requests": len(samples), "errors": len(samples) - len(ok),
-            "median_ms": round(statistics.median(latencies), 2), "p95_ms": round(_percentile(latencies, 0.95), 2),
+            "median_ms": round(statistics.median(latencies), 2), "p95_ms": round(percentile(latencies, 0.95), 2),
             "throughput_qps": round(len(ok) / elapsed, 2) if elapsed > 0 else None}
 
 
@@ -381,14 +284,14 @@ def per_query(urls: dict[str, str], queries: list, duration: float) -> dict:
                 out[who]["queries"][q.name] = {
                     "requests": len(t) + errors[who], "errors": errors[who], "rows": rows[who],
                     "median_ms": round(statistics.median(t), 2) if t else None,
-                    "p95_ms": round(_percentile(t, 0.95), 2) if t else None}
+                    "p95_ms": round(percentile(t, 0.95), 2) if t else None}
     finally:
         for client in clients.values():
             client.close()
     for who in urls:
         medians = [v["median_ms"] for v in out[who]["queries"].values() if v["median_ms"] is not None]
         out[who]["median_ms"] = round(statistics.median(medians), 2) if medians else None
-        out[who]["p95_ms"] = round(_percentile(medians, 0.95), 2) if medians else None
+        out[who]["p95_ms"] = round(percentile(medians, 0.95), 2) if medians else None
         out[who]["errors"] = sum(v["errors"] for v in out[who]["queries"].values())
     return out
 
@@ -467,7 +370,6 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _endpoints(dump: Path, work: Path, duration: float, progress: Progress) -> dict:
-    from peacegraph.query import stored_queries
 
     queries = stored_queries()
     if not queries:
@@ -523,16 +425,6 @@ def _ratio(a, b) -> float | None:
 
 # ---------------------------------------------------------------------------- report
 
-def _fmt(value, spec: str = ".2f", none: str = "–") -> str:
-    if value is None or value != value:
-        return none
-    return format(value, spec)
-
-
-def _size_label(n: int) -> str:
-    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
-
-
 def render_markdown(report: dict) -> str:
     sizes = report["sizes"]
     runs = report["runs"]
@@ -541,7 +433,7 @@ def render_markdown(report: dict) -> str:
              f"{report['machine']['pyoxigraph']}; `{report['command']}`; {report['duration']:g} s per load "
              "phase; all servers on 127.0.0.1.", "",
              "## Build stages: wall time (CPU time) in s / peak RSS in MB", "",
-             "| stage | " + " | ".join(_size_label(n) for n in sizes) + " |",
+             "| stage | " + " | ".join(size_label(n) for n in sizes) + " |",
              "|---|" + "---|" * len(sizes)]
     for stage in STAGES:
         cells = []
@@ -566,7 +458,7 @@ def render_markdown(report: dict) -> str:
                   "| stage | wall time factor | CPU time factor | memory factor | |", "|---|---|---|---|---|"]
         for stage, g in growth["stages"].items():
             flag = "worse than linear" if g["cpu"] is not None and g["cpu"] > 1.5 * growth["size_factor"] else ""
-            lines.append(f"| {stage} | {_fmt(g['time'], '.1f')} | {_fmt(g['cpu'], '.1f')} | {_fmt(g['memory'], '.1f')} | {flag} |")
+            lines.append(f"| {stage} | {figure(g['time'], '.1f')} | {figure(g['cpu'], '.1f')} | {figure(g['memory'], '.1f')} | {flag} |")
 
     lines += ["", "## Endpoint: stored research queries over HTTP, peacegraph serve vs oxigraph serve", "",
               "| size | clients | peacegraph median / p95 ms | Oxigraph median / p95 ms | peacegraph q/s | "
@@ -575,16 +467,16 @@ def render_markdown(report: dict) -> str:
     for n in sizes:
         ep = runs[str(n)].get("endpoint")
         if not ep or "peacegraph" not in ep:
-            lines.append(f"| {_size_label(n)} | – | {ep.get('failure', 'not measured') if ep else 'not measured'} "
+            lines.append(f"| {size_label(n)} | – | {ep.get('failure', 'not measured') if ep else 'not measured'} "
                          "| | | | | | |")
             continue
         for clients in CLIENTS:
             a, b = ep["peacegraph"][f"clients_{clients}"], ep["oxigraph"][f"clients_{clients}"]
             r = ep[f"ratios_{clients}"]
-            lines.append(f"| {_size_label(n)} | {clients} | {_fmt(a['median_ms'])} / {_fmt(a['p95_ms'])} | "
-                         f"{_fmt(b['median_ms'])} / {_fmt(b['p95_ms'])} | {_fmt(a.get('throughput_qps'), '.1f')} | "
-                         f"{_fmt(b.get('throughput_qps'), '.1f')} | {_fmt(r['median'])} | {_fmt(r['p95'])} | "
-                         f"{_fmt(r.get('throughput'))} |")
+            lines.append(f"| {size_label(n)} | {clients} | {figure(a['median_ms'])} / {figure(a['p95_ms'])} | "
+                         f"{figure(b['median_ms'])} / {figure(b['p95_ms'])} | {figure(a.get('throughput_qps'), '.1f')} | "
+                         f"{figure(b.get('throughput_qps'), '.1f')} | {figure(r['median'])} | {figure(r['p95'])} | "
+                         f"{figure(r.get('throughput'))} |")
     lines += ["", "1 client: each query in turn, the servers alternating request by request; median and "
               "p95 are over the per-query medians (every research query weighs the same). 8 clients: "
               "round-robin over the queries, in slices alternating between the servers; median and p95 "
@@ -599,25 +491,26 @@ def render_markdown(report: dict) -> str:
             continue
         errs = "/".join(str(sum(ep[who][f"clients_{c}"]["errors"] for c in CLIENTS))
                         for who in ("peacegraph", "oxigraph"))
-        lines.append(f"| {_size_label(n)} | {ep['start_seconds_load']:.1f} | {ep['start_seconds_persisted']:.1f} | "
+        lines.append(f"| {size_label(n)} | {ep['start_seconds_load']:.1f} | {ep['start_seconds_persisted']:.1f} | "
                      f"{ep['oxigraph_load_seconds']:.1f} | {ep['oxigraph_start_seconds']:.1f} | {errs} | "
                      f"{', '.join(ep['row_mismatches']) or 'none'} |")
 
     largest = str(sizes[-1])
     ep = runs[largest].get("endpoint") or {}
     if "peacegraph" in ep:
-        lines += ["", f"## Median latency per query at {_size_label(sizes[-1])}, 1 client (ms)", "",
+        lines += ["", f"## Median latency per query at {size_label(sizes[-1])}, 1 client (ms)", "",
                   "| query | peacegraph | Oxigraph | ratio | rows (ours / Oxigraph) |", "|---|---|---|---|---|"]
         a = ep["peacegraph"]["clients_1"]["queries"]
         b = ep["oxigraph"]["clients_1"]["queries"]
         for q in ep["queries"]:
             cells = []
             for side in (a[q], b[q]):
-                cells.append(_fmt(side["median_ms"]) + (f" ({side['errors']} failed)" if side["errors"] else ""))
-            rows = f"{_fmt(a[q]['rows'], 'd')} / {_fmt(b[q]['rows'], 'd')}"
-            lines.append(f"| {q} | {cells[0]} | {cells[1]} | {_fmt(_ratio(a[q]['median_ms'], b[q]['median_ms']))} | {rows} |")
+                cells.append(figure(side["median_ms"]) + (f" ({side['errors']} failed)" if side["errors"] else ""))
+            rows = f"{figure(a[q]['rows'], 'd')} / {figure(b[q]['rows'], 'd')}"
+            lines.append(f"| {q} | {cells[0]} | {cells[1]} | {figure(_ratio(a[q]['median_ms'], b[q]['median_ms']))} | {rows} |")
 
-    lines += ["", f"## Targets (issue 4) at {_size_label(sizes[-1])}", ""]
+    lines += bench_search.markdown(report)
+    lines += ["", f"## Targets (issue 4) at {size_label(sizes[-1])}", ""]
     for check in report["targets"]:
         lines.append(f"- {'PASS' if check['ok'] else 'MISS'}: {check['what']} — measured {check['measured']}")
     return "\n".join(lines) + "\n"
@@ -640,10 +533,10 @@ def _targets(report: dict) -> list[dict]:
         r1, r8 = ep["ratios_1"], ep["ratios_8"]
         checks.append({"what": f"median latency ≤ {TARGETS['latency_ratio']}× Oxigraph server's (1 client)",
                        "ok": r1["median"] is not None and r1["median"] <= TARGETS["latency_ratio"],
-                       "measured": f"{_fmt(r1['median'])}×"})
+                       "measured": f"{figure(r1['median'])}×"})
         checks.append({"what": f"8-client throughput ≥ {TARGETS['throughput_ratio']}× Oxigraph server's",
                        "ok": r8["throughput"] is not None and r8["throughput"] >= TARGETS["throughput_ratio"],
-                       "measured": f"{_fmt(r8['throughput'])}×"})
+                       "measured": f"{figure(r8['throughput'])}×"})
         checks.append({"what": f"server start with a persisted store ≤ {TARGETS['start_seconds']} s",
                        "ok": ep["start_seconds_persisted"] <= TARGETS["start_seconds"],
                        "measured": f"{ep['start_seconds_persisted']:.1f} s"})
@@ -694,6 +587,7 @@ def bench(sizes: list[int], out: Path, duration: float = 10.0, progress: Progres
             run = {"build": _build(n, work, progress)}
             dump = work / "dist" / "peacegraph.trig"
             if dump.is_file():
+                run["search"] = bench_search.measure(dump)
                 try:
                     run["endpoint"] = _endpoints(dump, work, duration, progress)
                 except StoreError as exc:
@@ -719,21 +613,6 @@ def _write(report: dict, out: Path) -> None:
         tmp = out / (name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out / name)
-
-
-def _parse_sizes(text: str) -> list[int]:
-    try:
-        return [int(float(s)) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise InputError(f"--sizes: not a list of numbers: {text!r}") from None
-
-
-def cli_bench(args) -> int:
-    progress = Progress(progress_wanted(args.quiet))
-    bench(_parse_sizes(args.sizes), args.out, args.duration, progress)
-    if not args.quiet:
-        print((Path(args.out) / "bench.md").read_text(encoding="utf-8"))
-    return 0
 
 
 if __name__ == "__main__":

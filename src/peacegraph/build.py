@@ -10,7 +10,6 @@ atomically (peacegraph.export).
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +20,13 @@ from rdflib.namespace import RDF
 from peacegraph import paths
 from peacegraph.anchor import Anchorer, anchor_graph
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
+from peacegraph.export import export
 from peacegraph.gcpause import paused_gc
 from peacegraph.load import load_folder, load_sources
-from peacegraph.namespaces import (ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG,
-                                   SOURCES_GRAPH, bind_prefixes)
+from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, SOURCES_GRAPH, bind_prefixes
 from peacegraph.progress import Progress, progress_wanted
+from peacegraph.reason import infer
+from peacegraph.validate import load_shapes, validate_graph
 
 GENID = BASE + ".well-known/genid/"
 
@@ -42,7 +43,7 @@ class BuildConfig:
     sparql_endpoint: str | None = None
 
     @classmethod
-    def defaults(cls, **overrides) -> "BuildConfig":
+    def defaults(cls, **overrides) -> BuildConfig:
         values = dict(seeds=paths.data_dir("seeds"), ontology=paths.data_dir("ontology"),
                       graph=paths.data_dir("graph"), shapes=paths.data_dir("shapes"),
                       out=paths.default_dist())
@@ -50,7 +51,7 @@ class BuildConfig:
         return cls(**values)
 
     @classmethod
-    def from_args(cls, args) -> "BuildConfig":
+    def from_args(cls, args) -> BuildConfig:
         """Fill the folders not given on the command line from peacegraph.paths."""
         return cls.defaults(**{name: getattr(args, name, None)
                                for name in ("seeds", "ontology", "graph", "shapes", "out", "quiet",
@@ -164,7 +165,6 @@ def _changed_sources_error(sources, curated: Graph, origin: dict) -> ValidationF
 
 
 def _infer(data: Graph | Dataset) -> Graph:
-    from peacegraph.reason import infer
     return infer(data)
 
 
@@ -227,7 +227,6 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
 
 
 def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progress | None = None):
-    from peacegraph.validate import load_shapes, validate_graph
     progress = progress or Progress(False)
     shapes = load_shapes(shapes_folder)
     with progress.stage("validate", unit="shapes"):
@@ -239,7 +238,6 @@ def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progres
 def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     """Assemble, validate and export. Raises ValidationFailed (carrying the report) when the data
     violates the shapes; nothing is written then."""
-    from peacegraph.export import export
     progress = progress or Progress(progress_wanted(config.quiet))
     started = time.perf_counter()
     assembly = assemble(config, progress, reason=config.reason)
@@ -255,16 +253,3 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     spans = len(set(assembly.dataset.graph(ASSERTED_GRAPH).subjects(RDF.type, OA.SpecificResource)))
     return BuildResult(out=Path(config.out), counts=counts, spans=spans,
                        seconds=time.perf_counter() - started, files=files)
-
-
-def cli_build(args) -> int:
-    config = BuildConfig.from_args(args)
-    try:
-        result = build(config)
-    except ValidationFailed as exc:
-        if exc.report is not None:
-            print(exc.report.text(), file=sys.stderr)
-        raise
-    if not config.quiet:
-        print(result.summary())
-    return 0

@@ -13,14 +13,14 @@ from peacegraph.errors import PeacegraphError
 
 # subcommand -> (module, function); imported only when that subcommand runs.
 COMMANDS = {
-    "build": ("peacegraph.build", "cli_build"),
-    "validate": ("peacegraph.validate", "cli_validate"),
-    "query": ("peacegraph.query", "cli_query"),
-    "diff": ("peacegraph.diff", "cli_diff"),
+    "build": ("peacegraph.commands.build", "cli_build"),
+    "validate": ("peacegraph.commands.validate", "cli_validate"),
+    "query": ("peacegraph.commands.query", "cli_query"),
+    "diff": ("peacegraph.commands.diff", "cli_diff"),
     "serve": ("peacegraph.server.cli", "cli_serve"),
-    "synth": ("peacegraph.synth", "cli_synth"),
-    "push": ("peacegraph.push", "cli_push"),
-    "bench": ("peacegraph.bench", "cli_bench"),
+    "synth": ("peacegraph.commands.synth", "cli_synth"),
+    "push": ("peacegraph.commands.push", "cli_push"),
+    "bench": ("peacegraph.commands.bench", "cli_bench"),
 }
 
 

@@ -18,8 +18,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from peacegraph.errors import InputError
 from peacegraph.namespaces import OA, PG, PGID
-from peacegraph.query import (Shortener, default_data, internal_query, load_dataset, run_query,
-                              to_store)
+from peacegraph.query import Shortener, internal_query, run_query, to_store
 
 KIND_WORDS = {"Retained": "kept", "Softened": "softened", "Strengthened": "strengthened",
               "Removed": "removed", "Added": "added", "Revised": "revised"}
@@ -143,14 +142,3 @@ def render(dataset, doc_a, doc_b, entries) -> str:
     out.append("")
     out.append("; ".join(f"{n} {v}" for v, n in counts.items()) or "no provisions and no recorded changes")
     return "\n".join(out)
-
-
-def cli_diff(args) -> int:
-    dataset = load_dataset(args.data if args.data else default_data())
-    store = to_store(dataset)
-    doc_a = resolve_document(dataset, args.doc_a, store)
-    doc_b = resolve_document(dataset, args.doc_b, store)
-    if doc_a == doc_b:
-        raise InputError("the two documents are the same")
-    print(render(dataset, doc_a, doc_b, compare(dataset, doc_a, doc_b, store)))
-    return 0

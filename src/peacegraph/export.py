@@ -28,94 +28,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 from peacegraph.errors import ExportError
-from peacegraph.namespaces import (ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG,
-                                   PREFIXES, VOID)
+from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG
+from peacegraph.terms import Terms
+from peacegraph.void import void_graph
 
 FILES = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld",
          "provisions.csv", "stances.csv", "statements.csv", "void.ttl", "SHA256SUMS")
 DUMPS = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld")
 _XSD_STRING = str(XSD.string)
-_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
 _CHUNK = 1 << 20
-
-
-# -- terms -------------------------------------------------------------------------------------
-
-def _escape(value: str, long: bool = False) -> str:
-    value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r")
-    if not long:
-        value = value.replace("\n", "\\n").replace("\t", "\\t")
-    return value
-
-
-class Terms:
-    """N-Triples and Turtle forms of terms, and prefix compaction.
-
-    Caches are keyed by plain strings: rdflib terms compare in Python, plain strings in C."""
-
-    def __init__(self, prefixes: dict | None = None):
-        prefixes = prefixes or PREFIXES
-        # longest namespace first, so topic: wins over pgid: for topics
-        self.namespaces = sorted(((str(ns), p) for p, ns in prefixes.items()),
-                                 key=lambda x: (-len(x[0]), x[1]))
-        self.prefixes = dict(sorted((p, str(ns)) for p, ns in prefixes.items()))
-        self._compact: dict = {}
-
-    def compact(self, iri: str) -> str | None:
-        """prefix:local when the local part is safe in Turtle and JSON-LD, else None."""
-        iri = str.__str__(iri)
-        try:
-            return self._compact[iri]
-        except KeyError:
-            pass
-        result = None
-        for ns, prefix in self.namespaces:
-            if iri.startswith(ns) and len(iri) > len(ns) and _LOCAL.fullmatch(iri, len(ns)):
-                result = f"{prefix}:{iri[len(ns):]}"
-                break
-        self._compact[iri] = result
-        return result
-
-    def nt(self, term) -> str:
-        kind = type(term)
-        if kind is URIRef:
-            return f"<{term}>"  # URIRef.__add__ would build (and warn about) a new URIRef
-        if kind is Literal:
-            s = '"' + _escape(term) + '"'
-            if term.language:
-                return f"{s}@{term.language}"
-            dt = term.datatype
-            if dt is not None and str.__ne__(dt, _XSD_STRING):
-                return f"{s}^^<{dt}>"
-            return s
-        if isinstance(term, URIRef):
-            return self.nt(URIRef(term))
-        if isinstance(term, Literal):
-            return self.nt(Literal(term, lang=term.language, datatype=term.datatype))
-        if isinstance(term, BNode):
-            raise ExportError(f"blank node {term.n3()} in the data; every node must be named")
-        raise ExportError(f"cannot export term {term!r}")
-
-    def ttl(self, term) -> str:
-        if isinstance(term, URIRef):
-            return self.compact(term) or f"<{term}>"
-        if isinstance(term, Literal):
-            value = str.__str__(term)
-            if "\n" in value:
-                s = '"""' + _escape(value, long=True) + '"""'
-            else:
-                s = '"' + _escape(value) + '"'
-            if term.language:
-                return f"{s}@{term.language}"
-            dt = term.datatype
-            if dt is not None and str.__ne__(dt, _XSD_STRING):
-                return s + "^^" + self.ttl(URIRef(dt))
-            return s
-        return self.nt(term)
 
 
 def sorted_triples(graph: Graph, terms: Terms) -> list[tuple]:
@@ -335,29 +260,6 @@ def statements_table(view: _View) -> str:
 
 # -- VoID ----------------------------------------------------------------------------------------
 
-def void_graph(counts: dict, total: int, base: str, sparql_endpoint: str | None) -> Graph:
-    g = Graph()
-    ds = URIRef(base + "dataset")
-    g.add((ds, RDF.type, VOID.Dataset))
-    g.add((ds, DCTERMS.title, Literal("peacegraph", lang="en")))
-    g.add((ds, DCTERMS.description, Literal(
-        "A knowledge graph of the 2025 Ukraine peace negotiations; every fact is anchored to the "
-        "exact words of a source text.", lang="en")))
-    g.add((ds, VOID.triples, Literal(total, datatype=XSD.integer)))
-    g.add((ds, VOID.sparqlEndpoint, URIRef(sparql_endpoint or base + "sparql")))
-    g.add((ds, VOID.uriSpace, Literal(base + "id/")))
-    for name in DUMPS:
-        g.add((ds, VOID.dataDump, URIRef(f"{base}download/{name}")))
-    for vocab in ("pg", "oa", "prov", "dcterms", "skos", "foaf", "org"):
-        g.add((ds, VOID.vocabulary, URIRef(PREFIXES[vocab])))
-    for name, n in counts.items():
-        g.add((ds, VOID.subset, name))
-        g.add((name, RDF.type, VOID.Dataset))
-        g.add((name, DCTERMS.title, Literal(f"{str(name).rsplit('/', 1)[-1]} graph", lang="en")))
-        g.add((name, VOID.triples, Literal(n, datatype=XSD.integer)))
-    return g
-
-
 # -- atomic writing ------------------------------------------------------------------------------
 
 def write_file(path: Path, chunks) -> str:
@@ -446,7 +348,7 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
     merged.update((r[:3], r) for r in graphs[ASSERTED_GRAPH])
     union_ai = [merged[k] for k in sorted(merged)]
     view = _View(graphs, terms)
-    void = sorted_triples(void_graph(counts, sum(counts.values()), base, sparql_endpoint), terms)
+    void = sorted_triples(void_graph(base, counts, DUMPS, sparql_endpoint=sparql_endpoint), terms)
 
     writers = [
         ("peacegraph.trig", lambda: write_trig(public, terms)),

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
-from peacegraph.errors import InputError
+from peacegraph.errors import InputError, parser_message
 from peacegraph.namespaces import PG, bind_prefixes
 
 FORMATS = {
@@ -33,10 +33,9 @@ FORMATS = {
     ".nq": "nquads", ".nquads": "nquads", ".jsonld": "json-ld", ".json": "json-ld",
     ".rdf": "xml", ".owl": "xml", ".xml": "xml",
 }
-_OX_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nt": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS, "json-ld": ox.RdfFormat.JSON_LD, "xml": ox.RdfFormat.RDF_XML,
-}
+# the names of pyoxigraph's RdfFormat constants, by the format names of FORMATS
+OX_FORMAT_NAMES = {"turtle": "TURTLE", "trig": "TRIG", "nt": "N_TRIPLES", "nquads": "N_QUADS",
+                   "json-ld": "JSON_LD", "xml": "RDF_XML"}
 _ALIASES = {"ttl": "turtle", "n-triples": "nt", "ntriples": "nt", "n-quads": "nquads", "nq": "nquads",
             "jsonld": "json-ld", "rdf/xml": "xml", "rdfxml": "xml", "application/rdf+xml": "xml"}
 DATASET_FORMATS = {"trig", "nquads", "json-ld"}
@@ -47,9 +46,6 @@ MAX_JSON_DEPTH = 256
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f\ud800-\udfff\ufffe\uffff]')
 _BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_OX_LOCATION = re.compile(r"^Parser error [^:]*: ")
-_OX_TRAILER = re.compile(r" \(line \d+\)$")
 
 
 @dataclass
@@ -69,16 +65,22 @@ class Loaded:
 def guess_format(path: Path) -> str:
     fmt = FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise InputError(f"unknown RDF file type {Path(path).suffix or '(no extension)'!r}; "
-                         f"expected one of {', '.join(sorted(FORMATS))}", file=str(path))
+        raise InputError(f"cannot tell the RDF format from the extension "
+                         f"{Path(path).suffix or '(no extension)'!r}; expected one of "
+                         f"{', '.join(sorted(FORMATS))}", file=str(path))
     return fmt
+
+
+def ox_format(path: Path):
+    """The pyoxigraph RdfFormat of a file, told by its extension as guess_format tells it."""
+    return getattr(ox.RdfFormat, OX_FORMAT_NAMES[guess_format(path)])
 
 
 def _normal_format(path: Path, format: str | None) -> str:
     if format is None:
         return guess_format(path)
     fmt = _ALIASES.get(format.lower(), format.lower())
-    if fmt not in _OX_FORMATS:
+    if fmt not in OX_FORMAT_NAMES:
         raise InputError(f"unsupported RDF format {format!r}", file=str(path))
     return fmt
 
@@ -222,11 +224,7 @@ def check_jsonld_file(path) -> None:
 
 
 def _syntax_error(path: Path, exc: SyntaxError) -> InputError:
-    message = str(exc).splitlines()[0] if str(exc) else "syntax error"
-    message = _OX_TRAILER.sub("", _OX_LOCATION.sub("", message))
-    # the parser quotes the offending character as it is; a raw control character in a terminal
-    # message would be invisible or worse
-    message = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", message)
+    message = parser_message(exc)
     line = getattr(exc, "lineno", None)
     col = getattr(exc, "offset", None)
     return InputError(message, file=str(path), line=line, column=col)
@@ -292,7 +290,7 @@ def _parse_rows(path: Path, format: str | None, dataset: bool) -> list[tuple]:
     terms = _TermFactory(path)
     rows = []
     try:
-        for q in ox.parse(data, format=_OX_FORMATS[fmt], base_iri=None,
+        for q in ox.parse(data, format=getattr(ox.RdfFormat, OX_FORMAT_NAMES[fmt]), base_iri=None,
                           without_named_graphs=not dataset, lenient=False):
             s = terms(q.subject)
             where = _n3(s)

@@ -1,9 +1,10 @@
-"""The IRIs of peacegraph (DESIGN.md, Identifiers) and the standard vocabularies it aligns to."""
+"""The IRIs of peacegraph (things under id/, source texts under source/, named graphs under
+graph/, the vocabulary at ontology#) and the standard vocabularies it aligns to."""
 
 from __future__ import annotations
 
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD, ORG
+from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 BASE = "https://w3id.org/peacegraph/"
 PG = Namespace(BASE + "ontology#")

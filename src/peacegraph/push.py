@@ -25,7 +25,6 @@ line.
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import tempfile
 import urllib.error
@@ -35,7 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peacegraph.errors import InputError, StoreError
-from peacegraph.progress import Progress, progress_wanted
+from peacegraph.load import ox_format
+from peacegraph.progress import Progress
+from peacegraph.urlopener import direct_opener
 
 DEFAULT_GRAPH = ""           # key of the dump's default graph
 CONTENT_TYPE = "application/n-triples"
@@ -49,7 +50,7 @@ class PushedGraph:
     status: int
 
 
-def _label(graph: str) -> str:
+def graph_label(graph: str) -> str:
     return f"<{graph}>" if graph else "the default graph"
 
 
@@ -73,13 +74,7 @@ def spool_graphs(data: Path, folder: Path) -> dict[str, tuple[Path, int]]:
     data = Path(data)
     if not data.is_file():
         raise InputError(f"no such file: {data} (build first, or give --data)")
-    try:
-        fmt = ox.RdfFormat.from_extension(data.suffix.lstrip(".")) if data.suffix else None
-    except ValueError:
-        fmt = None
-    if fmt is None:
-        raise InputError(f"cannot tell the RDF format of {data.name} from its extension "
-                         "(expected .trig, .nq, .ttl, .nt, .jsonld, .rdf)")
+    fmt = ox_format(data)
     files: dict[str, tuple] = {}
     try:
         for quad in ox.parse(path=str(data), format=fmt):
@@ -101,11 +96,6 @@ def spool_graphs(data: Path, folder: Path) -> dict[str, tuple[Path, int]]:
     if not files:
         raise InputError("the dump holds no triples", file=str(data))
     return {key: (entry[0], entry[2]) for key, entry in files.items()}
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
 
 
 class _Body:
@@ -159,7 +149,7 @@ def push(url: str, data: Path, *, user: str | None = None, password: str | None 
     if user is not None:
         token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
         headers["Authorization"] = f"Basic {token}"
-    opener = urllib.request.build_opener(_NoRedirect(), urllib.request.ProxyHandler({}))
+    opener = direct_opener()
     folder = Path(tempfile.mkdtemp(prefix="peacegraph-push-"))
     try:
         graphs = spool_graphs(data, folder)
@@ -170,26 +160,12 @@ def push(url: str, data: Path, *, user: str | None = None, password: str | None 
                 try:
                     status = _put(opener, graph_url(url, graph), path, headers, timeout, tick)
                 except (urllib.error.URLError, OSError, ValueError) as exc:
-                    written = ", ".join(_label(p.graph) for p in done) or "none"
+                    written = ", ".join(graph_label(p.graph) for p in done) or "none"
                     pending = [g for g in graphs if g not in {p.graph for p in done}]
                     raise StoreError(
-                        f"push to {url} failed on {_label(graph)}: {_error_text(exc)}; "
-                        f"written: {written}; not written: {', '.join(_label(g) for g in pending)}") from None
+                        f"push to {url} failed on {graph_label(graph)}: {_error_text(exc)}; "
+                        f"written: {written}; not written: {', '.join(graph_label(g) for g in pending)}") from None
                 done.append(PushedGraph(graph, count, status))
         return done
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def cli_push(args) -> int:
-    from peacegraph.paths import default_dist
-
-    data = args.data or default_dist() / "peacegraph.trig"
-    progress = Progress(progress_wanted(args.quiet))
-    # the environment keeps the password out of the process list
-    password = args.password if args.password is not None else os.environ.get("PEACEGRAPH_STORE_PASSWORD")
-    pushed = push(args.url, data, user=args.user, password=password, progress=progress)
-    if not args.quiet:
-        for p in pushed:
-            print(f"{_label(p.graph)}: {p.triples:,} triples (HTTP {p.status})")
-    return 0

@@ -9,17 +9,19 @@ comments::
     # default: ?document pgid:us-28-point-plan
     # choices: ?document pg:Document
 
-The text runs as it is (an unbound parameter means "all"); binding a parameter through
-`run_query(..., bindings={"document": IRI})` narrows it. A parameter's default is the value
-the title asks about: `peacegraph query NAME` and the query page bind it unless told otherwise.
-Its choices name a class or concept scheme whose members are the values that make sense.
-Values are always bound by the engine, never pasted into the query text.
+A stored query runs as it is (an unbound parameter means "all"); binding a parameter through
+`run_query(..., bindings={"document": IRI})` narrows it. A parameter's default is the value the
+title asks about: `peacegraph query NAME` and the query page bind it unless told otherwise. Its
+choices name a class or concept scheme whose members are the values that make sense. Values are
+bound by the engine (Oxigraph's substitutions; rdflib's initBindings for a variable the query
+does not project), never pasted into the query text.
 
-Queries are read-only and local: updates do not parse, and SERVICE or FROM / FROM NAMED (which
-would fetch a URL or read a file) are refused before evaluation, as is bracket nesting deeper
-than MAX_NESTING. A query is checked with rdflib's parser (for errors with line and column)
-and evaluated by Oxigraph over a copy of the dataset (rdflib's evaluator takes minutes on
-property paths with both ends open); the answer comes back as an rdflib Result.
+Queries are read-only and local, by the same rules as the endpoint's (peacegraph.guard): no
+update, no SERVICE, no LOAD, FROM / FROM NAMED only for named graphs of the data queried, bracket
+nesting at most guard.MAX_NESTING deep; all refused before evaluation. A query is then checked
+with rdflib's parser (for errors with line and column) and evaluated by Oxigraph over a copy of
+the dataset (rdflib's evaluator takes minutes on property paths with both ends open); the answer
+comes back as an rdflib Result.
 """
 
 from __future__ import annotations
@@ -28,23 +30,23 @@ import csv
 import io
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
-from rdflib.query import Result
-from rdflib.plugins.sparql.algebra import translateQuery, traverse
+from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.query import Result
 
 from peacegraph import paths
 from peacegraph.errors import InputError, QueryError
+from peacegraph.guard import check_query
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import PREFIXES, bind_prefixes
+from peacegraph.terms import Terms
 
-MAX_NESTING = 64
 STORED_NAME = re.compile(r"\d\d-[A-Za-z0-9_.-]+\.rq")
 _HEADER = re.compile(r"#\s*(title|description|param|default|choices)\s*:\s*(.*)")
 _PARAM_VALUE = re.compile(r"\?(\w+)\s+(\S+)\s*$")
@@ -143,38 +145,15 @@ def load_dataset(files) -> Dataset:
     return ds
 
 
-_LEXEMES = re.compile("|".join([
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""',          # long strings
-    r"'''(?:[^'\\]|\\.|'(?!''))*'''",
-    r'"(?:[^"\\\n]|\\.)*"',                    # short strings
-    r"'(?:[^'\\\n]|\\.)*'",
-    r'<[^<>"{}|^`\\\s]*>',                       # IRIs
-    r"#[^\n]*",                                   # comments
-    r"[(){}\[\]]",
-]))
-
-
-def nesting_depth(text: str) -> int:
-    """The deepest nesting of (), {} and [] outside strings, IRIs and comments."""
-    depth = deepest = 0
-    for m in _LEXEMES.finditer(text):
-        tok = m.group()
-        if tok in "({[":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif tok in ")}]":
-            depth -= 1
-    return deepest
-
-
-def prepare(text: str):
-    """Parse and check a query: a QueryError with line and column for bad syntax, and refusal
-    of anything that would reach outside the loaded data or nest too deeply to evaluate."""
-    if nesting_depth(text) > MAX_NESTING:
-        raise QueryError(f"query nested too deeply (more than {MAX_NESTING} levels of brackets)")
+def prepare(text: str, graphs=None):
+    """Check a query and parse it: the guard's refusal of anything that would write, reach outside
+    the data or nest too deeply (peacegraph.guard; `graphs` are the named graphs FROM / FROM NAMED
+    may name, None before the data is loaded), then a QueryError with line and column for bad
+    syntax. Returns rdflib's translated query."""
+    check_query(text, graphs)
     try:
         parsed = parseQuery(text)
-        query = translateQuery(parsed, initNs=dict(PREFIXES))
+        return translateQuery(parsed, initNs=dict(PREFIXES))
     except RecursionError:
         raise QueryError("query nested too deeply") from None
     except Exception as exc:  # pyparsing and rdflib raise a variety of exceptions here
@@ -184,31 +163,13 @@ def prepare(text: str):
         if line is not None:
             raise QueryError(f"SPARQL syntax error at line {line}, column {col}: {msg}") from None
         raise QueryError(f"bad query: {msg}") from None
-    found = set()
-
-    def visit(node):
-        name = getattr(node, "name", None)
-        if name in ("ServiceGraphPattern", "DatasetClause"):
-            found.add(name)
-
-    try:
-        traverse(query.algebra, visitPre=visit)
-    except RecursionError:
-        raise QueryError("query nested too deeply") from None
-    if query.algebra.get("datasetClause"):
-        found.add("DatasetClause")
-    if "ServiceGraphPattern" in found:
-        raise QueryError("SERVICE is not allowed: queries run on the loaded data only")
-    if "DatasetClause" in found:
-        raise QueryError("FROM / FROM NAMED are not allowed (they would fetch a URL or read a "
-                         "file); use GRAPH <https://w3id.org/peacegraph/graph/...> instead")
-    return query
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def _to_ox(term):
+def ox_term(term):
+    """The pyoxigraph form of an rdflib term."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, Literal):
@@ -246,27 +207,34 @@ def to_store(dataset) -> ox.Store:
         quads = []
         for ctx in dataset.graphs():
             name = ctx.identifier
-            g = ox.DefaultGraph() if name == dataset.default_graph.identifier else _to_ox(name)
-            quads.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g) for s, p, o in ctx)
+            g = ox.DefaultGraph() if name == dataset.default_graph.identifier else ox_term(name)
+            quads.extend(ox.Quad(ox_term(s), ox_term(p), ox_term(o), g) for s, p, o in ctx)
     else:
-        quads = [ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), ox.DefaultGraph()) for s, p, o in dataset]
+        quads = [ox.Quad(ox_term(s), ox_term(p), ox_term(o), ox.DefaultGraph()) for s, p, o in dataset]
     store.bulk_extend(quads)
     return store
 
 
 def run_query(dataset, text: str, bindings: dict | None = None) -> Result:
     """Run a read-only SPARQL query on an rdflib Dataset or Graph (or a pyoxigraph Store made by
-    `to_store`); the default graph is the union of all graphs. `bindings` map variable names
-    (with or without "?") to rdflib terms. Returns an rdflib Result (rows of rdflib terms)."""
-    prepared = prepare(text)
+    `to_store`); the default graph is the union of all graphs unless the query has FROM / FROM
+    NAMED. `bindings` map variable names (with or without "?") to rdflib terms. Returns an
+    rdflib Result (rows of rdflib terms)."""
     store = dataset if isinstance(dataset, ox.Store) else to_store(dataset)
-    subs = {ox.Variable(k.lstrip("?$")): _to_ox(v) for k, v in (bindings or {}).items()}
+    graphs = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
+    prepared = prepare(text, graphs)
+    subs = {ox.Variable(k.lstrip("?$")): ox_term(v) for k, v in (bindings or {}).items()}
     try:
-        answer = store.query(text, use_default_graph_as_union=True, substitutions=subs or None,
+        # the default graph is the union unless the query names its own (Oxigraph would let the
+        # union win over a FROM clause)
+        union = not prepared.algebra.get("datasetClause")
+        answer = store.query(text, use_default_graph_as_union=union, substitutions=subs or None,
                              prefixes={p: str(ns) for p, ns in PREFIXES.items()})
     except (SyntaxError, OSError, ValueError, RuntimeError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "projection" in message and not isinstance(dataset, ox.Store):
+        # (never with a dataset clause: rdflib's evaluator would fetch a FROM graph by its IRI)
+        if ("projection" in message and not isinstance(dataset, ox.Store)
+                and not prepared.algebra.get("datasetClause")):
             # Oxigraph substitutes only projected variables; rdflib's evaluator binds any
             init = {Variable(k.lstrip("?$")): v for k, v in (bindings or {}).items()}
             try:
@@ -341,7 +309,6 @@ def parse_bindings(items) -> dict:
 
 class Shortener:
     def __init__(self):
-        from peacegraph.export import Terms
         self.terms = Terms()
 
     def __call__(self, term) -> str:
@@ -360,9 +327,9 @@ def format_table(result, short: Shortener | None = None) -> str:
     rows = [[" ".join(short(row[i]).split()) if row[i] is not None else "" for i in range(len(names))]
             for row in result]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines)
 
@@ -421,25 +388,3 @@ def resolve_query(arg: str) -> tuple[str, StoredQuery | None]:
             raise InputError(f"no stored query named {arg!r}; stored queries: {known}")
         return stored.text, stored
     return arg, None
-
-
-def default_data(quiet: bool = True) -> list[Path]:
-    """dist/peacegraph.trig, built first if it is missing."""
-    trig = paths.default_dist() / "peacegraph.trig"
-    if not trig.is_file():
-        from peacegraph.build import BuildConfig, build
-        print(f"{trig} is missing; building it first", file=sys.stderr)
-        build(BuildConfig.defaults(quiet=quiet))
-    return [trig]
-
-
-def cli_query(args) -> int:
-    text, stored = resolve_query(args.query)
-    bindings = parse_bindings(args.bind)
-    if stored is not None and not getattr(args, "all", False):
-        bindings = {**default_bindings(stored), **bindings}
-    prepare(text)  # fail on a bad query before loading any data
-    dataset = load_dataset(args.data if args.data else default_data())
-    result = run_query(dataset, text, bindings)
-    print(format_result(result, args.format))
-    return 0

@@ -31,9 +31,15 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peacegraph.errors import InputError, PeacegraphError
-from peacegraph.namespaces import PREFIXES, TOPIC
-from peacegraph.progress import Progress, progress_wanted
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from peacegraph.anchor import Anchorer, fold
+from peacegraph.errors import AnchorError, InputError, PeacegraphError
+from peacegraph.namespaces import PG, PREFIXES, TOPIC
+from peacegraph.paths import data_dir
+from peacegraph.progress import Progress
+from peacegraph.terms import short_name
 
 MARKER = ".peacegraph-synth"
 SAMPLE_ARTICLES = 24
@@ -79,24 +85,8 @@ class Vocabulary:
     ontology_triples: int = 0
 
 
-def _curie(iri: str) -> str:
-    """The prefixed name of `iri` with the longest matching namespace, or <iri>."""
-    best_prefix, best_ns = None, ""
-    for prefix, ns in PREFIXES.items():
-        ns = str(ns)
-        local = iri[len(ns):]
-        if iri.startswith(ns) and len(ns) > len(best_ns) and local and "/" not in local and "#" not in local:
-            best_prefix, best_ns = prefix, ns
-    return f"{best_prefix}:{iri[len(best_ns):]}" if best_prefix else f"<{iri}>"
-
-
 def read_vocabulary(ontology_dir: Path) -> Vocabulary:
     """Topics, attested properties and schema axioms of the ontology in `ontology_dir`."""
-    from rdflib import Graph, URIRef
-    from rdflib.namespace import OWL, RDF, RDFS, SKOS
-
-    from peacegraph.namespaces import PG
-
     files = sorted(Path(ontology_dir).glob("*.ttl"))
     if not files:
         raise InputError(f"no ontology Turtle files in {ontology_dir}")
@@ -110,8 +100,8 @@ def read_vocabulary(ontology_dir: Path) -> Vocabulary:
     topics = []
     for concept in set(g.subjects(RDF.type, SKOS.Concept)):
         if isinstance(concept, URIRef) and str(concept).startswith(str(TOPIC)):
-            labels = sorted(str(l) for l in g.objects(concept, SKOS.prefLabel)
-                            if getattr(l, "language", None) in ("en", None))
+            labels = sorted(str(label) for label in g.objects(concept, SKOS.prefLabel)
+                            if getattr(label, "language", None) in ("en", None))
             slug = str(concept)[len(str(TOPIC)):]
             topics.append((str(concept), (labels[0] if labels else slug.replace("-", " ")).lower()))
     topics.sort()
@@ -126,7 +116,7 @@ def read_vocabulary(ontology_dir: Path) -> Vocabulary:
         out: dict[str, set[str]] = {}
         for s, o in g.subject_objects(pred):
             if named(s) and named(o) and s != o:
-                out.setdefault(_curie(str(s)), set()).add(_curie(str(o)))
+                out.setdefault(short_name(s), set()).add(short_name(o))
         return out
 
     inverses = rel(OWL.inverseOf)
@@ -134,13 +124,13 @@ def read_vocabulary(ontology_dir: Path) -> Vocabulary:
         for b in bs:
             inverses.setdefault(b, set()).add(a)
     return Vocabulary(
-        topics=[(_curie(t), label) for t, label in topics],
-        attested=frozenset(_curie(str(p)) for p in g.subjects(RDF.type, PG.AttestedProperty) if named(p)),
+        topics=[(short_name(URIRef(t)), label) for t, label in topics],
+        attested=frozenset(short_name(p) for p in g.subjects(RDF.type, PG.AttestedProperty) if named(p)),
         superclasses=rel(RDFS.subClassOf),
         superproperties=rel(RDFS.subPropertyOf),
         inverses=inverses,
-        symmetric=frozenset(_curie(str(p)) for p in g.subjects(RDF.type, OWL.SymmetricProperty) if named(p)),
-        transitive=frozenset(_curie(str(p)) for p in g.subjects(RDF.type, OWL.TransitiveProperty) if named(p)),
+        symmetric=frozenset(short_name(p) for p in g.subjects(RDF.type, OWL.SymmetricProperty) if named(p)),
+        transitive=frozenset(short_name(p) for p in g.subjects(RDF.type, OWL.TransitiveProperty) if named(p)),
         domains=rel(RDFS.domain),
         ranges=rel(RDFS.range),
         ontology_triples=len(g),
@@ -188,35 +178,6 @@ class _Article:
 
 def _lit(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
-
-
-# 1:1 typographic folding (every character maps to one character, so folded offsets are the
-# text's offsets); a superset of what the quotes here need.
-_FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-    "\u2212": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\n": " ", "\t": " ", "\r": " ",
-})
-
-
-def fold(text: str) -> str:
-    return text.translate(_FOLD)
-
-
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _occurrences(folded_text: str, folded_quote: str) -> list[int]:
-    """Where the quote occurs starting at a word or punctuation mark (anchoring never matches
-    from inside a word)."""
-    found, i = [], folded_text.find(folded_quote)
-    while i >= 0:
-        if i == 0 or not _is_word(folded_text[i]) or not _is_word(folded_text[i - 1]):
-            found.append(i)
-        i = folded_text.find(folded_quote, i + 1)
-    return found
 
 
 class _Names:
@@ -267,6 +228,50 @@ def _ev(at: int, sentence: str, quote: str) -> _Evidence:
     return _Evidence(at + i, at + i + len(quote))
 
 
+def _slug(name: str) -> str:
+    return name.lower().replace("the ", "").replace(" ", "-")
+
+
+@dataclass
+class _Draft:
+    """One article being written: its cast, its text so far, and the nodes and attestations that
+    cite it."""
+
+    stem: str
+    index: int
+    src: str
+    hy: str
+    lq: str
+    rq: str
+    person_a: str
+    person_b: str
+    country: str
+    org: str
+    country2: str
+    org2: str
+    group: str
+    city: str
+    city2: str
+    plan: str
+    counter: str
+    k: int
+    m: int
+    title: str
+    n_a: _Node
+    n_b: _Node
+    n_org: _Node
+    n_org2: _Node
+    n_group: _Node
+    n_city: _Node
+    n_city2: _Node
+    n_plan: _Node
+    n_counter: _Node
+    w: _Writer = field(default_factory=_Writer)
+    nodes: list[_Node] = field(default_factory=list)
+    atts: list[_Attestation] = field(default_factory=list)
+    provisions: list[tuple[_Node, int, str, str]] = field(default_factory=list)   # (node, point, topic curie, label)
+
+
 class _Generator:
     """Generates articles one at a time; holds only small pools of earlier names for
     cross-references between articles."""
@@ -287,6 +292,23 @@ class _Generator:
             node.props.append((pred, obj))
 
     def article(self) -> _Article:
+        d = self._cast()
+        self._lead(d)
+        self._provisions(d)
+        self._counterproposal(d)
+        self._stances(d)
+        self._statements(d)
+        self._events(d)
+        self._assessments(d)
+        text = d.w.text()
+        self._finish_evidence(text, d.nodes, d.atts)
+        self.pool_actors = (self.pool_actors + [(d.n_a.subject, d.person_a),
+                                                (d.n_org2.subject, d.org2[0].upper() + d.org2[1:])])[-40:]
+        self.pool_plans = (self.pool_plans + [(d.n_plan.subject, d.plan)])[-40:]
+        return _Article(d.stem, d.title, text, d.nodes, d.atts)
+
+    def _cast(self) -> _Draft:
+        """The people, bodies, places and documents of one article, and its typography."""
         rng, names = self.rng, self.names
         i = self.index
         self.index += 1
@@ -296,10 +318,6 @@ class _Generator:
         curly = rng.random() < 0.7           # this text writes curly quotation marks
         hy = "\u2011" if nb_hyphen else "-"
         lq, rq = ("\u201c", "\u201d") if curly else ('"', '"')
-
-        w = _Writer()
-        nodes: list[_Node] = []
-        atts: list[_Attestation] = []
 
         person_a = f"{rng.choice(_FIRST_NAMES)} {names.next('person', 0)}"
         person_b = f"{rng.choice(_FIRST_NAMES)} {names.next('person', 0)}"
@@ -316,25 +334,34 @@ class _Generator:
         m = rng.randint(8, k - 2)
         title = f"Talks on the {plan} Plan continue in {city}"
 
-        def slug(name: str) -> str:
-            return name.lower().replace("the ", "").replace(" ", "-")
-
-        n_a = _Node(f"pgid:{slug(person_a)}", "pg:Person", "actors", [("rdfs:label", _lit(person_a))])
-        n_b = _Node(f"pgid:{slug(person_b)}", "pg:Person", "actors", [("rdfs:label", _lit(person_b))])
-        n_org = _Node(f"pgid:{slug(country)}-{slug(org.split(country)[1].strip())}", "pg:Organization",
+        n_a = _Node(f"pgid:{_slug(person_a)}", "pg:Person", "actors", [("rdfs:label", _lit(person_a))])
+        n_b = _Node(f"pgid:{_slug(person_b)}", "pg:Person", "actors", [("rdfs:label", _lit(person_b))])
+        n_org = _Node(f"pgid:{_slug(country)}-{_slug(org.split(country)[1].strip())}", "pg:Organization",
                       "actors", [("rdfs:label", _lit(org[4:]))])
-        n_org2 = _Node(f"pgid:{slug(country2)}-government", "pg:Organization", "actors",
+        n_org2 = _Node(f"pgid:{_slug(country2)}-government", "pg:Organization", "actors",
                        [("rdfs:label", _lit(org2[4:]))])
-        n_group = _Node(f"pgid:{slug(group)}", "pg:Group", "actors", [("rdfs:label", _lit(group))])
-        n_city = _Node(f"pgid:{slug(city)}", "pg:Place", "places", [("rdfs:label", _lit(city))])
-        n_city2 = _Node(f"pgid:{slug(city2)}", "pg:Place", "places", [("rdfs:label", _lit(city2))])
-        n_plan = _Node(f"pgid:{slug(plan)}-plan", "pg:PeacePlan", "documents",
+        n_group = _Node(f"pgid:{_slug(group)}", "pg:Group", "actors", [("rdfs:label", _lit(group))])
+        n_city = _Node(f"pgid:{_slug(city)}", "pg:Place", "places", [("rdfs:label", _lit(city))])
+        n_city2 = _Node(f"pgid:{_slug(city2)}", "pg:Place", "places", [("rdfs:label", _lit(city2))])
+        n_plan = _Node(f"pgid:{_slug(plan)}-plan", "pg:PeacePlan", "documents",
                        [("rdfs:label", _lit(f"{plan} Plan")), ("pg:pointCount", str(k))])
-        n_counter = _Node(f"pgid:{slug(counter)}-counterproposal", "pg:Counterproposal", "documents",
+        n_counter = _Node(f"pgid:{_slug(counter)}-counterproposal", "pg:Counterproposal", "documents",
                           [("rdfs:label", _lit(f"{counter} counterproposal")), ("pg:pointCount", str(m))])
-        nodes += [n_a, n_b, n_org, n_org2, n_group, n_city, n_city2, n_plan, n_counter]
 
-        # --- the lead: scraping debris, the headline, who drafted what
+        return _Draft(stem=stem, index=i, src=src, hy=hy, lq=lq, rq=rq, person_a=person_a, person_b=person_b,
+                      country=country, org=org, country2=country2, org2=org2, group=group, city=city,
+                      city2=city2, plan=plan, counter=counter, k=k, m=m, title=title, n_a=n_a, n_b=n_b,
+                      n_org=n_org, n_org2=n_org2, n_group=n_group, n_city=n_city, n_city2=n_city2,
+                      n_plan=n_plan, n_counter=n_counter,
+                      nodes=[n_a, n_b, n_org, n_org2, n_group, n_city, n_city2, n_plan, n_counter])
+
+    def _lead(self, d: _Draft) -> None:
+        """The lead: scraping debris, the headline, who drafted what."""
+        rng = self.rng
+        hy, person_a, person_b, country, org = d.hy, d.person_a, d.person_b, d.country, d.org
+        city, plan = d.city, d.plan
+        k, title, n_a, n_b, n_org, n_plan, w = d.k, d.title, d.n_a, d.n_b, d.n_org, d.n_plan, d.w
+        atts = d.atts
         w.raw("Skip to content\n\n")
         w.raw(title + "\n\n")
         s = f"{org[0].upper() + org[1:]} backs a new peace framework."
@@ -368,8 +395,11 @@ class _Generator:
             self._relate(atts, n_plan, "pg:modelledOn", old_subject, _ev(at, s, s[:-1]))
         w.raw("\n\n")
 
-        # --- provisions of the plan
-        provisions: list[tuple[_Node, int, str, str]] = []   # (node, point, topic curie, label)
+    def _provisions(self, d: _Draft) -> None:
+        """Provisions of the plan."""
+        rng = self.rng
+        plan, k, n_plan = d.plan, d.k, d.n_plan
+        w, nodes, atts, provisions = d.w, d.nodes, d.atts, d.provisions
         points = sorted(rng.sample(range(1, k + 1), rng.randint(4, 6)))
         for point in points:
             topics = rng.sample(self.vocab.topics, min(len(self.vocab.topics), 2 if rng.random() < 0.3 else 1))
@@ -385,7 +415,12 @@ class _Generator:
             provisions.append((node, point, topics[0][0], topics[0][1]))
         w.raw("\n\n")
 
-        # --- the counterproposal, an optional pared version, and what became of the points
+    def _counterproposal(self, d: _Draft) -> None:
+        """The counterproposal, an optional pared version, and what became of the points."""
+        rng, names = self.rng, self.names
+        hy, org2, plan, counter, k, m = d.hy, d.org2, d.plan, d.counter, d.k, d.m
+        n_org2, n_plan, n_counter, w, nodes = d.n_org2, d.n_plan, d.n_counter, d.w, d.nodes
+        atts, provisions = d.atts, d.provisions
         s = f"{org2[0].upper() + org2[1:]} answered with the {m}{hy}point {counter} counterproposal."
         at = w.sentence(s)
         n_org2.evidence.append(_ev(at, s, org2[0].upper() + org2[1:]))
@@ -396,7 +431,7 @@ class _Generator:
         if rng.random() < 0.5:
             pared = names.next("plan", 4)
             j = rng.randint(max(2, k - 10), k - 1)
-            n_pared = _Node(f"pgid:{slug(pared)}-plan", "pg:PeacePlan", "documents",
+            n_pared = _Node(f"pgid:{_slug(pared)}-plan", "pg:PeacePlan", "documents",
                             [("rdfs:label", _lit(f"{pared} Plan")), ("pg:pointCount", str(j))])
             s = f"A pared {j}{hy}point version, the {pared} Plan, revised the {plan} Plan."
             at = w.sentence(s)
@@ -410,7 +445,7 @@ class _Generator:
             kind = rng.choice(CHANGE_KINDS)
             s = f"The {counter} counterproposal {verbs[kind]} point {point} on {label}."
             at = w.sentence(s)
-            change = _Node(f"pgid:change-{slug(counter)}-point-{point}", "pg:ProvisionChange", "changes",
+            change = _Node(f"pgid:change-{_slug(counter)}-point-{point}", "pg:ProvisionChange", "changes",
                            [("rdfs:label", _lit(f"{counter} counterproposal {verbs[kind]} point {point}")),
                             ("pg:changedProvision", node.subject), ("pg:inDocument", n_counter.subject),
                             ("pg:changeKind", f"pg:{kind}")])
@@ -430,7 +465,13 @@ class _Generator:
             nodes.append(change)
         w.raw("\n\n")
 
-        # --- stances, statements
+    def _stances(self, d: _Draft) -> None:
+        """Stances on the plan, the counterproposal and single points."""
+        rng = self.rng
+        src, person_a, org, country2, org2 = d.src, d.person_a, d.org, d.country2, d.org2
+        group, city, plan, counter = d.group, d.city, d.plan, d.counter
+        n_a, n_org, n_org2, n_group, n_plan = d.n_a, d.n_org, d.n_org2, d.n_group, d.n_plan
+        n_counter, w, nodes, provisions = d.n_counter, d.w, d.nodes, d.provisions
         holders = [(n_org.subject, org[0].upper() + org[1:]), (n_group.subject, group),
                    (src, "This report"), (n_org2.subject, org2[0].upper() + org2[1:]), (n_a.subject, person_a)]
         if self.pool_actors:
@@ -468,6 +509,13 @@ class _Generator:
                 stance.props.append(("pg:condition", _lit(condition)))
             stance.evidence.append(_ev(at, s, s[:-1]))
             nodes.append(stance)
+
+    def _statements(self, d: _Draft) -> None:
+        """Public statements of the two drafters."""
+        rng = self.rng
+        lq, rq, person_a, person_b, plan = d.lq, d.rq, d.person_a, d.person_b, d.plan
+        counter = d.counter
+        n_a, n_b, n_plan, n_counter, w, nodes = d.n_a, d.n_b, d.n_plan, d.n_counter, d.w, d.nodes
         for speaker, speaker_name in ((n_a.subject, person_a), (n_b.subject, person_b)):
             words = rng.choice(_QUOTATIONS)
             about, about_name = rng.choice([(n_plan.subject, f"the {plan} Plan"),
@@ -481,37 +529,51 @@ class _Generator:
             nodes.append(st)
         w.raw("\n\n")
 
-        # --- events
+    def _events(self, d: _Draft) -> None:
+        """The talks, a strike, the analysts who followed them."""
+        rng = self.rng
+        org, country2, org2, group, city, city2 = d.org, d.country2, d.org2, d.group, d.city, d.city2
+        n_org, n_org2, n_group, n_city, n_city2 = d.n_org, d.n_org2, d.n_group, d.n_city, d.n_city2
+        w, i = d.w, d.index
         month = rng.choice(_MONTHS)
         day = rng.randint(1, 28)
         s = f"Envoys of {org[4:]} and {org2[4:]} held talks in {city} on {day} {month} 2025."
         at = w.sentence(s)
-        talks = _Node(f"pgid:talks-{slug(city)}-2025-{_MONTH_NUMBERS[month]:02d}-{day:02d}", "pg:Negotiation",
+        talks = _Node(f"pgid:talks-{_slug(city)}-2025-{_MONTH_NUMBERS[month]:02d}-{day:02d}", "pg:Negotiation",
                       "events", [("rdfs:label", _lit(f"Talks in {city}, {day} {month} 2025")),
                                  ("pg:date", f'"2025-{_MONTH_NUMBERS[month]:02d}-{day:02d}"^^xsd:date')])
-        talks.evidence.append(_ev(at, s, f"held talks in {city} on {day} {month} 2025"))
-        n_city.evidence.append(_ev(at, s, f"in {city}"))
-        self._relate(atts, talks, "pg:location", n_city.subject, _ev(at, s, f"talks in {city}"))
-        self._relate(atts, talks, "pg:participant", n_org.subject, _ev(at, s, f"Envoys of {org[4:]}"))
-        self._relate(atts, talks, "pg:participant", n_org2.subject,
-                     _ev(at, s, f"Envoys of {org[4:]} and {org2[4:]} held talks"))
-        nodes.append(talks)
+        self._event(d, at, s, talks, f"held talks in {city} on {day} {month} 2025",
+                    (n_city, f"in {city}", f"talks in {city}"),
+                    [(n_org, f"Envoys of {org[4:]}"), (n_org2, f"Envoys of {org[4:]} and {org2[4:]} held talks")])
         s = f"Forces of {country2} launched missile and drone strikes on {city2} overnight."
         at = w.sentence(s)
-        strike = _Node(f"pgid:strike-{slug(city2)}-{i}", "pg:Strike", "events",
+        strike = _Node(f"pgid:strike-{_slug(city2)}-{i}", "pg:Strike", "events",
                        [("rdfs:label", _lit(f"Strikes on {city2}"))])
-        strike.evidence.append(_ev(at, s, f"launched missile and drone strikes on {city2}"))
-        n_city2.evidence.append(_ev(at, s, f"strikes on {city2} overnight"))
-        self._relate(atts, strike, "pg:location", n_city2.subject, _ev(at, s, f"strikes on {city2}"))
-        self._relate(atts, strike, "pg:participant", n_org2.subject,
-                     _ev(at, s, f"Forces of {country2} launched missile and drone strikes"))
-        nodes.append(strike)
+        self._event(d, at, s, strike, f"launched missile and drone strikes on {city2}",
+                    (n_city2, f"strikes on {city2} overnight", f"strikes on {city2}"),
+                    [(n_org2, f"Forces of {country2} launched missile and drone strikes")])
         s = f"{group}, a circle of analysts and former diplomats, followed the talks."
         at = w.sentence(s)
         n_group.evidence.append(_ev(at, s, f"{group}, a circle of analysts and former diplomats"))
         w.raw("\n\n")
 
-        # --- the assessment paragraph, printed twice like the seed's repeated paragraphs
+    def _event(self, d: _Draft, at: int, s: str, event: _Node, quote: str, place: tuple, participants: list):
+        """An event of sentence `s` at `at`: its evidence, its place (node, quote naming the place,
+        quote for the location) and its participants (node, quote), each attested."""
+        place_node, place_quote, location_quote = place
+        event.evidence.append(_ev(at, s, quote))
+        place_node.evidence.append(_ev(at, s, place_quote))
+        self._relate(d.atts, event, "pg:location", place_node.subject, _ev(at, s, location_quote))
+        for who, who_quote in participants:
+            self._relate(d.atts, event, "pg:participant", who.subject, _ev(at, s, who_quote))
+        d.nodes.append(event)
+
+    def _assessments(self, d: _Draft) -> None:
+        """The assessment paragraph, printed twice like the seed's repeated paragraphs, and the
+        optional baseline document and conflicting claim."""
+        rng, names = self.rng, self.names
+        src, group, plan, counter, n_group = d.src, d.group, d.plan, d.counter, d.n_group
+        n_plan, n_counter, w, nodes, provisions = d.n_plan, d.n_counter, d.w, d.nodes, d.provisions
         _, topic_a_label = provisions[0][2], provisions[0][3]
         first = f"The {plan} Plan is unlikely to settle {topic_a_label} soon."
         second = f"Progress on the {counter} counterproposal may take months."
@@ -521,13 +583,13 @@ class _Generator:
         w.raw("\n\n")
         at2 = w.raw(lead_two + paragraph) + len(lead_two)
         w.raw("\n\nSign up for our newsletter.\n\n")
-        as1 = _Node(f"pgid:assessment-{slug(plan)}-plan-unlikely", "pg:Assessment", "assessments",
+        as1 = _Node(f"pgid:assessment-{_slug(plan)}-plan-unlikely", "pg:Assessment", "assessments",
                     [("rdfs:label", _lit(first[:-1])), ("pg:assessor", src), ("pg:about", n_plan.subject),
                      ("pg:topic", provisions[0][2])])
         e1 = _ev(at1, first, first[:-1])
         e1.occurrence = 1
         as1.evidence.append(e1)
-        as2 = _Node(f"pgid:assessment-{slug(counter)}-months", "pg:Assessment", "assessments",
+        as2 = _Node(f"pgid:assessment-{_slug(counter)}-months", "pg:Assessment", "assessments",
                     [("rdfs:label", _lit(second[:-1])), ("pg:assessor", n_group.subject),
                      ("pg:about", n_counter.subject)])
         e2 = _ev(at2, first, first[:-1])
@@ -543,10 +605,10 @@ class _Generator:
             s = f"On {topic_a_label}, the {plan} Plan stays vaguer than the {communique} Communiqu\u00e9 of 2022."
             at = w.raw(s)
             w.raw("\n")
-            n_comm = _Node(f"pgid:{slug(communique)}-communique", "pg:Communique", "documents",
+            n_comm = _Node(f"pgid:{_slug(communique)}-communique", "pg:Communique", "documents",
                            [("rdfs:label", _lit(f"{communique} Communiqu\u00e9"))])
             n_comm.evidence.append(_ev(at, s, f"the {communique} Communiqu\u00e9 of 2022"))
-            vague = _Node(f"pgid:assessment-{slug(plan)}-plan-vaguer", "pg:Assessment", "assessments",
+            vague = _Node(f"pgid:assessment-{_slug(plan)}-plan-vaguer", "pg:Assessment", "assessments",
                           [("rdfs:label", _lit(s[:-1])), ("pg:assessor", src), ("pg:about", n_plan.subject),
                            ("pg:topic", provisions[0][2])])
             vague.evidence.append(_ev(at, s, s[:-1]))
@@ -556,37 +618,34 @@ class _Generator:
             s = f"{group} expect the {plan} Plan to settle {topic_a_label} within weeks."
             at = w.raw(s)
             w.raw("\n")
-            as3 = _Node(f"pgid:assessment-{slug(plan)}-plan-within-weeks", "pg:Assessment", "assessments",
+            as3 = _Node(f"pgid:assessment-{_slug(plan)}-plan-within-weeks", "pg:Assessment", "assessments",
                         [("rdfs:label", _lit(s[:-1])), ("pg:assessor", n_group.subject), ("pg:about", n_plan.subject),
                          ("pg:topic", provisions[0][2]), ("pg:conflictsWith", as1.subject)])
             as3.evidence.append(_ev(at, s, s[:-1]))
-            conflict = _Node(f"pgid:conflict-{slug(plan)}-plan-timing", "pg:ClaimConflict", "assessments",
+            conflict = _Node(f"pgid:conflict-{_slug(plan)}-plan-timing", "pg:ClaimConflict", "assessments",
                              [("rdfs:label", _lit(f"When the {plan} Plan settles {topic_a_label}")),
                               ("pg:conflictingClaim", as1.subject), ("pg:conflictingClaim", as3.subject)])
             conflict.evidence.append(_ev(at, s, f"expect the {plan} Plan to settle {topic_a_label} within weeks"))
             nodes += [as3, conflict]
 
-        text = w.text()
-        self._finish_evidence(text, nodes, atts)
-        self.pool_actors = (self.pool_actors + [(n_a.subject, person_a), (n_org2.subject, org2[0].upper() + org2[1:])])[-40:]
-        self.pool_plans = (self.pool_plans + [(n_plan.subject, plan)])[-40:]
-        return _Article(stem, title, text, nodes, atts)
-
     def _finish_evidence(self, text: str, nodes: list[_Node], atts: list[_Attestation]) -> None:
-        folded = fold(text)
+        # the anchoring stage decides, so the corpus needs exactly the disambiguation it asks for
+        anchorer = Anchorer({None: text})
         for ev in [e for n in nodes for e in n.evidence] + [a.evidence for a in atts]:
-            exact = text[ev.start:ev.end]
             # the quote is written with plain characters; the text may have typographic ones
-            ev.quote = fold(exact)
-            hits = _occurrences(folded, ev.quote)
+            ev.quote = fold(text[ev.start:ev.end])
+            hits = [m.start for m in anchorer.candidates(None, ev.quote)]
             if ev.start not in hits:
                 raise PeacegraphError(f"synth: quote {ev.quote!r} lost its position")  # a bug, not input
             if len(hits) == 1:
                 ev.occurrence = ev.prefix = None
                 continue
             if ev.prefix is not None:
-                if sum(1 for h in hits if folded[:h].endswith(fold(ev.prefix))) == 1:
-                    continue
+                try:
+                    if anchorer.choose(None, ev.quote, prefix=ev.prefix).start == ev.start:
+                        continue
+                except AnchorError:
+                    pass
                 ev.prefix = None
             ev.occurrence = hits.index(ev.start) + 1
 
@@ -734,7 +793,6 @@ def _prepare_out(out: Path) -> None:
 def synthesize(out: Path, triples: int, seed: int = 0, *, ontology_dir: Path | None = None,
                progress: Progress | None = None) -> SynthResult:
     """Write a corpus of about `triples` built triples to out/seeds and out/graph."""
-    from peacegraph.paths import data_dir
 
     if triples < 1:
         raise InputError("--triples must be a positive number")
@@ -792,12 +850,3 @@ def synthesize(out: Path, triples: int, seed: int = 0, *, ontology_dir: Path | N
         shutil.rmtree(tmp, ignore_errors=True)
     return SynthResult(out, articles, counts["evidence"], counts["attestations"], counts["nodes"],
                        round(vocab.ontology_triples + articles * per_article))
-
-
-def cli_synth(args) -> int:
-    progress = Progress(progress_wanted(args.quiet))
-    result = synthesize(args.out, args.triples, args.seed, progress=progress)
-    progress.note(f"wrote {result.articles:,} texts, {result.nodes:,} nodes, {result.attestations:,} "
-                  f"attestations, {result.evidence:,} quotes to {result.out}/seeds and {result.out}/graph "
-                  f"(about {result.estimated_triples:,} triples once built)")
-    return 0

@@ -20,7 +20,6 @@ fixture and on the shipped graph, valid and broken):
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from rdflib.paths import Path as RDFPath
 
 from peacegraph.errors import InputError, PeacegraphError, ShapesError
 from peacegraph.gcpause import paused_gc
+from peacegraph.load import DATASET_FORMATS, guess_format, load_folder, parse_rdf_file, rdf_files
 from peacegraph.namespaces import INFERRED_GRAPH, SH, bind_prefixes
 
 SHAPES_NS = "https://w3id.org/peacegraph/shapes#"
@@ -67,8 +67,6 @@ _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjects
 def load_shapes(folder) -> Graph:
     """Parse every RDF file of a shapes folder into one graph and check that it is well-formed
     SHACL. Raises ShapesError (exit code 2) naming the file and the problem."""
-    from peacegraph.load import parse_rdf_file, rdf_files
-
     folder = Path(folder)
     try:
         files = rdf_files(folder)
@@ -98,94 +96,113 @@ def load_shapes(folder) -> Graph:
     return shapes
 
 
-def check_shapes(shapes: Graph) -> list[tuple]:
-    """Well-formedness problems of a shapes graph, as (node, message) pairs, in a stable order.
+def _non_negative_integer(o) -> bool:
+    return (isinstance(o, Literal) and o.datatype == XSD.integer and o.ill_typed is not True
+            and isinstance(o.value, int) and o.value >= 0)
 
-    pyshacl accepts much of this silently (a sh:minCount "abc" is ignored, a property shape
-    without sh:path is skipped), so a broken shape would pass every data graph unnoticed."""
-    problems: list[tuple] = []
-    add = problems.append
 
-    for param in _COUNT_PARAMETERS:
-        for s, o in shapes.subject_objects(param):
-            if not (isinstance(o, Literal) and o.datatype == XSD.integer and o.ill_typed is not True
-                    and isinstance(o.value, int) and o.value >= 0):
-                add((s, f"{_qname(shapes, param)} must be a non-negative xsd:integer, not {o.n3()}"))
-    for param in _IRI_PARAMETERS:
-        for s, o in shapes.subject_objects(param):
-            if not isinstance(o, URIRef):
-                add((s, f"{_qname(shapes, param)} must be an IRI, not {o.n3()}"))
-    for s, o in shapes.subject_objects(SH.targetNode):
-        if isinstance(o, BNode):
-            add((s, "sh:targetNode must be an IRI or a literal, not a blank node"))
-    for s, o in shapes.subject_objects(SH.nodeKind):
-        if o not in _NODE_KINDS:
-            add((s, f"sh:nodeKind must be one of sh:IRI, sh:BlankNode, sh:Literal, "
-                    f"sh:BlankNodeOrIRI, sh:BlankNodeOrLiteral, sh:IRIOrLiteral, not {o.n3()}"))
-    for s, o in shapes.subject_objects(SH.severity):
-        if o not in _SEVERITIES:
-            add((s, f"sh:severity must be sh:Violation, sh:Warning or sh:Info, not {o.n3()}"))
-    for param in (SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive):
-        for s, o in shapes.subject_objects(param):
-            if not isinstance(o, Literal):
-                add((s, f"{_qname(shapes, param)} must be a literal, not {o.n3()}"))
-    for param in (SH.closed, SH.uniqueLang, SH.deactivated):
-        for s, o in shapes.subject_objects(param):
-            if not (isinstance(o, Literal) and o.datatype == XSD.boolean and o.ill_typed is not True):
-                add((s, f"{_qname(shapes, param)} must be true or false, not {o.n3()}"))
+def _boolean(o) -> bool:
+    return isinstance(o, Literal) and o.datatype == XSD.boolean and o.ill_typed is not True
+
+
+# What the value of a parameter must be: (parameters, test of the value, what the message says it
+# must be; "{value}" is the value found).
+_VALUE_RULES = (
+    (_COUNT_PARAMETERS, _non_negative_integer, "a non-negative xsd:integer, not {value}"),
+    (_IRI_PARAMETERS, lambda o: isinstance(o, URIRef), "an IRI, not {value}"),
+    ((SH.targetNode,), lambda o: not isinstance(o, BNode), "an IRI or a literal, not a blank node"),
+    ((SH.nodeKind,), lambda o: o in _NODE_KINDS,
+     "one of sh:IRI, sh:BlankNode, sh:Literal, sh:BlankNodeOrIRI, sh:BlankNodeOrLiteral, "
+     "sh:IRIOrLiteral, not {value}"),
+    ((SH.severity,), lambda o: o in _SEVERITIES, "sh:Violation, sh:Warning or sh:Info, not {value}"),
+    ((SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive),
+     lambda o: isinstance(o, Literal), "a literal, not {value}"),
+    ((SH.closed, SH.uniqueLang, SH.deactivated), _boolean, "true or false, not {value}"),
+)
+
+
+def _value_problems(shapes: Graph) -> list[tuple]:
+    problems = []
+    for params, ok, must_be in _VALUE_RULES:
+        for param in params:
+            for s, o in shapes.subject_objects(param):
+                if not ok(o):
+                    problems.append((s, f"{_qname(shapes, param)} must be {must_be.format(value=o.n3())}"))
     for s, o in shapes.subject_objects(SH.pattern):
-        flags = shapes.value(s, SH.flags)
         try:
-            re.compile(str(o), _regex_flags(flags))
+            re.compile(str(o), _regex_flags(shapes.value(s, SH.flags)))
         except re.error as exc:
-            add((s, f"sh:pattern {o.n3()} is not a valid regular expression ({exc})"))
+            problems.append((s, f"sh:pattern {o.n3()} is not a valid regular expression ({exc})"))
+    for s, o in shapes.subject_objects(SH.message):
+        if not isinstance(o, Literal):
+            problems.append((s, f"sh:message must be a literal, not {o.n3()}"))
+    return problems
+
+
+def _reference_problems(shapes: Graph) -> list[tuple]:
+    """Lists that are not RDF lists, and references to shapes the graph does not define."""
+    problems = []
     for param in _LIST_PARAMETERS:
         for s, o in shapes.subject_objects(param):
             items = _list_items(shapes, o)
             if items is None:
-                add((s, f"{_qname(shapes, param)} must be a well-formed RDF list"))
+                problems.append((s, f"{_qname(shapes, param)} must be a well-formed RDF list"))
             elif param in _LIST_OF_SHAPES:
-                for item in items:
-                    if not _is_shape(shapes, item):
-                        add((s, f"{_qname(shapes, param)} lists {_show(shapes, item)}, which is not "
-                                "a shape defined in the shapes graph"))
+                problems.extend((s, f"{_qname(shapes, param)} lists {_show(shapes, item)}, which is not "
+                                    "a shape defined in the shapes graph")
+                                for item in items if not _is_shape(shapes, item))
     for param in _SHAPE_PARAMETERS:
         for s, o in shapes.subject_objects(param):
             if not _is_shape(shapes, o):
-                add((s, f"{_qname(shapes, param)} points to {_show(shapes, o)}, which is not a "
-                        "shape defined in the shapes graph"))
+                problems.append((s, f"{_qname(shapes, param)} points to {_show(shapes, o)}, which is "
+                                    "not a shape defined in the shapes graph"))
+    return problems
 
+
+def _path_problems(shapes: Graph) -> list[tuple]:
+    """Property shapes need exactly one well-formed sh:path; node shapes have none."""
+    problems = []
     property_shapes = set(shapes.objects(None, SH.property))
     property_shapes.update(shapes.subjects(RDF.type, SH.PropertyShape))
     for shape in property_shapes:
         paths = list(shapes.objects(shape, SH.path))
         if len(paths) != 1:
-            add((shape, "a property shape needs exactly one sh:path" if not paths
-                 else "a property shape has more than one sh:path"))
+            problems.append((shape, "a property shape needs exactly one sh:path" if not paths
+                             else "a property shape has more than one sh:path"))
         elif not _path_ok(shapes, paths[0], depth=0):
-            add((shape, f"sh:path {_show(shapes, paths[0])} is not a SHACL property path"))
+            problems.append((shape, f"sh:path {_show(shapes, paths[0])} is not a SHACL property path"))
     for shape in shapes.subjects(RDF.type, SH.NodeShape):
         if (shape, SH.path, None) in shapes:
-            add((shape, "a sh:NodeShape must not have a sh:path"))
+            problems.append((shape, "a sh:NodeShape must not have a sh:path"))
+    return problems
 
+
+def _sparql_shape_problems(shapes: Graph) -> list[tuple]:
+    """SPARQL-based targets and constraints: each with exactly one query of the right form."""
+    problems = []
     for s, target in shapes.subject_objects(SH.target):
         if (target, RDF.type, SH.SPARQLTarget) not in shapes:
-            add((s, f"sh:target {_show(shapes, target)} is not a sh:SPARQLTarget"))
+            problems.append((s, f"sh:target {_show(shapes, target)} is not a sh:SPARQLTarget"))
     for node in set(shapes.subjects(RDF.type, SH.SPARQLTarget)):
-        add_all = _sparql_problems(shapes, node, SH.select, "SELECT", target=True)
-        problems.extend(add_all)
-    for s, constraint in shapes.subject_objects(SH.sparql):
+        problems.extend(_sparql_problems(shapes, node, SH.select, "SELECT", target=True))
+    for constraint in shapes.objects(None, SH.sparql):
         queries = list(shapes.objects(constraint, SH.select)) + list(shapes.objects(constraint, SH.ask))
         if len(queries) != 1:
-            add((constraint, "a SPARQL constraint needs exactly one sh:select or sh:ask"))
+            problems.append((constraint, "a SPARQL constraint needs exactly one sh:select or sh:ask"))
             continue
         kind = SH.select if (constraint, SH.select, None) in shapes else SH.ask
         problems.extend(_sparql_problems(shapes, constraint, kind,
                                          "SELECT" if kind == SH.select else "ASK"))
-    for s, o in shapes.subject_objects(SH.message):
-        if not isinstance(o, Literal):
-            add((s, f"sh:message must be a literal, not {o.n3()}"))
+    return problems
 
+
+def check_shapes(shapes: Graph) -> list[tuple]:
+    """Well-formedness problems of a shapes graph, as (node, message) pairs, in a stable order.
+
+    pyshacl accepts much of this silently (a sh:minCount "abc" is ignored, a property shape
+    without sh:path is skipped), so a broken shape would pass every data graph unnoticed."""
+    problems = (_value_problems(shapes) + _reference_problems(shapes) + _path_problems(shapes)
+                + _sparql_shape_problems(shapes))
     problems.sort(key=lambda p: (str(p[0]), p[1]))
     return problems
 
@@ -450,7 +467,7 @@ def validate_graph(data, shapes: Graph, origin: dict | None = None,
 
 def _run_pyshacl(graph: Graph, shapes: Graph) -> tuple[bool, Graph]:
     import pyshacl
-    from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ConstraintLoadError
+    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
     try:
         # The ontology is part of the data graph rather than passed as ont_graph: pyshacl would
@@ -543,36 +560,9 @@ def _defining_file(focus, data: Graph, origin: dict) -> str | None:
     return None
 
 
-# ------------------------------------------------------------------------------ command
-
-def cli_validate(args) -> int:
-    """`peacegraph validate`: validate the source folders (anchored, not reasoned) or, with
-    --data, built dumps. Prints the report; exit 0 valid, 1 violations, 2 bad input or shapes."""
-    from peacegraph import paths
-
-    shapes_dir = getattr(args, "shapes", None) or paths.data_dir("shapes")
-    shapes = load_shapes(shapes_dir)
-    if getattr(args, "data", None):
-        data, origin = _load_data_files(args.data, getattr(args, "ontology", None))
-    else:
-        from peacegraph.build import BuildConfig, assemble
-
-        assembly = assemble(BuildConfig.from_args(args), reason=False)
-        data, origin = assembly.dataset, dict(assembly.origin)
-    report = validate_graph(data, shapes, origin)
-    if args.format == "turtle":
-        sys.stdout.write(report.turtle())
-    else:
-        sys.stdout.write(report.text())
-    sys.stdout.flush()
-    return 0 if report.conforms else 1
-
-
-def _load_data_files(files, ontology_dir=None) -> tuple[Graph, dict]:
+def load_data_files(files, ontology_dir=None) -> tuple[Graph, dict]:
     """Built dumps (TriG, N-Quads, Turtle...) merged into one graph without the inferred graph;
     with --ontology, the ontology folder is added (a plain data file does not carry it)."""
-    from peacegraph.load import DATASET_FORMATS, guess_format, load_folder, parse_rdf_file
-
     merged = Graph()
     origin: dict = {}
     for path in files:
@@ -592,5 +582,5 @@ def _load_data_files(files, ontology_dir=None) -> tuple[Graph, dict]:
     return merged, origin
 
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "check_shapes", "cli_validate",
-           "data_for_validation", "load_shapes", "validate_graph"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "check_shapes",
+           "data_for_validation", "load_data_files", "load_shapes", "validate_graph"]

@@ -12,7 +12,7 @@ import psutil
 import pyoxigraph as ox
 import pytest
 
-from server.serverkit import LiveServer, http
+from endpoint.serverkit import LiveServer, http
 
 CLIENTS = 8
 HOSTILE_SHARE = 0.05

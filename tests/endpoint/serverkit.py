@@ -48,7 +48,7 @@ class LiveServer:
             except OSError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError("server did not start")
+                    raise RuntimeError("server did not start") from None
                 time.sleep(0.1)
 
     def status(self) -> dict:

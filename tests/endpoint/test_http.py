@@ -7,13 +7,9 @@ import psutil
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import JSON, POST, XML, TURTLE, RDFXML, SPARQLWrapper
+from SPARQLWrapper import JSON, POST, RDFXML, TURTLE, XML, SPARQLWrapper
 
-from .serverkit import (BASE, BOMB_Q, KUSHNER, PERSON, PERSON_Q, SLOW_Q, Listener, ask_person,
-                       http)
-
-
-
+from endpoint.serverkit import BASE, BOMB_Q, KUSHNER, PERSON, PERSON_Q, SLOW_Q, Listener, ask_person, http
 
 
 def test_sparqlwrapper_json_xml_get_and_post(live):

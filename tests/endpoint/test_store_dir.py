@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from .serverkit import SMALL
+from endpoint.serverkit import SMALL
 from peacegraph.errors import InputError, StoreError
 from peacegraph.server.backend import QueryRequest
 from peacegraph.server.config import ServerConfig

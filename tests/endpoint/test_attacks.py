@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from .serverkit import BASE, KUSHNER, PERSON_Q, SLOW_Q, Listener, LiveServer, ask_person, http
+from endpoint.serverkit import BASE, KUSHNER, PERSON_Q, SLOW_Q, Listener, LiveServer, ask_person, http
 
 JSON_ACCEPT = {"Accept": "application/sparql-results+json"}
 
@@ -220,7 +220,7 @@ def test_12_different_queries_at_once_on_a_cold_server():
 
         with ThreadPoolExecutor(12) as pool:
             answers = list(pool.map(one, queries))
-        for q, (status, _, body) in zip(queries, answers):
+        for q, (status, _, body) in zip(queries, answers, strict=True):
             assert status == 200
             doc = json.loads(body)
             if q.startswith("ASK"):

@@ -1,9 +1,11 @@
-"""The read-only check of a query, made on its tokens before anything evaluates it.
+"""The read-only check of a query, made on its tokens before anything evaluates it: the one rule
+set of `peacegraph query`, `peacegraph diff` and the endpoint.
 
 A query passes only if it is a SELECT, ASK, CONSTRUCT or DESCRIBE query that names no remote
-service and reads only graphs of the served dataset: no update operation, no SERVICE, no LOAD,
-and every FROM / FROM NAMED IRI must be one of the dataset's named graphs. Nothing here opens a
-connection or a file; the engine never sees a refused query.
+service and reads only graphs of the dataset it runs on: no update operation, no SERVICE, no
+LOAD, bracket nesting at most MAX_NESTING deep, and every FROM / FROM NAMED IRI must be one of
+the dataset's named graphs. Nothing here opens a connection or a file; the engine never sees a
+refused query.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import lru_cache
 from urllib.parse import urljoin
 
 from peacegraph.errors import QueryError
-from peacegraph.server.lexer import Token, iter_tokens
+from peacegraph.sparql_lexer import Token, iter_tokens
 
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
@@ -73,14 +75,16 @@ class _Tokens:
 def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) -> CheckedQuery:
     """Return the form of `text` and the graphs it names, or raise RefusedQuery / LexError.
 
-    `allowed_graphs` are the IRIs a FROM or FROM NAMED clause may name.
+    `allowed_graphs` are the IRIs a FROM or FROM NAMED clause may name; None when the dataset is
+    not known yet (a check before the data is loaded), which leaves that one test to a later
+    check with the dataset's graphs.
     """
     if not text.strip():
         raise RefusedQuery("empty query")
     tokens = _Tokens(text)
     if tokens.get(0) is None:
         raise RefusedQuery("empty query: only comments")
-    allowed = set(allowed_graphs)
+    allowed = None if allowed_graphs is None else set(allowed_graphs)
     prefixes: dict[str, str] = {}
     base: str | None = None
     i = 0
@@ -103,7 +107,7 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
     if first is None:
         raise RefusedQuery("empty query: a prologue with no query after it")
     if first.kind == "WORD" and first.upper in UPDATE_WORDS:
-        raise RefusedQuery(f"this endpoint is read-only: {first.upper} (a SPARQL update) is not "
+        raise RefusedQuery(f"queries are read-only: {first.upper} (a SPARQL update) is not "
                            f"accepted (at {_at(first)})")
     if not (first.kind == "WORD" and first.upper in FORMS):
         raise RefusedQuery(f"expected SELECT, ASK, CONSTRUCT or DESCRIBE at {_at(first)}, "
@@ -127,10 +131,10 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
             continue
         word = tok.upper
         if word == "SERVICE":
-            raise RefusedQuery(f"SERVICE (federated query) is not allowed on this endpoint "
-                               f"(at {_at(tok)})")
+            raise RefusedQuery(f"SERVICE is not allowed: queries run on the dataset only, never on a "
+                               f"remote service (at {_at(tok)})")
         if word in UPDATE_WORDS:
-            raise RefusedQuery(f"this endpoint is read-only: {word} is not accepted (at {_at(tok)})")
+            raise RefusedQuery(f"queries are read-only: {word} is not accepted (at {_at(tok)})")
         if word == "FROM":
             target = tokens.get(j)
             named = target is not None and target.is_word("NAMED")
@@ -140,9 +144,9 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
             clause = "FROM NAMED" if named else "FROM"
             if iri is None:
                 raise RefusedQuery(f"{clause} must name a graph IRI (at {_at(tok)})")
-            if iri not in allowed:
+            if allowed is not None and iri not in allowed:
                 raise RefusedQuery(
-                    f"{clause} <{iri}> is not a graph of this dataset; this endpoint never "
+                    f"{clause} <{iri}> is not a graph of this dataset; peacegraph never "
                     f"fetches remote data (at {_at(tok)}). Graphs: "
                     + ", ".join(f"<{g}>" for g in sorted(allowed)))
             (from_named if named else from_graphs).append(iri)

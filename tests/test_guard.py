@@ -1,7 +1,7 @@
 import pytest
 
-from peacegraph.server.guard import RefusedQuery, check_query
-from peacegraph.server.lexer import LexError, tokenize
+from peacegraph.guard import RefusedQuery, check_query
+from peacegraph.sparql_lexer import LexError, tokenize
 
 G = ["https://w3id.org/peacegraph/graph/asserted", "https://w3id.org/peacegraph/graph/ontology"]
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 import pytest
 
-from .serverkit import BASE, GRAPHS
+from endpoint.serverkit import BASE, GRAPHS
 
 PERSON_Q = "SELECT ?s WHERE { ?s a <https://w3id.org/peacegraph/ontology#Person> }"
 KUSHNER = BASE + "id/jared-kushner"
@@ -199,39 +199,22 @@ def test_service_description_for_rdf_clients_and_page_for_browsers(client):
     assert page.status_code == 200 and b"<textarea" in page.data
 
 
-def test_public_url_sets_sd_endpoint(small_config):
+def test_public_url_sets_sd_endpoint(small_config, small_backend):
     import dataclasses
+
     from peacegraph.server.app import create_app
     app = create_app(dataclasses.replace(small_config, public_url="https://example.org/pg/"),
-                     backend=_shared_backend(small_config))
+                     backend=small_backend)
     r = app.test_client().get("/sparql", headers={"Accept": "application/n-triples"})
     assert b"<https://example.org/pg/sparql> <http://www.w3.org/ns/sparql-service-description#endpoint>" in r.data
 
 
-_BACKENDS = {}
-
-
-def _shared_backend(cfg):
-    from peacegraph.server.backend import open_backend
-    if "b" not in _BACKENDS:
-        b = open_backend(cfg)
-        b.start()
-        _BACKENDS["b"] = b
-    return _BACKENDS["b"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_shared():
-    yield
-    for b in _BACKENDS.values():
-        b.close()
-
-
-def test_row_limit_truncates_and_marks(small_config):
+def test_row_limit_truncates_and_marks(small_config, small_backend):
     import dataclasses
+
     from peacegraph.server.app import create_app
     cfg = dataclasses.replace(small_config, max_rows=5)
-    c = create_app(cfg, backend=_shared_backend(cfg)).test_client()
+    c = create_app(cfg, backend=small_backend).test_client()
     r = get(c, "SELECT * WHERE { ?s ?p ?o } LIMIT 999999999999")
     doc = json.loads(r.data)
     assert len(doc["results"]["bindings"]) == 5 and doc["peacegraph"]["truncated"] is True
@@ -242,11 +225,12 @@ def test_row_limit_truncates_and_marks(small_config):
     assert "Peacegraph-Truncated" not in small.headers and "peacegraph" not in json.loads(small.data)
 
 
-def test_query_length_and_body_limits(small_config):
+def test_query_length_and_body_limits(small_config, small_backend):
     import dataclasses
+
     from peacegraph.server.app import create_app
     cfg = dataclasses.replace(small_config, max_query_length=200, max_body=1000)
-    c = create_app(cfg, backend=_shared_backend(cfg)).test_client()
+    c = create_app(cfg, backend=small_backend).test_client()
     long_q = "SELECT * WHERE { ?s ?p ?o }" + " " * 300
     assert get(c, long_q).status_code == 400
     r = c.post("/sparql", data=b"ASK {}" + b" " * 2000, content_type="application/sparql-query")
@@ -272,3 +256,34 @@ def test_format_parameter_in_a_post_form(client):
     r = client.post("/sparql", data={"query": PERSON_Q, "format": "tsv"})
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/tab-separated-values")
     assert r.data.decode().splitlines() == ["?s", f"<{KUSHNER}>"]
+
+
+def test_errors_carry_the_status_the_server_answers_with():
+    from peacegraph.errors import PeacegraphError, QueryError, StoreError
+    from peacegraph.server.backend import QueryCrashed, QuerySyntaxError, QueryTimeout, ServerBusy
+    from peacegraph.server.protocol import ProtocolError
+
+    statuses = {QueryError: 400, QuerySyntaxError: 400, QueryCrashed: 400, QueryTimeout: 503,
+                ServerBusy: 503, StoreError: 502}
+    assert {cls: cls("x").http_status for cls in statuses} == statuses
+    refused = ProtocolError(415, "unsupported Content-Type")
+    assert isinstance(refused, PeacegraphError) and refused.http_status == 415
+    assert str(refused) == "unsupported Content-Type"
+
+
+def test_a_failing_page_query_answers_with_its_errors_status(small_config):
+    from peacegraph.server.app import create_app
+    from peacegraph.server.backend import QueryTimeout
+
+    class Stalled:
+        def graph_names(self):
+            return GRAPHS
+
+        def query(self, _request):
+            raise QueryTimeout("query stopped: it ran longer than the time limit")
+
+    c = create_app(small_config, backend=Stalled()).test_client()
+    r = c.get("/id/jared-kushner", headers={"Accept": "application/json"})
+    assert r.status_code == 503 and r.get_json()["error"].startswith("query stopped")
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert get(c, PERSON_Q).status_code == 503

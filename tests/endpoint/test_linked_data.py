@@ -5,18 +5,20 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from .serverkit import BASE, SMALL
+from endpoint.serverkit import BASE, SMALL
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
-def source_text():
+@pytest.fixture(scope="module")
+def source_text() -> str:
+    """The text of the small fixture's one source, read straight from the fixture file."""
     store = ox.Store()
     store.load(path=str(SMALL), format=ox.RdfFormat.TRIG)
     return next(iter(store.quads_for_pattern(None, ox.NamedNode(BASE[:-1] + "/ontology#text"), None))).object.value
 
 
-def test_entity_html_shows_facts_neighbours_and_highlighted_evidence(client):
+def test_entity_html_shows_facts_neighbours_and_highlighted_evidence(client, source_text):
     r = client.get("/id/us-28-point-plan", headers={"Accept": BROWSER})
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     assert "Accept" in r.headers["Vary"]
@@ -24,7 +26,7 @@ def test_entity_html_shows_facts_neighbours_and_highlighted_evidence(client):
     assert "<h1>US 28-point plan</h1>" in page
     assert 'href="/id/jared-kushner"' in page                       # neighbour via a fact
     assert 'href="/id/provision-army-cap"' in page                 # neighbour linking here
-    text = source_text()
+    text = source_text
     s = text.index("Jared Kushner and Steve Witkoff drafted the 28-point plan")
     e = s + len("Jared Kushner and Steve Witkoff drafted the 28-point plan")
     # the attestation's quote, highlighted in its context, linking to the span
@@ -60,16 +62,16 @@ def test_unknown_and_malformed_paths_are_404(client, path):
         assert r.status_code == 404, (path, r.status_code)
 
 
-def test_source_plain_text_is_verbatim(client):
+def test_source_plain_text_is_verbatim(client, source_text):
     r = client.get("/source/test_source", headers={"Accept": "text/plain"})
     assert r.status_code == 200 and r.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert r.data.decode("utf-8") == source_text()
+    assert r.data.decode("utf-8") == source_text
     assert hashlib.sha256(r.data).hexdigest() in client.get("/source/test_source", headers={"Accept": BROWSER}).data.decode()
 
 
-def test_source_html_marks_every_span_with_an_anchor(client):
+def test_source_html_marks_every_span_with_an_anchor(client, source_text):
     page = client.get("/source/test_source", headers={"Accept": BROWSER}).data.decode()
-    text = source_text()
+    text = source_text
     anchors = re.findall(r'id="char=(\d+),(\d+)"', page)
     assert len(anchors) == 5
     for s, e in anchors:
@@ -102,12 +104,15 @@ def test_void(client):
     void = "http://rdfs.org/ns/void#"
     assert any(t.predicate.value == void + "sparqlEndpoint" and t.object.value == "http://localhost/sparql" for t in triples)
     total = [t.object.value for t in triples if t.predicate.value == void + "triples"
-             and t.subject.value.endswith("#peacegraph")]
+             and t.subject.value == "https://w3id.org/peacegraph/dataset"]
     assert total == ["148"]
+    assert [t.object.value for t in triples if t.predicate.value == void + "uriSpace"] == [
+        "https://w3id.org/peacegraph/id/"]
 
 
-def test_download_lists_and_serves_dumps(tmp_path, small_config):
+def test_download_lists_and_serves_dumps(tmp_path, small_config, small_backend):
     import dataclasses
+
     from peacegraph.server.app import create_app
     dist = tmp_path / "dist"
     dist.mkdir()
@@ -115,7 +120,7 @@ def test_download_lists_and_serves_dumps(tmp_path, small_config):
     digest = hashlib.sha256(SMALL.read_bytes()).hexdigest()
     (dist / "SHA256SUMS").write_text(f"{digest}  peacegraph.trig\n")
     (dist / ".hidden").write_text("no")
-    app = create_app(dataclasses.replace(small_config, dist_dir=dist), backend=_backend(small_config))
+    app = create_app(dataclasses.replace(small_config, dist_dir=dist), backend=small_backend)
     c = app.test_client()
     page = c.get("/download/", headers={"Accept": BROWSER}).data.decode()
     assert digest in page and str(SMALL.stat().st_size) in page and ".hidden" not in page
@@ -127,26 +132,9 @@ def test_download_lists_and_serves_dumps(tmp_path, small_config):
     assert b"download/peacegraph.trig" in void
 
 
-_B = {}
-
-
-def _backend(cfg):
-    from peacegraph.server.backend import open_backend
-    if not _B:
-        _B["b"] = open_backend(cfg)
-        _B["b"].start()
-    return _B["b"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close():
-    yield
-    for b in _B.values():
-        b.close()
-
-
 def test_non_http_iris_are_never_links(tmp_path, small_config):
     import dataclasses
+
     from peacegraph.server.app import close_app, create_app
     data = tmp_path / "x.ttl"
     data.write_text("<https://w3id.org/peacegraph/id/x> <http://www.w3.org/2000/01/rdf-schema#seeAlso> "

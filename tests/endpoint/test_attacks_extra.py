@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from .serverkit import BASE, BOMB_Q, GRAPHS, KUSHNER, PERSON, Listener, ask_person, http
+from endpoint.serverkit import BASE, BOMB_Q, GRAPHS, KUSHNER, PERSON, Listener, ask_person, http
 
 JSON_ACCEPT = {"Accept": "application/sparql-results+json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded", **JSON_ACCEPT}

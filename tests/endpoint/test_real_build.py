@@ -5,7 +5,7 @@ from urllib.parse import urlencode, urlsplit
 import pyoxigraph as ox
 import pytest
 
-from .serverkit import BASE
+from endpoint.serverkit import BASE
 
 BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
 

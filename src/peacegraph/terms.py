@@ -1,0 +1,103 @@
+"""N-Triples and Turtle forms of RDF terms, and compaction of IRIs to prefixed names."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+
+from peacegraph.errors import ExportError
+from peacegraph.namespaces import PREFIXES
+
+_XSD_STRING = str(XSD.string)
+_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
+
+
+def _escape(value: str, long: bool = False) -> str:
+    value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r")
+    if not long:
+        value = value.replace("\n", "\\n").replace("\t", "\\t")
+    return value
+
+
+class Terms:
+    """N-Triples and Turtle forms of terms, and prefix compaction.
+
+    Caches are keyed by plain strings: rdflib terms compare in Python, plain strings in C."""
+
+    def __init__(self, prefixes: dict | None = None):
+        prefixes = prefixes or PREFIXES
+        # longest namespace first, so topic: wins over pgid: for topics
+        self.namespaces = sorted(((str(ns), p) for p, ns in prefixes.items()),
+                                 key=lambda x: (-len(x[0]), x[1]))
+        self.prefixes = dict(sorted((p, str(ns)) for p, ns in prefixes.items()))
+        self._compact: dict = {}
+
+    def compact(self, iri: str) -> str | None:
+        """prefix:local when the local part is safe in Turtle and JSON-LD, else None."""
+        iri = str.__str__(iri)
+        try:
+            return self._compact[iri]
+        except KeyError:
+            pass
+        result = None
+        for ns, prefix in self.namespaces:
+            if iri.startswith(ns) and len(iri) > len(ns) and _LOCAL.fullmatch(iri, len(ns)):
+                result = f"{prefix}:{iri[len(ns):]}"
+                break
+        self._compact[iri] = result
+        return result
+
+    def nt(self, term) -> str:
+        kind = type(term)
+        if kind is URIRef:
+            return f"<{term}>"  # URIRef.__add__ would build (and warn about) a new URIRef
+        if kind is Literal:
+            s = '"' + _escape(term) + '"'
+            if term.language:
+                return f"{s}@{term.language}"
+            dt = term.datatype
+            if dt is not None and str.__ne__(dt, _XSD_STRING):
+                return f"{s}^^<{dt}>"
+            return s
+        if isinstance(term, URIRef):
+            return self.nt(URIRef(term))
+        if isinstance(term, Literal):
+            return self.nt(Literal(term, lang=term.language, datatype=term.datatype))
+        if isinstance(term, BNode):
+            raise ExportError(f"blank node {term.n3()} in the data; every node must be named")
+        raise ExportError(f"cannot export term {term!r}")
+
+    def ttl(self, term) -> str:
+        if isinstance(term, URIRef):
+            return self.compact(term) or f"<{term}>"
+        if isinstance(term, Literal):
+            value = str.__str__(term)
+            if "\n" in value:
+                s = '"""' + _escape(value, long=True) + '"""'
+            else:
+                s = '"' + _escape(value) + '"'
+            if term.language:
+                return f"{s}@{term.language}"
+            dt = term.datatype
+            if dt is not None and str.__ne__(dt, _XSD_STRING):
+                return s + "^^" + self.ttl(URIRef(dt))
+            return s
+        return self.nt(term)
+
+
+@lru_cache(maxsize=1)
+def _shared() -> Terms:
+    return Terms()
+
+
+def short_name(term) -> str:
+    """A term as a message shows it: prefix:local when one of the project's prefixes fits, else
+    <iri>; a blank node as "a blank node"; a literal in its N-Triples form."""
+    if isinstance(term, URIRef):
+        return _shared().compact(term) or f"<{term}>"
+    if isinstance(term, BNode):
+        return "a blank node"
+    return term.n3() if hasattr(term, "n3") else str(term)
