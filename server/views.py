@@ -43,7 +43,7 @@ class Site:
 
     def run(self, text: str, *, result_format: str = PYTHON_FORMAT, bindings=None,
             default_graphs=None, named_graphs=None, max_rows: int | None = None) -> QueryResult:
-        checked = check_query_cached(text, tuple(self.graphs()))
+        checked = check_query_cached(text)
         return self.backend.query(QueryRequest(
             text=text, form=checked.form, result_format=result_format,
             default_graphs=default_graphs, named_graphs=named_graphs, bindings=dict(bindings or {}),
@@ -72,9 +72,17 @@ class Site:
         return None
 
     def public_url(self) -> str:
+        """Where this server is reached, from its configuration (`--public-url`, else the address
+        it is bound to); never from a request's Host header, which the client chooses."""
         if self.config.public_url:
             return self.config.public_url.rstrip("/") + "/"
-        return request.host_url
+        host = self.config.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.config.port}/"
+
+    def endpoint_url(self) -> str:
+        return self.public_url() + "sparql"
 
 
 def site() -> Site:
