@@ -186,7 +186,8 @@ def source(stem: str):
         resp.headers["Vary"] = "Accept"
         return resp
     if fmt != "html":
-        res = s.run(page_query("describe"), bindings={"thing": ox.NamedNode(iri)})
+        res = s.run(page_query("source_description"), bindings={"thing": ox.NamedNode(iri)},
+                    max_rows=max(s.config.max_rows, 500_000))
         return rdf_response(res.triples, fmt)
     spans = rows(s.run(page_query("source_spans"), bindings={"source": ox.NamedNode(iri)}))
     return html_response("source.html", iri=iri, stem=stem, title=found[1] or stem, sha256=found[2],
