@@ -21,13 +21,13 @@ from peacegraph import paths
 from peacegraph.anchor import Anchorer, anchor_graph
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import export
-from peacegraph.void import Release
 from peacegraph.gcpause import paused_gc
 from peacegraph.load import load_folder, load_sources
 from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, SOURCES_GRAPH, bind_prefixes
 from peacegraph.progress import Progress, progress_wanted
 from peacegraph.reason import infer
 from peacegraph.validate import load_shapes, validate_graph
+from peacegraph.void import Release
 
 GENID = BASE + ".well-known/genid/"
 

@@ -37,8 +37,7 @@ from peacegraph import __version__
 from peacegraph.errors import ExportError
 from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG, VOID
 from peacegraph.terms import Terms
-from peacegraph.void import (DATA_LICENSE, DESCRIPTION_FILE, SOURCE_RIGHTS, DumpFile, Release, dataset_iri,
-                             version_iri, void_graph)
+from peacegraph.void import DATA_LICENSE, DESCRIPTION_FILE, SOURCE_RIGHTS, DumpFile, Release, dataset_iri, version_iri, void_graph
 
 FILES = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld",
          "provisions.csv", "stances.csv", "statements.csv", "void.ttl", "SHA256SUMS")
