@@ -114,7 +114,8 @@ def service_description(accept: str | None) -> Response:
     if fmt is None:
         fmt = "turtle"
     s = site()
-    triples = service_description_triples(s.endpoint_url(), s.graphs(), s.config)
+    triples = service_description_triples(s.endpoint_url(), s.graphs(), s.config, graph_sizes=s.graph_sizes(),
+                                          void_url=s.public_url() + ".well-known/void")
     resp = Response(serialize_triples(triples, fmt, SD_PREFIXES), content_type=SD_FORMATS[fmt] + "; charset=utf-8")
     resp.headers["Vary"] = "Accept"
     return resp

@@ -162,7 +162,8 @@ def ox_term(term):
     raise QueryError(f"cannot query a term like {term!r}")
 
 
-def _from_ox(term):
+def rdflib_term(term):
+    """The rdflib form of a pyoxigraph term (None stays None)."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -231,7 +232,7 @@ def run_query(dataset, text: str, bindings: dict | None = None) -> Result:
         names = [v.value for v in answer.variables]
         result.vars = [Variable(n) for n in names]
         result.bindings = [
-            {Variable(n): _from_ox(sol[n]) for n in names if sol[n] is not None} for sol in answer]
+            {Variable(n): rdflib_term(sol[n]) for n in names if sol[n] is not None} for sol in answer]
         return result
     if isinstance(answer, ox.QueryBoolean):
         result = Result("ASK")
@@ -239,7 +240,7 @@ def run_query(dataset, text: str, bindings: dict | None = None) -> Result:
         return result
     graph = Graph()
     bind_prefixes(graph)
-    graph.addN((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object), graph) for t in answer)
+    graph.addN((rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object), graph) for t in answer)
     result = Result("CONSTRUCT")
     result.graph = graph
     return result

@@ -108,7 +108,7 @@ def void_graph(base: str, graph_sizes: dict, dumps, *, sparql_endpoint: str | No
     g.add((ds, DCTERMS.created, Literal(CREATED, datatype=XSD.date)))
     if release is not None:
         g.add((ds, OWL.versionInfo, Literal(release.version)))
-        g.add((ds, DCAT["version"], Literal(release.version)))
+        g.add((ds, URIRef(str(DCAT) + "version"), Literal(release.version)))  # DCAT 3
         g.add((ds, OWL.versionIRI, version_iri(base, release.version)))
         if release.issued:
             g.add((ds, DCTERMS.issued, Literal(release.issued, datatype=XSD.date)))

@@ -171,7 +171,7 @@ def test_conforms_to_schema(suite_server):
     assert _service_test("conforms-to-schema") == "Service description conforms to schema"
     _, graph = _description(suite_server)
     report = validate_metadata(graph)
-    assert report.conforms, report.text
+    assert report.conforms, report.text()
     assert set(graph.subjects(RDF.type, SD.Service))
 
 
