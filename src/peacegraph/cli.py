@@ -85,7 +85,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--store-dir", type=Path, help="persist the embedded store here; reused at the next start")
     p.add_argument("--store", metavar="URL", help="serve from a remote SPARQL 1.1 endpoint instead of the embedded store")
     p.add_argument("--base", default=None, help="public base IRI of the data (default https://w3id.org/peacegraph/)")
-    p.add_argument("--public-url", default=None, help="the URL clients reach this server at (for the service description)")
+    p.add_argument("--public-url", default=None, help="the URL clients reach this server at, for the endpoint IRI in the service description, the VoID and Link headers (default: the address bound)")
     p.add_argument("--workers", type=int, default=None, help="query worker processes")
     p.add_argument("--threads", type=int, default=None, help="HTTP threads")
     p.add_argument("--timeout", type=float, default=None, help="query time limit in seconds")
