@@ -86,3 +86,14 @@ def test_the_schema_org_dataset_conforms():
     report = validate_metadata(graph)
     assert report.conforms, report.text()
     assert (None, RDF.type, URIRef("https://schema.org/Dataset")) in graph
+
+
+def test_the_shipped_builds_description_conforms(built_dist):
+    graph = Graph().parse(built_dist / "void.ttl", format="turtle")
+    report = validate_metadata(graph)
+    assert report.conforms, report.text()
+    ds = URIRef(BASE + "dataset")
+    examples = set(graph.objects(ds, URIRef("http://rdfs.org/ns/void#exampleResource")))
+    # the example resources are things of the shipped graph
+    nq = (built_dist / "peacegraph.nq").read_text(encoding="utf-8")
+    assert examples and all(f"<{e}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" in nq for e in examples)
