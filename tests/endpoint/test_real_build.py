@@ -58,7 +58,7 @@ def test_source_page_of_the_real_text(real):
         path = urlsplit(iri).path.replace("/peacegraph", "", 1)
         text = client.get(path, headers={"Accept": "text/plain"}).data.decode()
         html = client.get(path, headers={"Accept": BROWSER}).data.decode()
-        assert len(text) > 1000 and html.count('class="span-anchor"') > 10
+        assert len(text) > 1000 and html.count('class="span-start"') > 10
 
 
 def test_downloads_list_the_dumps_with_checksums(real):
