@@ -116,6 +116,9 @@ INVERSE_WORDS = {
     PG + "location": "event here", PG + "affiliatedWith": "affiliate", PG + "conflictingClaim": "claim in",
     PG + "conflictsWith": "contradicts", PG + "qualifies": "editorial note", PG + "favours": "favoured by",
 }
+# Groups whose rows always say how they relate (one relation or several).
+NAMED_RELATIONS = {"lineage", "compared", "details", "other", "change", "on_what", "who", "notes", "contradicts",
+                   "qualifies"}
 CRITICAL = {PG + "Rejects", PG + "Criticizes", PG + "Doubts"}
 HEADER_PROPS = {RDFS + "label", RDFS + "comment", SKOS + "prefLabel", SKOS + "definition",
                 SKOS + "altLabel", RDF + "type"}
@@ -293,7 +296,8 @@ class EntityView:
         order = ORDER.get(pkind, []) + [g for g in GROUP_TITLES if g not in ORDER.get(pkind, [])]
         for g in order:
             if rows.get(g):
-                groups.append({"id": g, "title": GROUP_TITLES[g], "rows": _sorted(rows[g])})
+                mixed = len({row.relation for row in rows[g]}) > 1 or g in NAMED_RELATIONS
+                groups.append({"id": g, "title": GROUP_TITLES[g], "rows": _sorted(rows[g]), "relations": mixed})
         if kind == "Attestation":
             groups.insert(0, {"id": "fact", "title": GROUP_TITLES["fact"],
                               "rows": [Row("", summary=[{"word": "", "term": t, "badge": False, "tone": ""}

@@ -11,12 +11,8 @@ BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
 
 
 @pytest.fixture(scope="module")
-def real(built_dist):
-    from peacegraph.server.app import close_app, create_app
-    from peacegraph.server.config import ServerConfig
-    app = create_app(ServerConfig(data=[built_dist / "peacegraph.trig"], workers=2, max_workers=4, timeout=20))
-    yield app.test_client(), built_dist
-    close_app(app)
+def real(real_app, built_dist):
+    return real_app.test_client(), built_dist
 
 
 def local_iris(trig) -> set[str]:
