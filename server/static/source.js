@@ -2,7 +2,7 @@
 // or focusing a highlight shows the facts it supports, copied from the page's list of spans.
 (function () {
   "use strict";
-  var pop, note, text, current = null, pinned = false, hideTimer = null;
+  var pop, note, text, current = null, pinned = false, hideTimer = null, quiet = false;
 
   function marksOf(id) {
     return Array.prototype.filter.call(text.querySelectorAll("mark.ev"), function (m) {
@@ -86,10 +86,12 @@
     if (!pop || !text) { return; }
     text.addEventListener("mouseover", function (ev) {
       var m = ev.target.closest("mark.ev");
-      if (m && !pinned) { show(m); }
+      // what the keyboard focused keeps its popover while the pointer merely passes by
+      var focused = current !== null && current === document.activeElement;
+      if (m && !pinned && !focused) { show(m); }
     });
     text.addEventListener("mouseout", function (ev) {
-      if (ev.target.closest("mark.ev")) { later(); }
+      if (ev.target.closest("mark.ev") && current !== document.activeElement) { later(); }
     });
     pop.addEventListener("mouseover", function () { clearTimeout(hideTimer); });
     pop.addEventListener("mouseout", later);
@@ -102,7 +104,8 @@
     });
     text.addEventListener("focusin", function (ev) {
       var m = ev.target.closest("mark.ev");
-      if (m) { show(m); }
+      if (m && !quiet) { show(m); }
+      quiet = false;
     });
     text.addEventListener("focusout", function (ev) {
       if (!pop.contains(ev.relatedTarget)) { later(); }
@@ -122,7 +125,12 @@
       } else if (ev.key === "Escape") { hide(); }
     });
     pop.addEventListener("keydown", function (ev) {
-      if (ev.key === "Escape" && current) { var m = current; hide(); m.focus(); }
+      if (ev.key === "Escape" && current) {
+        var m = current;
+        hide();
+        quiet = true;   // back on the highlight, closed: the Escape was meant
+        m.focus();
+      }
     });
     document.addEventListener("click", function (ev) {
       if (pinned && !pop.contains(ev.target) && !ev.target.closest("mark.ev")) { hide(); }
