@@ -297,7 +297,9 @@ class EntityView:
         for g in order:
             if rows.get(g):
                 mixed = len({row.relation for row in rows[g]}) > 1 or g in NAMED_RELATIONS
-                groups.append({"id": g, "title": GROUP_TITLES[g], "rows": _sorted(rows[g]), "relations": mixed})
+                compact = not mixed and all(not row.quotes and not row.summary for row in rows[g])
+                groups.append({"id": g, "title": GROUP_TITLES[g], "rows": _sorted(rows[g]), "relations": mixed,
+                               "compact": compact})
         if kind == "Attestation":
             groups.insert(0, {"id": "fact", "title": GROUP_TITLES["fact"],
                               "rows": [Row("", summary=[{"word": "", "term": t, "badge": False, "tone": ""}
