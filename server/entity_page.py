@@ -53,6 +53,7 @@ GROUP_OF = {
     ("out", PG + "modelledOn"): "lineage", ("in", PG + "modelledOn"): "lineage",
     ("out", PG + "comparedWith"): "compared", ("in", PG + "comparedWith"): "compared",
     ("out", PG + "derivedFrom"): "lineage", ("in", PG + "derivedFrom"): "lineage",
+    ("out", PG + "draftOf"): "lineage", ("in", PG + "draftOf"): "lineage",
     ("in", PG + "provisionOf"): "provisions", ("out", PG + "provisionOf"): "document",
     ("in", PG + "inDocument"): "changes_in", ("in", PG + "changedProvision"): "changes",
     ("in", PG + "resultingProvision"): "changes", ("in", PG + "target"): "stances_on",
@@ -109,15 +110,15 @@ ORDER = {
 INVERSE_WORDS = {
     PG + "draftedBy": "drafted", PG + "backedBy": "backed", PG + "revisionOf": "revised as",
     PG + "respondsTo": "answered by", PG + "modelledOn": "model for", PG + "comparedWith": "compared in",
-    PG + "derivedFrom": "source of", PG + "provisionOf": "provision", PG + "holder": "stance",
+    PG + "derivedFrom": "source of", PG + "draftOf": "has as draft", PG + "provisionOf": "provision", PG + "holder": "stance",
     PG + "speaker": "statement", PG + "participant": "took part in", PG + "assessor": "assessment",
     PG + "about": "about it", PG + "target": "stance on it", PG + "topic": "on this topic",
     PG + "inDocument": "change", PG + "changedProvision": "changed by", PG + "resultingProvision": "result of",
     PG + "location": "event here", PG + "affiliatedWith": "affiliate", PG + "conflictingClaim": "claim in",
-    PG + "conflictsWith": "contradicts", PG + "qualifies": "editorial note", PG + "favours": "favoured by",
+    PG + "conflictsWith": "contradicts", PG + "qualifies": "editor's reading", PG + "favours": "favoured by",
 }
 # Groups whose rows always say how they relate (one relation or several).
-NAMED_RELATIONS = {"lineage", "compared", "details", "other", "change", "on_what", "who", "notes", "contradicts",
+NAMED_RELATIONS = {"lineage", "compared", "details", "other", "change", "on_what", "who", "contradicts",
                    "qualifies"}
 CRITICAL = {PG + "Rejects", PG + "Criticizes", PG + "Doubts"}
 HEADER_PROPS = {RDFS + "label", RDFS + "comment", SKOS + "prefLabel", SKOS + "definition",
@@ -139,6 +140,7 @@ class Row:
     quotes: list = field(default_factory=list)
     inferred: bool = False
     key: tuple = ()
+    notes: list = field(default_factory=list)   # editorial notes on the statement or the other end
 
 
 def _value(term) -> str:
@@ -186,6 +188,11 @@ class EntityView:
         for r in _rows(site.run(page_query("entity_neighbours"), bindings={"thing": node})):
             facts = self.neighbours.setdefault(r["node"].value, {})
             facts.setdefault(r["p"].value, []).append((r["o"], r.get("olabel")))
+        self.notes_for: dict[str, list[str]] = {}
+        for node_iri, facts in self.neighbours.items():
+            for target, _ in facts.get(PG + "qualifies", []):
+                self.notes_for.setdefault(target.value, []).append(node_iri)
+        self.fact_attestation: dict[tuple, str] = {}
         self.own_quotes: list[dict] = []
         self.node_quotes: dict[str, list[dict]] = {}
         self.fact_quotes: dict[tuple, list[dict]] = {}
@@ -201,6 +208,7 @@ class EntityView:
                 s = _value(r.get("s")) or iri
                 o = str(r["o"]) if r.get("o") is not None else str(node)
                 _add(self.fact_quotes.setdefault((s, r["p"].value, o), []), q)
+                self.fact_attestation[(s, r["p"].value, o)] = node_iri
 
     # -- the other end of a statement --------------------------------------------------------
     def label_of(self, iri: str, fallback=None) -> str:
@@ -292,6 +300,8 @@ class EntityView:
             rows.setdefault(self._group(direction, p, other, r, pkind), []).append(row)
         if pkind == "document":
             rows["doc_changes"] = self._doc_changes(rows.get("provisions", []))
+        shown = {row.other["iri"] for row in rows.get("notes", []) if row.other}
+        rows["notes"] = rows.get("notes", []) + self.statement_notes(shown)
         groups = []
         order = ORDER.get(pkind, []) + [g for g in GROUP_TITLES if g not in ORDER.get(pkind, [])]
         for g in order:
@@ -335,11 +345,43 @@ class EntityView:
         quotes = list(self.fact_quotes.get(triple, []))
         if not quotes and other_kind not in _SELF_QUOTED:
             quotes = list(self.node_quotes.get(other.value, []))
+        notes = self.notes_on(other.value, self.fact_attestation.get(triple, ""))
         if other_kind == "Attestation":
             return Row(relation, summary=[{"word": "", "term": t, "badge": False, "tone": ""}
-                                          for t in self.attestation_text(other.value)], quotes=quotes)
+                                          for t in self.attestation_text(other.value)], quotes=quotes, notes=notes)
+        if other_kind == "EditorialNote":
+            notes = []
         return Row(relation, other=self.link(other, r.get("olabel")), summary=self.summary(other.value, other_kind),
-                   quotes=quotes)
+                   quotes=quotes, notes=notes)
+
+    def notes_on(self, *nodes: str) -> list[dict]:
+        """Links to the editorial notes on any of these nodes (a neighbour, an attestation)."""
+        out = []
+        for node in nodes:
+            for note in self.notes_for.get(node, []):
+                view = self.link(ox.NamedNode(note), ox.Literal(self.label_of(note) or "editor's reading"))
+                if view not in out:
+                    out.append(view)
+        return out
+
+    def statement_notes(self, shown: set) -> list[Row]:
+        """The editorial notes on the attested statements about this thing, one row per note."""
+        by_note: dict[str, Row] = {}
+        for att, facts in self.neighbours.items():
+            if RDF + "subject" not in facts:
+                continue
+            for note in self.notes_for.get(att, []):
+                if note in shown:
+                    continue
+                row = by_note.get(note)
+                if row is None:
+                    row = by_note[note] = Row("editor's reading", other=self.link(
+                        ox.NamedNode(note), ox.Literal(self.label_of(note) or note)),
+                        summary=self.summary(note, "EditorialNote"), quotes=self.node_quotes.get(note, []))
+                row.summary.append({"word": "on", "term": {"kind": "text", "value": ""}, "badge": False, "tone": ""})
+                row.summary += [{"word": "", "term": part, "badge": False, "tone": ""}
+                                for part in self.attestation_text(att)]
+        return list(by_note.values())
 
     def _group(self, direction: str, p: str, other, r, pkind: str) -> str:
         if isinstance(other, ox.Literal):

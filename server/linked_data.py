@@ -180,14 +180,14 @@ def mark_spans(text: str, spans: list[dict]) -> Markup:
     for a, b in pairwise(bounds):
         opening = sorted(starts.get(a, []), key=lambda sp: sp["end"])
         for sp in opening:
-            parts.append(f'<span class="span-start" id="{sp["id"]}"></span>')
+            parts.append(f'<span id="{sp["id"]}"></span>')
         covering = [sp for sp in spans if sp["start"] <= a and b <= sp["end"]]
         chunk = html.escape(text[a:b])
         if covering:
             ids = " ".join(sp["id"] for sp in covering)
-            deep = " deep" if len(covering) > 1 else ""
+            deep = ' class="deep"' if len(covering) > 1 else ""
             focus = ' tabindex="0" role="button" aria-controls="span-pop"' if opening else ""
-            parts.append(f'<mark class="ev{deep}" data-spans="{ids}"{focus}>{chunk}</mark>')
+            parts.append(f'<mark{deep} data-spans="{ids}"{focus}>{chunk}</mark>')
         else:
             parts.append(chunk)
     return Markup("".join(parts))

@@ -5,7 +5,7 @@
   var pop, note, text, current = null, pinned = false, hideTimer = null, quiet = false;
 
   function marksOf(id) {
-    return Array.prototype.filter.call(text.querySelectorAll("mark.ev"), function (m) {
+    return Array.prototype.filter.call(text.querySelectorAll("mark"), function (m) {
       return (" " + m.getAttribute("data-spans") + " ").indexOf(" " + id + " ") >= 0;
     });
   }
@@ -17,10 +17,10 @@
     var s = +m[1], e = m[2] === undefined ? s + 1 : +m[2];
     if (document.getElementById("char=" + s + "," + e)) { return "char=" + s + "," + e; }
     var best = null, bestLen = Infinity;
-    Array.prototype.forEach.call(document.querySelectorAll("li[data-span]"), function (li) {
-      var p = /char=(\d+),(\d+)/.exec(li.getAttribute("data-span"));
-      var a = +p[1], b = +p[2];
-      if (a <= s && e <= b && b - a < bestLen) { best = li.getAttribute("data-span"); bestLen = b - a; }
+    Array.prototype.forEach.call(document.querySelectorAll("ol.spans > li"), function (li) {
+      var p = /^ev-(char=(\d+),(\d+))$/.exec(li.id);
+      var a = +p[2], b = +p[3];
+      if (a <= s && e <= b && b - a < bestLen) { best = p[1]; bestLen = b - a; }
     });
     return best;
   }
@@ -47,11 +47,11 @@
       if (!item) { return; }
       var q = document.createElement("p");
       q.className = "pop-quote";
-      var a = item.querySelector("a.span-link").cloneNode(true);
+      var a = item.querySelector("a").cloneNode(true);
       q.appendChild(a);
       q.appendChild(document.createTextNode(" “" + item.querySelector("q").textContent + "”"));
       pop.appendChild(q);
-      pop.appendChild(item.querySelector("ul.facts").cloneNode(true));
+      pop.appendChild(item.querySelector("ul").cloneNode(true));
     });
   }
 
@@ -85,25 +85,25 @@
     text = document.getElementById("source-text");
     if (!pop || !text) { return; }
     text.addEventListener("mouseover", function (ev) {
-      var m = ev.target.closest("mark.ev");
+      var m = ev.target.closest("#source-text mark");
       // what the keyboard focused keeps its popover while the pointer merely passes by
       var focused = current !== null && current === document.activeElement;
       if (m && !pinned && !focused) { show(m); }
     });
     text.addEventListener("mouseout", function (ev) {
-      if (ev.target.closest("mark.ev") && current !== document.activeElement) { later(); }
+      if (ev.target.closest("#source-text mark") && current !== document.activeElement) { later(); }
     });
     pop.addEventListener("mouseover", function () { clearTimeout(hideTimer); });
     pop.addEventListener("mouseout", later);
     text.addEventListener("click", function (ev) {
-      var m = ev.target.closest("mark.ev");
+      var m = ev.target.closest("#source-text mark");
       if (!m) { return; }
       if (pinned && current === m) { hide(); return; }
       show(m);
       pinned = true;
     });
     text.addEventListener("focusin", function (ev) {
-      var m = ev.target.closest("mark.ev");
+      var m = ev.target.closest("#source-text mark");
       if (m && !quiet) { show(m); }
       quiet = false;
     });
@@ -114,7 +114,7 @@
       if (!pop.contains(ev.relatedTarget) && ev.relatedTarget !== current) { later(); }
     });
     text.addEventListener("keydown", function (ev) {
-      var m = ev.target.closest("mark.ev");
+      var m = ev.target.closest("#source-text mark");
       if (!m) { return; }
       if (ev.key === "Enter" || ev.key === " ") {
         ev.preventDefault();
@@ -133,7 +133,7 @@
       }
     });
     document.addEventListener("click", function (ev) {
-      if (pinned && !pop.contains(ev.target) && !ev.target.closest("mark.ev")) { hide(); }
+      if (pinned && !pop.contains(ev.target) && !ev.target.closest("#source-text mark")) { hide(); }
     });
     window.addEventListener("hashchange", target);
     target();
