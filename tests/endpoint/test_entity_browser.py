@@ -12,6 +12,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from endpoint.serverkit import BASE
 from endpoint.test_browser import browser  # noqa: F401  (the Chromium fixture)
+from endpoint.test_query_editor import AXE_RUN
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 SOURCE = "source/000_c087f7d81efda06d"
@@ -162,3 +163,20 @@ def test_every_page_type_fits_the_width(browser, live_real, width, height):  # n
         before = head.location["x"]
         browser.execute_script("arguments[0].scrollLeft = 200;", box)
         assert abs(head.location["x"] - before) <= 2          # not 200 px to the left
+
+
+@pytest.mark.browser
+def test_axe_finds_no_serious_or_critical_violation_on_the_research_pages(browser, live_real):  # noqa: F811
+    browser.set_window_size(1366, 900)
+    browser.set_script_timeout(60)
+    found = {}
+    for name, path in PAGES.items():
+        browser.get(live_real.url + path)
+        browser.execute_script("""
+          const s = document.createElement('script'); s.src = '/static/vendor/axe.min.js';
+          document.head.appendChild(s);""")
+        WebDriverWait(browser, 20).until(lambda d: d.execute_script("return !!window.axe"))
+        bad = [v for v in browser.execute_async_script(AXE_RUN) if v["impact"] in ("serious", "critical")]
+        if bad:
+            found[name] = bad
+    assert found == {}, "\n".join(f"{name}: {v['id']} {v['nodes']}" for name, vs in found.items() for v in vs)
