@@ -23,28 +23,15 @@ from peacegraph.server import views
 from peacegraph.server.quotes import quote_in_context
 from peacegraph.server.stored import page_query
 from peacegraph.server.views import html_response
+from peacegraph.server.views import int_value as _int
+from peacegraph.server.views import rows as _rows
+from peacegraph.server.views import term_value as _value
 
 PG = "https://w3id.org/peacegraph/ontology#"
 SLUG = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}")
-VERDICT_ORDER = ["kept", "softened", "strengthened", "revised", "removed", "added", "no recorded change"]
 DOCUMENT_KINDS = ["Counterproposal", "Communique", "PeacePlan", "Document"]
 
 blueprint = Blueprint("compare", __name__)
-
-
-def _rows(result) -> list[dict]:
-    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
-
-
-def _value(term) -> str:
-    return "" if term is None else term.value
-
-
-def _int(term) -> int:
-    try:
-        return int(term.value)
-    except (AttributeError, ValueError):
-        return -1
 
 
 def _local(iri: str) -> str:

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from peacegraph.server.stored import page_query
+from peacegraph.server.views import int_value as _int
+from peacegraph.server.views import rows as _rows
+from peacegraph.server.views import term_value as _value
 
 PG = "https://w3id.org/peacegraph/ontology#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -141,17 +144,6 @@ class Row:
     inferred: bool = False
     key: tuple = ()
     notes: list = field(default_factory=list)   # editorial notes on the statement or the other end
-
-
-def _value(term) -> str:
-    return "" if term is None else term.value
-
-
-def _int(term) -> int:
-    try:
-        return int(term.value)
-    except (AttributeError, ValueError):
-        return -1
 
 
 def kind_of(classes) -> str:
@@ -429,10 +421,6 @@ class EntityView:
             summary.append({"word": "in", "term": self.link(r["column"], r.get("clabel")), "badge": False, "tone": ""})
             out.append(Row("change", other=self.link(r["item"], r.get("ilabel")), summary=summary, quotes=quotes))
         return out
-
-
-def _rows(result) -> list[dict]:
-    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
 
 
 def _add(quotes: list, q: dict) -> None:

@@ -28,7 +28,17 @@ from peacegraph.server.entity_page import EntityView, class_name, kind_of
 from peacegraph.server.quotes import quote_in_context, source_text
 from peacegraph.server.results import TRUNCATED_HEADER
 from peacegraph.server.stored import page_query
-from peacegraph.server.views import FORMAT_LINKS, PAGE_OFFERS, html_response, not_acceptable, page_format, rdf_response
+from peacegraph.server.views import (
+    FORMAT_LINKS,
+    PAGE_OFFERS,
+    html_response,
+    not_acceptable,
+    page_format,
+    rdf_response,
+    rows,
+    term_value,
+)
+from peacegraph.server.views import int_value as _int
 
 _SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}"
 SLUG = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT}){{0,3}}")
@@ -45,19 +55,6 @@ def _valid(pattern: re.Pattern, value: str) -> bool:
 
 
 # -- helpers over query results ---------------------------------------------------------------
-def rows(result) -> list[dict]:
-    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
-
-
-def term_value(term) -> str:
-    return "" if term is None else term.value
-
-
-def _int(term) -> int:
-    try:
-        return int(term.value)
-    except (AttributeError, ValueError):
-        return -1
 
 
 def term_view(site, term, label=None) -> dict:

@@ -6,12 +6,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from peacegraph.server.stored import page_query
+from peacegraph.server.views import term_value as _value
 
 CONTEXT = 160
-
-
-def _value(term) -> str:
-    return "" if term is None else term.value
 
 
 def source_text(site, source: str) -> tuple[str, str, str] | None:

@@ -6,21 +6,15 @@ from html import unescape
 import pytest
 from rdflib import URIRef
 
-from endpoint.serverkit import BASE
+from endpoint.serverkit import BASE, BROWSER
+from endpoint.serverkit import html_page as page
 
-BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
 US, EU, ISTANBUL = "us-28-point-plan", "european-28-point-counterproposal", "istanbul-communique-2022"
 
 
 @pytest.fixture(scope="module")
 def client(real_app):
     return real_app.test_client()
-
-
-def page(client, path: str) -> str:
-    r = client.get(path, headers={"Accept": BROWSER})
-    assert r.status_code == 200, (path, r.status_code)
-    return r.data.decode()
 
 
 def diff_rows(html: str) -> list[str]:

@@ -8,22 +8,15 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 import pytest
 
-from endpoint.serverkit import BASE
+from endpoint.serverkit import BASE, BROWSER
+from endpoint.serverkit import html_page as page
 
-BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
 SOURCE = "/source/000_c087f7d81efda06d"
 
 
 @pytest.fixture(scope="module")
 def client(real_app):
     return real_app.test_client()
-
-
-def page(client, path: str) -> str:
-    r = client.get(path, headers={"Accept": BROWSER})
-    assert r.status_code == 200, (path, r.status_code)
-    assert r.headers["Content-Type"].startswith("text/html")
-    return r.data.decode()
 
 
 def sections(html: str) -> dict[str, str]:
