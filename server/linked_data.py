@@ -168,7 +168,8 @@ def mark_spans(text: str, spans: list[dict]) -> Markup:
     """The text as HTML with every evidence span highlighted: each piece of text covered by spans
     is a <mark> naming them (data-spans), and each span's start carries an empty element whose id
     is the span's fragment (`char=S,E`), so the span's IRI addresses it. A piece where some span
-    starts is focusable, so the keyboard reaches every span and the facts it supports."""
+    starts is focusable, so the keyboard reaches every span and the facts it supports (the page's
+    script makes it a button that opens them)."""
     bounds = sorted({0, len(text)} | {b for sp in spans for b in (sp["start"], sp["end"])})
     starts: dict[int, list[dict]] = {}
     for sp in spans:
@@ -183,7 +184,7 @@ def mark_spans(text: str, spans: list[dict]) -> Markup:
         if covering:
             ids = " ".join(sp["id"] for sp in covering)
             deep = ' class="deep"' if len(covering) > 1 else ""
-            focus = ' tabindex="0" role="button" aria-controls="span-pop"' if opening else ""
+            focus = ' tabindex="0"' if opening else ""
             parts.append(f'<mark{deep} data-spans="{ids}"{focus}>{chunk}</mark>')
         else:
             parts.append(chunk)

@@ -84,6 +84,11 @@
     note = document.getElementById("target-note");
     text = document.getElementById("source-text");
     if (!pop || !text) { return; }
+    Array.prototype.forEach.call(text.querySelectorAll("mark[tabindex]"), function (m) {
+      m.setAttribute("role", "button");
+      m.setAttribute("aria-controls", "span-pop");
+      m.setAttribute("aria-expanded", "false");
+    });
     text.addEventListener("mouseover", function (ev) {
       var m = ev.target.closest("#source-text mark");
       // what the keyboard focused keeps its popover while the pointer merely passes by
