@@ -21,6 +21,8 @@ COMMANDS = {
     "synth": ("peacegraph.commands.synth", "cli_synth"),
     "push": ("peacegraph.commands.push", "cli_push"),
     "bench": ("peacegraph.commands.bench", "cli_bench"),
+    "source": ("peacegraph.commands.source", "cli_source"),
+    "mentions": ("peacegraph.commands.mentions", "cli_mentions"),
 }
 
 
@@ -90,6 +92,25 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="HTTP basic auth user")
     p.add_argument("--password", help="HTTP basic auth password")
     p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("source", help="add a source text to seeds/ and describe it in sources.ttl")
+    source_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = source_sub.add_parser("add", help="copy a text into seeds/ verbatim, describe it, print a graph file stub")
+    p.add_argument("file", type=Path, help="the text (UTF-8), copied byte for byte")
+    p.add_argument("--title", required=True)
+    p.add_argument("--url", help="where the text was published")
+    p.add_argument("--publisher")
+    p.add_argument("--author", action="append", default=[], help="an author (repeat for several)")
+    p.add_argument("--published", metavar="DATE", help="publication date, YYYY-MM-DD")
+    p.add_argument("--retrieved", metavar="DATE", help="the day the text was retrieved, YYYY-MM-DD")
+    p.add_argument("--language", help="language tag of the text, e.g. en")
+    p.add_argument("--seeds", type=Path, help="the seeds folder (default: the shipped seeds/)")
+
+    p = sub.add_parser("mentions", help="the spans of a source text that name a known thing")
+    p.add_argument("source", help="a source stem (000_c087f7d81efda06d), src: name or IRI")
+    _add_source_options(p)
+    p.add_argument("--unused", action="store_true", help="only the mentions no statement from that source uses")
+    p.add_argument("--format", choices=["table", "tsv", "json"], default="table")
 
     p = sub.add_parser("bench", help="benchmark the pipeline and the endpoint against Oxigraph server")
     p.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated triple counts")
