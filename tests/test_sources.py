@@ -196,3 +196,50 @@ def test_a_graph_subfolder_named_after_no_source_is_refused(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "'typo' is not named after a source text" in err and "000_c087f7d81efda06d" in err
+
+
+def _mentions(root, capsys, *extra):
+    import json
+    capsys.readouterr()
+    rc = main(["mentions", NOTE_STEM, "--format", "json", *extra,
+               *[f"--{n}={root / n}" for n in ("seeds", "ontology", "graph", "shapes")]])
+    assert rc == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_mentions_lists_known_names_with_offsets_and_marks_unused(two_sources, capsys):
+    rows = _mentions(two_sources["root"], capsys)
+    text = NOTE.read_text(encoding="utf-8")
+    for r in rows:
+        assert text[r["start"]:r["end"]] == r["text"]
+    by_text = {}
+    for r in rows:
+        by_text.setdefault((r["text"], r["thing"]), []).append(r)
+    # quoted by the attestation's evidence in this text
+    kushner = by_text[("Jared Kushner", "pgid:jared-kushner")]
+    assert [r["used"] for r in kushner] == [True]
+    # named, but no evidence quoting this text covers it
+    assert [r["used"] for r in by_text[("Kirill Dmitriev", "pgid:kirill-dmitriev")]] == [False]
+    unused = _mentions(two_sources["root"], capsys, "--unused")
+    assert unused and all(not r["used"] for r in unused)
+    assert len(unused) == sum(1 for r in rows if not r["used"])
+
+
+def test_mentions_folds_like_quotes_and_stops_at_word_ends():
+    from rdflib import Dataset, Literal
+    from rdflib.namespace import RDFS, SKOS
+
+    from peacegraph.mentions import find_mentions
+    from peacegraph.namespaces import ASSERTED_GRAPH, SOURCES_GRAPH
+    ds = Dataset()
+    src = SRC["000_aaaaaaaaaaaaaaaa"]
+    ds.graph(SOURCES_GRAPH).add((src, PG.text, Literal("The Russian side and Russia\u00a0Today met the Kremlin\u2019s envoy.")))
+    ds.graph(ASSERTED_GRAPH).add((PGID["russia"], RDFS.label, Literal("Russia", lang="en")))
+    ds.graph(ASSERTED_GRAPH).add((PGID["kremlin"], SKOS.altLabel, Literal("Kremlin's envoy", lang="en")))
+    found = [(m.text, str(m.thing)) for m in find_mentions(ds, src)]
+    assert found == [("Russia", str(PGID["russia"])), ("Kremlin\u2019s envoy", str(PGID["kremlin"]))]
+
+
+def test_mentions_of_an_unknown_source_lists_the_texts(capsys):
+    assert main(["mentions", "999_nothing"]) == 2
+    assert "000_c087f7d81efda06d" in capsys.readouterr().err
