@@ -23,7 +23,7 @@ from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import export
 from peacegraph.gcpause import paused_gc
 from peacegraph.load import load_folder, load_sources
-from peacegraph.locate import located, sources_paths
+from peacegraph.locate import locate_results, located, sources_paths
 from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, SOURCES_GRAPH, bind_prefixes
 from peacegraph.progress import Progress, progress_wanted
 from peacegraph.reason import infer
@@ -237,7 +237,7 @@ def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progres
     with progress.stage("validate", unit="shapes"):
         # A Dataset is validated in place (ontology ∪ sources ∪ asserted), not merged first.
         report = validate_graph(assembly.dataset, shapes, origin=assembly.origin)
-    return report
+    return locate_results(report, assembly.dataset, assembly.paths)
 
 
 def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:

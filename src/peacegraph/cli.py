@@ -51,7 +51,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the data against the SHACL shapes")
     _add_source_options(p)
     p.add_argument("--data", type=Path, nargs="*", help="validate these RDF files (e.g. a built dist/peacegraph.trig) instead of the source folders")
-    p.add_argument("--format", choices=["text", "turtle"], default="text", help="report format")
+    p.add_argument("--format", choices=["text", "turtle", "github", "junit", "sarif"], default="text",
+                   help="report format: text, the SHACL report as Turtle, GitHub Actions annotations, JUnit XML or SARIF 2.1.0")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("query", help="run a SPARQL query (a .rq file, a stored query name, or the query text) and print a table")

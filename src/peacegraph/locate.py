@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from rdflib import URIRef
+from rdflib.namespace import RDF
 
 from peacegraph.errors import AnchorError
+from peacegraph.namespaces import OA, PG
 
 _PREFIX = re.compile(r"(?im)^\s*@?prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>")
 _QUOTE = re.compile(r'pg:quote\s+("""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"'
@@ -25,6 +28,8 @@ _QUOTE = re.compile(r'pg:quote\s+("""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.
 _ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
 _NAME_END = r"(?![\w\-:%])"
+# results located one by one (each a scan of the files); the rest keep their file only
+MAX_LOCATED = 1000
 
 
 def _unescape(body: str) -> str:
@@ -71,6 +76,28 @@ class FileText:
         m = anywhere.search(self.text)
         return m.start() if m else None
 
+    def _subject_pattern(self, iri: str) -> str:
+        return "|".join(re.escape(s) + (_NAME_END if not s.startswith("<") else "") for s in self.spellings(iri))
+
+    def find_definition(self, iri: str, predicate: str | None = None) -> int | None:
+        """Where the node is written as a subject: at the predicate within that statement block
+        when it has one, else at the node; the block that types the node (`a …`) first."""
+        subject = re.compile(r"(?m)^[ \t]*(" + self._subject_pattern(iri) + r")")
+        starts = [m.start(1) for m in subject.finditer(self.text)]
+        if not starts:
+            return None
+        typed = re.compile(r"\s+a\s")
+        starts.sort(key=lambda at: 0 if typed.match(self.text, at + len(self.text[at:].split(None, 1)[0])) else 1)
+        if predicate is not None:
+            pred = re.compile(r"(?<![\w:/#\-])(?:" + self._subject_pattern(predicate) + ")")
+            block_end = re.compile(r"(?m)^(?=[^\s#])")
+            for at in starts:
+                end = block_end.search(self.text, at + 1)
+                m = pred.search(self.text, at + 1, end.start() if end else len(self.text))
+                if m:
+                    return m.start()
+        return starts[0]
+
     def find_quote(self, quote: str, after: int = 0) -> int | None:
         first = None
         for m in _QUOTE.finditer(self.text):
@@ -78,9 +105,9 @@ class FileText:
             q = 3 if literal[:3] in ('"""', "'''") else 1
             if _unescape(literal[q:-q]) == quote:
                 if m.start() >= after:
-                    return m.start()
+                    return m.start(1)
                 if first is None:
-                    first = m.start()
+                    first = m.start(1)
         return first
 
 
@@ -134,8 +161,81 @@ def located(paths: dict):
         yield
     except AnchorError as exc:
         quote = getattr(exc, "quote", None)
+        if exc.file in paths:
+            exc.path = paths[exc.file]
         if exc.line is None and quote is not None and exc.file in paths:
             where = locate_quote(paths[exc.file], quote, getattr(exc, "subject", None))
             if where is not None:
                 exc.line, exc.column = where
         raise
+
+
+def _attestation_at(ft: FileText, data, node) -> int | None:
+    """An attestation written as a blank node: the place its rdf:subject/predicate/object are."""
+    parts = [data.value(node, p) for p in (RDF.subject, RDF.predicate, RDF.object)]
+    if any(p is None or not isinstance(p, URIRef) for p in parts):
+        return None
+    alts = ["|".join(re.escape(s) for s in ft.spellings(str(p))) for p in parts]
+    m = re.search(rf"rdf:subject\s+(?:{alts[0]})\s*;\s*rdf:predicate\s+(?:{alts[1]})\s*;\s*"
+                  rf"rdf:object\s+(?:{alts[2]})(?![\w\-:%])", ft.text)
+    return m.start() if m else None
+
+
+def _defining_file(result, paths: dict):
+    """The file whose statement about the node the result is about: the one that writes the
+    node as a subject with the result's property, else the one that types it, else its origin."""
+    if isinstance(result.node, URIRef) and result.focus == result.node:
+        pred = str(result.path) if isinstance(result.path, URIRef) else None
+        best = None
+        for name, path in paths.items():
+            ft = file_text(path)
+            if ft is None or str(result.node) not in ft.text and not any(
+                    s in ft.text for s in ft.spellings(str(result.node))[1:]):
+                continue
+            at = ft.find_definition(str(result.node), pred)
+            if at is None:
+                continue
+            hit_pred = pred is not None and ft.text.startswith(tuple(ft.spellings(pred)), at)
+            rank = 0 if hit_pred else 1
+            if best is None or rank < best[0]:
+                best = (rank, name, ft.line_col(at))
+        if best is not None:
+            return best[1], best[2]
+    return result.file, None
+
+
+def locate_result(result, data, paths: dict):
+    """(file, (line, column)) of what a validation result is about: the quote of an evidence
+    span, else the statement of the node at fault."""
+    if result.node is None:
+        return result.file, None
+    file, where = _defining_file(result, paths)
+    if where is not None:
+        return file, where
+    path = paths.get(result.file)
+    ft = file_text(path) if path else None
+    if ft is None:
+        return result.file, None
+    focus = result.focus
+    if focus is not None and focus != result.node:
+        exacts = [data.value(sel, OA.exact) for sel in data.objects(focus, OA.hasSelector)]
+        exacts.append(data.value(focus, OA.exact))
+        for exact in (e for e in exacts if e is not None):
+            where = locate_quote(path, str(exact), result.node)
+            if where is not None:
+                return result.file, where
+    at = ft.find_node(str(result.node))
+    if at is None and (result.node, RDF.type, PG.Attestation) in data:
+        at = _attestation_at(ft, data, result.node)
+    return result.file, None if at is None else ft.line_col(at)
+
+
+def locate_results(report, data, paths: dict):
+    """The report with line and column filled in for every result whose file is known."""
+    if not paths or not report.results:
+        return report
+    head = []
+    for r in report.results[:MAX_LOCATED]:
+        file, where = locate_result(r, data, paths)
+        head.append(replace(r, file=file, line=where[0], column=where[1]) if where else r)
+    return replace(report, results=head + list(report.results[MAX_LOCATED:]))
