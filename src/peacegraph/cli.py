@@ -47,6 +47,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sparql-endpoint", metavar="URL", default=None,
                    help="the public SPARQL endpoint named in void.ttl (default: https://w3id.org/peacegraph/sparql)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--watch", action="store_true", help="rebuild whenever a source file changes (Ctrl+C stops)")
+    p.add_argument("--interval", type=float, default=1.0, help="with --watch: seconds between checks (default 1)")
 
     p = sub.add_parser("validate", help="check the data against the SHACL shapes")
     _add_source_options(p)
