@@ -142,7 +142,7 @@ def test_missing_quote_stops_the_build(pipeline_config):
     graph_file.write_text(graph_file.read_text(encoding="utf-8").replace(
         '"a ceasefire commission"', '"a peace commission"'), encoding="utf-8")
     text = graph_file.read_text(encoding="utf-8")
-    at = text.index('pg:quote "a peace commission"')
+    at = text.index('"a peace commission"')
     line = text.count("\n", 0, at) + 1
     column = at - (text.rfind("\n", 0, at) + 1) + 1
     with pytest.raises(AnchorError, match=rf"graph/core.ttl:{line}:{column}: pgid:pared-plan-commission: "

@@ -18,7 +18,7 @@ import hashlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -53,7 +53,14 @@ def default_source(file: str | None, texts) -> URIRef | None:
     return founding_source(texts)
 
 
-def load_graph_folder(folder, stems=None) -> Loaded:
+@dataclass
+class CuratedFiles(Loaded):
+    """The curated files loaded, and the file behind each name their origins give."""
+
+    paths: dict = field(default_factory=dict)
+
+
+def load_graph_folder(folder, stems=None) -> CuratedFiles:
     """The curated files: ``graph/*`` and ``graph/{stem}/*`` for each source text's stem.
 
     A subfolder named after no source text is an error (its quotes would have no text to be
@@ -82,9 +89,8 @@ def load_graph_folder(folder, stems=None) -> Loaded:
             origin.setdefault(k, v)
         files.extend(part.files)
     bind_prefixes(graph)
-    merged = Loaded(graph=graph, origin=origin, files=files)
-    merged.paths = {display_name(folder, f): f for f in files}
-    return merged
+    return CuratedFiles(graph=graph, origin=origin, files=files,
+                        paths={display_name(folder, f): f for f in files})
 
 
 def display_name(folder: Path, file: Path) -> str:
