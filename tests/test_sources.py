@@ -243,3 +243,14 @@ def test_mentions_folds_like_quotes_and_stops_at_word_ends():
 def test_mentions_of_an_unknown_source_lists_the_texts(capsys):
     assert main(["mentions", "999_nothing"]) == 2
     assert "000_c087f7d81efda06d" in capsys.readouterr().err
+
+
+def test_source_add_outside_a_checkout_writes_to_the_working_folder(tmp_path, monkeypatch, capsys):
+    shipped = paths.data_dir("seeds")
+    monkeypatch.setattr(paths, "checkout_root", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    assert main(["source", "add", str(NOTE), "--title", "T"]) == 2
+    assert "seeds: no such folder" in capsys.readouterr().err
+    shutil.copytree(shipped, tmp_path / "seeds")
+    assert main(["source", "add", str(NOTE), "--title", "T"]) == 0
+    assert (tmp_path / "seeds" / f"{NOTE_STEM}.txt").read_bytes() == NOTE.read_bytes()

@@ -107,7 +107,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--published", metavar="DATE", help="publication date, YYYY-MM-DD")
     p.add_argument("--retrieved", metavar="DATE", help="the day the text was retrieved, YYYY-MM-DD")
     p.add_argument("--language", help="language tag of the text, e.g. en")
-    p.add_argument("--seeds", type=Path, help="the seeds folder (default: the shipped seeds/)")
+    p.add_argument("--seeds", type=Path, help="the seeds folder (default: the checkout's seeds/, else ./seeds)")
 
     p = sub.add_parser("mentions", help="the spans of a source text that name a known thing")
     p.add_argument("source", help="a source stem (000_c087f7d81efda06d), src: name or IRI")
