@@ -50,6 +50,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv-bom", action="store_true",
                    help="start the CSV tables with a UTF-8 byte order mark (for spreadsheet programs that need one)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--watch", action="store_true", help="rebuild whenever a source file changes (Ctrl+C stops)")
+    p.add_argument("--interval", type=float, default=1.0, help="with --watch: seconds between checks (default 1)")
 
     p = sub.add_parser("release", help="build a versioned, immutable set of dumps and the changelog from a previous release")
     _add_source_options(p)
@@ -62,8 +64,6 @@ def make_parser() -> argparse.ArgumentParser:
                    help="the public SPARQL endpoint named in void.ttl (default: https://w3id.org/peacegraph/sparql)")
     p.add_argument("--csv-bom", action="store_true", help="as for build")
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--watch", action="store_true", help="rebuild whenever a source file changes (Ctrl+C stops)")
-    p.add_argument("--interval", type=float, default=1.0, help="with --watch: seconds between checks (default 1)")
 
     p = sub.add_parser("validate", help="check the data against the SHACL shapes")
     _add_source_options(p)
