@@ -1,0 +1,213 @@
+"""`peacegraph push` and `peacegraph serve --store` against a real Virtuoso (Debian's virtuoso-t,
+installed by `make virtuoso`), started once for these tests on free ports with a database and a
+virtuoso.ini of its own, and stopped after them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+
+import pyoxigraph as ox
+import pytest
+
+from peacegraph.errors import StoreError
+from peacegraph.namespaces import ASSERTED_GRAPH, NAMED_GRAPHS, ONTOLOGY_GRAPH
+from peacegraph.oxigraph_server import free_port
+from peacegraph.push import push
+from peacegraph.query import default_bindings, ox_term, stored_queries
+from peacegraph.server.app import close_app, create_app
+from peacegraph.server.config import ServerConfig
+from peacegraph.virtuoso_server import VirtuosoServer
+
+pytestmark = pytest.mark.virtuoso
+
+JSON = "application/sparql-results+json"
+SYSTEM_GRAPH = "http://www.openlinksw.com/schemas/virtrdf#"
+STEM = "000_c087f7d81efda06d"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# Oxigraph stores the datatypes derived from xsd:integer as xsd:integer; Virtuoso keeps the one the
+# data gives (oa:start is an xsd:nonNegativeInteger), so rows are compared with them folded; and
+# Virtuoso writes an xsd:boolean as 0 or 1, the other lexical form of the same value.
+INTEGER_TYPES = {XSD + t for t in ("integer", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger",
+                                   "negativeInteger", "long", "int", "short", "byte", "unsignedLong",
+                                   "unsignedInt", "unsignedShort", "unsignedByte")}
+
+
+def _fold(term) -> str | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal) and term.datatype.value in INTEGER_TYPES:
+        return f'"{term.value}"^^<{XSD}integer>'
+    if isinstance(term, ox.Literal) and term.datatype.value == XSD + "boolean":
+        return f'"{str(term.value in ("1", "true")).lower()}"^^<{XSD}boolean>'
+    return str(term)
+
+
+def _dump_graphs(dump) -> dict[str, set]:
+    out: dict[str, set] = {}
+    for quad in ox.parse(path=str(dump)):
+        out.setdefault(quad.graph_name.value, set()).add(tuple(map(_fold, quad.triple)))
+    return out
+
+
+@pytest.fixture(scope="session")
+def virtuoso(built_dist):
+    with VirtuosoServer() as server:
+        server.pushed = push(server.store_url, built_dist / "peacegraph.trig",
+                             user=server.user, password=server.password)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_app(virtuoso):
+    app = create_app(ServerConfig(store_url=virtuoso.query_url, timeout=30.0))
+    yield app
+    close_app(app)
+
+
+@pytest.fixture(scope="session")
+def embedded_app(built_dist):
+    app = create_app(ServerConfig(data=[built_dist / "peacegraph.trig"], workers=1))
+    yield app
+    close_app(app)
+
+
+def _store_rows(virtuoso, query: str) -> list[dict]:
+    """Asked of Virtuoso itself, with no dataset: what the store holds beyond the data."""
+    data = urllib.parse.urlencode({"query": query}).encode()
+    req = urllib.request.Request(virtuoso.query_url, data=data, headers={"Accept": JSON})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)["results"]["bindings"]
+
+
+def _rows(app, query: str, **params) -> Counter:
+    resp = app.test_client().post("/sparql", data={"query": query, **params}, headers={"Accept": JSON})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return Counter(json.dumps(b, sort_keys=True) for b in json.loads(resp.data)["results"]["bindings"])
+
+
+def test_push_writes_every_graph_with_digest_authentication(virtuoso, built_dist):
+    assert virtuoso.version.startswith("07.20")
+    expected = _dump_graphs(built_dist / "peacegraph.trig")
+    assert {p.graph: p.triples for p in virtuoso.pushed} == {g: len(t) for g, t in expected.items()}
+    assert {p.graph for p in virtuoso.pushed} == {str(g) for g in NAMED_GRAPHS}
+    for graph, triples in expected.items():
+        count = _store_rows(virtuoso, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        assert int(count[0]["n"]["value"]) == len(triples), graph
+
+
+def test_push_with_a_wrong_password_is_refused_and_writes_nothing(virtuoso, built_dist):
+    with pytest.raises(StoreError) as caught:
+        push(virtuoso.store_url, built_dist / "peacegraph.trig", user=virtuoso.user, password="wrong")
+    assert "HTTP 401" in str(caught.value) and "Digest" in str(caught.value)
+    assert "written: none" in str(caught.value)
+    with pytest.raises(StoreError, match="HTTP 401"):
+        push(virtuoso.store_url, built_dist / "peacegraph.trig")
+
+
+def test_only_the_data_graphs_are_served(virtuoso, virtuoso_app):
+    store_graphs = {b["g"]["value"] for b in _store_rows(virtuoso, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert SYSTEM_GRAPH in store_graphs      # the store holds more than the data
+    served = sorted(str(g) for g in NAMED_GRAPHS)
+    assert virtuoso_app.extensions["peacegraph"].graphs() == served
+    graphs = _rows(virtuoso_app, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert sorted(json.loads(row)["g"]["value"] for row in graphs) == served
+    system = f"SELECT * WHERE {{ GRAPH <{SYSTEM_GRAPH}> {{ ?s ?p ?o }} }}"
+    assert _rows(virtuoso_app, system) == Counter()
+    assert _rows(virtuoso_app, system, **{"default-graph-uri": str(ASSERTED_GRAPH)}) == Counter()
+    client = virtuoso_app.test_client()
+    for params in ({"query": f"SELECT * FROM <{SYSTEM_GRAPH}> WHERE {{ ?s ?p ?o }}"},
+                   {"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": SYSTEM_GRAPH}):
+        assert client.post("/sparql", data=params).status_code == 400
+
+
+def test_the_triple_count_is_the_dumps(virtuoso_app, embedded_app, built_dist):
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    remote = _rows(virtuoso_app, count)
+    assert remote == _rows(embedded_app, count)
+    union = set().union(*_dump_graphs(built_dist / "peacegraph.trig").values())
+    assert int(json.loads(next(iter(remote)))["n"]["value"]) == len(union)
+
+
+def test_from_and_the_dataset_parameters_name_our_graphs(virtuoso_app, embedded_app, built_dist):
+    asserted = _dump_graphs(built_dist / "peacegraph.trig")[str(ASSERTED_GRAPH)]
+    for query, params in ((f"SELECT (COUNT(*) AS ?n) FROM <{ASSERTED_GRAPH}> WHERE {{ ?s ?p ?o }}", {}),
+                          ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default-graph-uri": str(ASSERTED_GRAPH)})):
+        rows = _rows(virtuoso_app, query, **params)
+        assert rows == _rows(embedded_app, query, **params)
+        assert int(json.loads(next(iter(rows)))["n"]["value"]) == len(asserted)
+    named = f"SELECT DISTINCT ?g FROM NAMED <{ONTOLOGY_GRAPH}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert _rows(virtuoso_app, named) == Counter([json.dumps({"g": {"type": "uri", "value": str(ONTOLOGY_GRAPH)}})])
+    # the default graph alone: GRAPH sees no graph at all (Virtuoso would otherwise show every one)
+    graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert _rows(virtuoso_app, graphs, **{"default-graph-uri": str(ASSERTED_GRAPH)}) == Counter()
+
+
+@pytest.mark.parametrize("query", stored_queries(), ids=lambda q: q.name)
+def test_research_questions_answer_as_the_embedded_store_does(virtuoso_app, embedded_app, query):
+    bindings = {name: ox_term(term) for name, term in default_bindings(query).items()}
+    answers = []
+    for app in (virtuoso_app, embedded_app):
+        result = app.extensions["peacegraph"].run(query.text, bindings=bindings)
+        answers.append((result.variables, Counter(tuple(map(_fold, row)) for row in result.rows)))
+    assert answers[0][1], f"{query.name} answers nothing"
+    assert answers[0] == answers[1]
+
+
+PAGES = ["/id/jared-kushner", "/id/us-28-point-plan", f"/source/{STEM}", "/ontology",
+         *(f"/graph/{str(g).rsplit('/', 1)[-1]}" for g in NAMED_GRAPHS)]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_linked_data_page_answers(virtuoso_app, embedded_app, path):
+    remote, embedded = virtuoso_app.test_client(), embedded_app.test_client()
+    page = remote.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    html = page.get_data(as_text=True)
+    assert "<html" in html.lower()
+    # the evidence each page highlights is the embedded store's
+    assert html.count("#char=") == embedded.get(path, headers={"Accept": "text/html"}).get_data(as_text=True).count("#char=")
+    triples = []
+    for client in (remote, embedded):
+        resp = client.get(path, headers={"Accept": "application/n-triples"})
+        assert resp.status_code == 200
+        triples.append({tuple(map(_fold, q.triple)) for q in ox.parse(resp.data, format=ox.RdfFormat.N_TRIPLES)})
+    assert triples[0] and triples[0] == triples[1]
+
+
+def test_a_graph_page_is_the_dumps_graph(virtuoso_app, built_dist):
+    expected = _dump_graphs(built_dist / "peacegraph.trig")[str(ASSERTED_GRAPH)]
+    resp = virtuoso_app.test_client().get("/graph/asserted", headers={"Accept": "application/n-triples"})
+    assert {tuple(map(_fold, q.triple)) for q in ox.parse(resp.data, format=ox.RdfFormat.N_TRIPLES)} == expected
+    assert virtuoso_app.test_client().get("/graph/virtrdf").status_code == 404
+
+
+def test_peacegraph_serve_store_over_http(virtuoso):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "peacegraph.cli", "serve", "--store", virtuoso.query_url,
+                             "--port", str(port), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        ask = base + "/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s a ?c }"})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(ask, headers={"Accept": JSON}), timeout=10) as r:
+                    assert json.load(r)["boolean"] is True
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        req = urllib.request.Request(base + "/id/jared-kushner", headers={"Accept": "text/html"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200 and b"#char=" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        proc.stderr.close()
