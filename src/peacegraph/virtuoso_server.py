@@ -54,7 +54,7 @@ def virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> str:
         "ServerPort": f"127.0.0.1:{http_port}", "ServerRoot": str(folder), "ServerThreads": "10",
         "MaxClientConnections": "10", "MaxKeepAlives": "10", "KeepAliveTimeout": "10", "Charset": "UTF-8",
         "EnabledDavVSP": "0", "HTTPProxyEnabled": "0"}
-    # Virtuoso cuts a result at ResultSetMaxRows, and returns what it has at MaxQueryExecutionTime,
+    # Virtuoso cuts a result at ResultSetMaxRows, and may return what it has at MaxQueryExecutionTime,
     # both without an error: the row and time limits are the peacegraph server's.
     ini["SPARQL"] = {"ResultSetMaxRows": "10000000", "MaxQueryExecutionTime": "0",
                      "MaxQueryCostEstimationTime": "0"}
