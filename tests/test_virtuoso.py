@@ -5,9 +5,6 @@ virtuoso.ini of its own, and stopped after them."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -17,12 +14,12 @@ import pytest
 
 from peacegraph.errors import StoreError
 from peacegraph.namespaces import ASSERTED_GRAPH, NAMED_GRAPHS, ONTOLOGY_GRAPH
-from peacegraph.oxigraph_server import free_port
 from peacegraph.push import push
 from peacegraph.query import default_bindings, ox_term, stored_queries
 from peacegraph.server.app import close_app, create_app
 from peacegraph.server.config import ServerConfig
 from peacegraph.virtuoso_server import VirtuosoServer
+from servestore import serving_store
 
 pytestmark = pytest.mark.virtuoso
 
@@ -188,26 +185,7 @@ def test_a_graph_page_is_the_dumps_graph(virtuoso_app, built_dist):
 
 
 def test_peacegraph_serve_store_over_http(virtuoso):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "peacegraph.cli", "serve", "--store", virtuoso.query_url,
-                             "--port", str(port), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        ask = base + "/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s a ?c }"})
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(urllib.request.Request(ask, headers={"Accept": JSON}), timeout=10) as r:
-                    assert json.load(r)["boolean"] is True
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+    with serving_store(virtuoso.query_url) as base:
         req = urllib.request.Request(base + "/id/jared-kushner", headers={"Accept": "text/html"})
         with urllib.request.urlopen(req, timeout=30) as r:
             assert r.status == 200 and b"#char=" in r.read()
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        proc.stderr.close()
