@@ -29,10 +29,10 @@ def test_entity_html_shows_facts_neighbours_and_highlighted_evidence(client, sou
     text = source_text
     s = text.index("Jared Kushner and Steve Witkoff drafted the 28-point plan")
     e = s + len("Jared Kushner and Steve Witkoff drafted the 28-point plan")
-    # the attestation's quote, highlighted in its context, linking to the span
+    # the attestation's quote, highlighted, linking to the span
     assert '<mark class="quote">Jared Kushner and Steve Witkoff drafted the 28-point plan</mark>' in page
     assert f'href="/source/test_source#char={s},{e}"' in page
-    assert "Peace talks in Geneva." in page                        # context before the quote
+    assert 'id="g-drafters"' in page                                # in its group, by meaning
 
 
 def test_entity_rdf_formats(client):
@@ -102,7 +102,7 @@ def test_void(client):
     r = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
     triples = list(ox.parse(r.data, format=ox.RdfFormat.TURTLE))
     void = "http://rdfs.org/ns/void#"
-    assert any(t.predicate.value == void + "sparqlEndpoint" and t.object.value == "http://localhost/sparql" for t in triples)
+    assert any(t.predicate.value == void + "sparqlEndpoint" and t.object.value == "http://127.0.0.1:5000/sparql" for t in triples)
     total = [t.object.value for t in triples if t.predicate.value == void + "triples"
              and t.subject.value == "https://w3id.org/peacegraph/dataset"]
     assert total == ["148"]
