@@ -33,7 +33,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from peacegraph.errors import QueryError, StoreError
+from peacegraph.errors import StoreError
 from peacegraph.namespaces import PREFIXES
 from peacegraph.server.backend import (
     PYTHON_FORMAT,
@@ -46,7 +46,7 @@ from peacegraph.server.backend import (
 )
 from peacegraph.server.results import serialize_boolean
 from peacegraph.server.stored import page_query
-from peacegraph.sparql_bind import bind_values
+from peacegraph.sparql_bind import bind_values, without_dataset_clauses
 from peacegraph.urlopener import direct_opener
 
 # Preferred first; other stores (Virtuoso, older Fuseki) may answer in the alternatives, and the
@@ -162,14 +162,10 @@ class RemoteBackend(Backend):
     # -- queries
     def dataset_params(self, request: QueryRequest) -> list[tuple[str, str]]:
         """default-graph-uri / named-graph-uri that give the store the dataset the client asked for,
-        never more than the served graphs. A store's own default graph is not served: here the
-        default graph is the union of the served graphs."""
-        if request.default_graphs is None:
-            defaults = self._graphs
-        elif "" in request.default_graphs:
-            raise QueryError("a remote store's own default graph is not served; ask for its named graphs")
-        else:
-            defaults = request.default_graphs
+        never more than the served graphs. A store's own default graph is not served: the default
+        graph is the union of the served graphs unless the client names graphs."""
+        # "" (the store's own default graph) is not served: an empty graph here
+        defaults = self._graphs if request.default_graphs is None else [g for g in request.default_graphs if g]
         named = self._graphs if request.named_graphs is None else request.named_graphs
         # Virtuoso reads a dataset without default-graph-uri, or without named-graph-uri, as one
         # with every graph of the store: an empty part is named by a graph that holds nothing.
@@ -183,7 +179,8 @@ class RemoteBackend(Backend):
 
         started = time.perf_counter()
         deadline = time.monotonic() + request.timeout
-        text = bind_values(request.text, request.bindings)
+        # the dataset is always given by the graph parameters, which FROM must not widen
+        text = bind_values(without_dataset_clauses(request.text), request.bindings)
         graph_form = request.form in ("CONSTRUCT", "DESCRIBE")
         accept = TRIPLES_TYPE if graph_form else SOLUTIONS_TYPE
         with self._send(text, self.dataset_params(request), accept, deadline) as body:

@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 
 from peacegraph.oxigraph_server import free_port
+from peacegraph.urlopener import direct_opener
 
 
 @contextlib.contextmanager
@@ -27,7 +28,7 @@ def serving_store(store_url: str, timeout: float = 60.0):
         while True:
             try:
                 req = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
-                with urllib.request.urlopen(req, timeout=10) as r:
+                with direct_opener().open(req, timeout=10) as r:
                     assert json.load(r)["boolean"] is True
                 break
             except OSError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from peacegraph.sparql_bind import BindError, bind_values, term_to_sparql
+from peacegraph.sparql_bind import BindError, bind_values, term_to_sparql, without_dataset_clauses
 
 THING = ox.NamedNode("https://w3id.org/peacegraph/id/a")
 HOSTILE = ox.Literal('a "quote" } { \\ # <x>\nnew line\ttab', language="en-GB")
@@ -59,3 +59,12 @@ def test_what_cannot_be_bound_is_refused():
     with pytest.raises(BindError):
         bind_values("ASK FROM <urn:g>", {"s": THING})
     assert bind_values("SELECT * WHERE { ?s ?p ?o }", {}) == "SELECT * WHERE { ?s ?p ?o }"
+
+
+def test_dataset_clauses_are_removed_and_nothing_else():
+    text = ("PREFIX g: <urn:g:>\nSELECT * FROM g:a FROM NAMED <urn:b> # FROM <urn:c>\n"
+            "WHERE { ?s <urn:p> \"FROM <urn:d>\" }")
+    out = without_dataset_clauses(text)
+    assert "g:a" not in out and "<urn:b>" not in out
+    assert "# FROM <urn:c>" in out and '"FROM <urn:d>"' in out
+    ox.Store().query(out)

@@ -28,6 +28,7 @@ otherwise the credentials go as HTTP Basic.
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -57,8 +58,11 @@ def graph_label(graph: str) -> str:
     return f"<{graph}>" if graph else "the default graph"
 
 
-def graph_url(url: str, graph: str) -> str:
-    """The Graph Store Protocol URL of one graph (indirect identification)."""
+def graph_url(url: str, graph: str, default_graph: str | None = None) -> str:
+    """The Graph Store Protocol URL of one graph (indirect identification); the dump's default
+    graph goes to the named graph `default_graph` when one is given."""
+    if graph == DEFAULT_GRAPH and default_graph:
+        graph = default_graph
     query = "default" if graph == DEFAULT_GRAPH else urllib.parse.urlencode({"graph": graph})
     return url + ("&" if urllib.parse.urlsplit(url).query else "?") + query
 
@@ -174,10 +178,16 @@ def _put(opener, url: str, body_path: Path, headers: dict, timeout: float, tick)
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, urllib.error.HTTPError):
         try:
-            detail = exc.read(300).decode("utf-8", "replace").strip().splitlines()
+            body = exc.read(2000).decode("utf-8", "replace")
         except OSError:
-            detail = []
-        text = f"HTTP {exc.code} {exc.reason}" + (f": {detail[0][:200]}" if detail else "")
+            body = ""
+        html = body.lstrip().startswith("<")
+        if html:    # an HTML error page (Virtuoso's) says what failed in its last words
+            body = re.sub(r"<[^>]*>", "\n", body)
+        lines = [" ".join(line.split()) for line in body.splitlines()]
+        lines = [line for line in lines if line]
+        detail = (lines[-1] if html else lines[0]) if lines else ""
+        text = f"HTTP {exc.code} {exc.reason}" + (f": {detail[:200]}" if detail else "")
         if exc.code == 401:
             scheme = (exc.headers.get("WWW-Authenticate") or "").split(" ", 1)[0]
             text += (f" (the store asks for {scheme} authentication: check --user and --password)"
@@ -189,10 +199,16 @@ def _error_text(exc: BaseException) -> str:
 
 
 def push(url: str, data: Path, *, user: str | None = None, password: str | None = None,
-         progress: Progress | None = None, timeout: float = 300.0) -> list[PushedGraph]:
+         progress: Progress | None = None, timeout: float = 300.0,
+         default_graph: str | None = None) -> list[PushedGraph]:
     """Replace each graph of the dump `data` in the store at `url` (its Graph Store Protocol
-    endpoint). Returns what was written; raises StoreError saying what was and wasn't."""
+    endpoint); the dump's default graph as the named graph `default_graph` when one is given (a
+    store like Virtuoso has no default graph of its own to write). Returns what was written;
+    raises StoreError saying what was and wasn't."""
     _check_url(url)
+    if default_graph is not None:
+        if not default_graph or any(ch in default_graph for ch in '<>"{}|^`\\ ') or ":" not in default_graph:
+            raise InputError(f"not a graph IRI: {default_graph!r}")
     progress = progress or Progress(False)
     folder = Path(tempfile.mkdtemp(prefix="peacegraph-push-"))
     try:
@@ -210,7 +226,8 @@ def push(url: str, data: Path, *, user: str | None = None, password: str | None 
         if user is not None:
             first = next(iter(graphs))
             try:
-                opener, headers = _authorized_opener(url, graph_url(url, first), user, password or "", timeout)
+                opener, headers = _authorized_opener(url, graph_url(url, first, default_graph), user,
+                                                     password or "", timeout)
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 raise failed(first, exc) from None
         headers["User-Agent"] = "peacegraph-push"
@@ -218,7 +235,7 @@ def push(url: str, data: Path, *, user: str | None = None, password: str | None 
         with progress.stage("push", total=total, unit="bytes") as tick:
             for graph, (path, count) in graphs.items():
                 try:
-                    status = _put(opener, graph_url(url, graph), path, headers, timeout, tick)
+                    status = _put(opener, graph_url(url, graph, default_graph), path, headers, timeout, tick)
                 except (urllib.error.URLError, OSError, ValueError) as exc:
                     raise failed(graph, exc) from None
                 done.append(PushedGraph(graph, count, status))

@@ -147,3 +147,19 @@ def bind_values(text: str, bindings: dict) -> str:
     if form == "DESCRIBE":
         return text.rstrip() + "\nWHERE { " + block + " }\n"
     raise BindError(f"the {form} query has no WHERE clause")
+
+
+def without_dataset_clauses(text: str) -> str:
+    """`text` without its FROM and FROM NAMED clauses, for a store that merges them with the
+    dataset of the protocol's graph parameters (Virtuoso) instead of letting those win."""
+    q = _Text(text)
+    tokens = q.tokens
+    cuts = []
+    for k, tok in enumerate(tokens):
+        if tok.is_word("FROM"):
+            end = k + 2 if k + 1 < len(tokens) and tokens[k + 1].is_word("NAMED") else k + 1
+            if end < len(tokens) and tokens[end].kind in ("IRI", "PNAME"):
+                cuts.append((q.start(tok), q.end(tokens[end])))
+    for start, end in reversed(cuts):
+        text = text[:start] + text[end:]
+    return text

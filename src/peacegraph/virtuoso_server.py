@@ -23,6 +23,7 @@ from peacegraph.oxigraph_server import free_port
 
 USER = "dba"
 INITIAL_PASSWORD = "dba"       # the DBA password of a new Virtuoso database
+DEFAULT_GRAPH = "urn:x-peacegraph:default-graph"   # where `push` puts a dump's default graph
 INSTALL_HINT = "apt-get install virtuoso-opensource-7-bin, or `make virtuoso`"
 
 
@@ -49,15 +50,18 @@ def virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> str:
         "ServerPort": f"127.0.0.1:{sql_port}", "DisableUnixSocket": "1", "DisableTcpSocket": "0",
         "MaxClientConnections": "10", "CheckpointInterval": "60", "CaseMode": "2", "AllowOSCalls": "0",
         "DirsAllowed": ".", "NumberOfBuffers": "4000", "MaxDirtyBuffers": "3000", "ThreadsPerQuery": "2",
-        "AsyncQueueMaxThreads": "4", "MaxQueryMem": "256M"}
+        "AsyncQueueMaxThreads": "4", "MaxQueryMem": "256M",
+        # ORDER BY with a LIMIT above this is an error (the pages ask for up to 20,000 rows)
+        "MaxSortedTopRows": "10000000"}
     ini["HTTPServer"] = {
         "ServerPort": f"127.0.0.1:{http_port}", "ServerRoot": str(folder), "ServerThreads": "10",
         "MaxClientConnections": "10", "MaxKeepAlives": "10", "KeepAliveTimeout": "10", "Charset": "UTF-8",
         "EnabledDavVSP": "0", "HTTPProxyEnabled": "0"}
     # Virtuoso cuts a result at ResultSetMaxRows, and may return what it has at MaxQueryExecutionTime,
     # both without an error: the row and time limits are the peacegraph server's.
+    # Its graph store refuses `PUT ?default` unless the endpoint names a graph for the default one.
     ini["SPARQL"] = {"ResultSetMaxRows": "10000000", "MaxQueryExecutionTime": "0",
-                     "MaxQueryCostEstimationTime": "0"}
+                     "MaxQueryCostEstimationTime": "0", "DefaultGraph": DEFAULT_GRAPH}
     lines = []
     for section, entries in ini.items():
         lines.append(f"[{section}]")
