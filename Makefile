@@ -15,7 +15,7 @@ VENDOR_FILES := server/node_modules/@zazuko/yasgui/build/yasgui.min.js \
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install build validate run lint test browser java bench soak clean
+.PHONY: install build validate run lint test browser java virtuoso bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,11 +58,18 @@ java:
 	@command -v java >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
 
+# Virtuoso's server and SQL client for the tests against a real Virtuoso, from Debian's packages: only
+# virtuoso-opensource-7-bin, so no service is installed or started and debconf asks nothing (the
+# tests run virtuoso-t themselves, with a database and virtuoso.ini of their own).
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin >/dev/null; }
+
 # pyflakes, import order, bugbear and pyupgrade rules; pyproject.toml [tool.ruff] says which.
 lint: install
 	$(BIN)/ruff check src server tests
 
-test: install browser java lint
+test: install browser java virtuoso lint
 	$(BIN)/python -m pytest
 
 bench: install

@@ -36,7 +36,8 @@ Subclass ``Backend`` and implement:
     named graph is visible to GRAPH; a list restricts GRAPH to those.
     ``request.bindings`` maps variable names (no "?") to pyoxigraph terms that the query's
     variables are bound to before evaluation (SEP-0007 substitution semantics; a remote backend
-    may append the equivalent VALUES block built from ``term_to_sparql``).
+    binds them with ``peacegraph.sparql_bind.bind_values``, a VALUES block opening the WHERE group,
+    valid for every query form).
     Result: serialize in ``request.result_format`` (a key of SOLUTION_FORMATS for SELECT/ASK,
     of GRAPH_FORMATS for CONSTRUCT/DESCRIBE), or, when it is ``"python"``, return the
     pyoxigraph terms in ``QueryResult.variables``/``rows`` (SELECT), ``.boolean`` (ASK) or

@@ -5,10 +5,15 @@ any backend (read-only, no SERVICE, no LOAD, FROM only for the served graphs, si
 backend forwards the checked query with the SPARQL 1.1 Protocol (POST, form-encoded) to the one
 URL configured and nowhere else (no proxies, no redirects), and:
 
+- serves the data's graphs only: the named graphs under the data's `graph/` namespace (the
+  configured base), found by a query at start, so a store's own graphs (Virtuoso keeps its
+  system graphs in the same store) are never seen;
 - states the dataset explicitly: the union of the served graphs is sent as `default-graph-uri`
-  for each named graph (plus `named-graph-uri` for each, so GRAPH still sees them); a client's
-  own `default-graph-uri` / `named-graph-uri` are passed on as given;
-- binds parameters by appending the equivalent VALUES block;
+  for each named graph (plus `named-graph-uri` for each, so GRAPH sees them and nothing else); a
+  client's own `default-graph-uri` / `named-graph-uri` (or FROM / FROM NAMED, which the guard
+  allows for the served graphs only) are passed on as given;
+- binds parameters with a VALUES block opening the query's WHERE group
+  (peacegraph.sparql_bind), valid SPARQL for every query form;
 - enforces the time limit itself: the socket waits at most the time left, the answer is read
   against a deadline, and on time-out the connection is closed so the store can stop the work;
 - reads the answer as a stream (SPARQL JSON or XML results; N-Triples, Turtle or RDF/XML for
@@ -16,8 +21,8 @@ URL configured and nowhere else (no proxies, no redirects), and:
   closes the connection, and serializes the rows with the same serializers as the embedded
   store, so results, formats and the truncation marker are identical whichever store answers.
 
-The graphs served are the store's named graphs, read once at start; the search index is built
-at start too, from the store's answer to the index query, in a temporary file.
+The graphs are read once at start; the search index is built at start too, from the store's
+answer to the index query, in a temporary file.
 """
 
 from __future__ import annotations
@@ -28,13 +33,22 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from peacegraph.errors import QueryError, StoreError
+from peacegraph.errors import StoreError
 from peacegraph.namespaces import PREFIXES
-from peacegraph.server.backend import Backend, QueryRequest, QueryResult, QuerySyntaxError, QueryTimeout
-from peacegraph.server.results import term_to_sparql
+from peacegraph.server.backend import (
+    PYTHON_FORMAT,
+    SOLUTION_FORMATS,
+    Backend,
+    QueryRequest,
+    QueryResult,
+    QuerySyntaxError,
+    QueryTimeout,
+)
+from peacegraph.server.results import serialize_boolean
+from peacegraph.server.stored import page_query
+from peacegraph.sparql_bind import bind_values, without_dataset_clauses
 from peacegraph.urlopener import direct_opener
 
-GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 # Preferred first; other stores (Virtuoso, older Fuseki) may answer in the alternatives, and the
 # answer is parsed by the media type the store declares.
 SOLUTIONS_TYPE = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
@@ -84,10 +98,18 @@ class _Answered:
         return self.answer
 
 
-def values_block(bindings: dict) -> str:
-    names = sorted(bindings)
-    row = " ".join(term_to_sparql(bindings[n]) for n in names)
-    return "\nVALUES (" + " ".join("?" + n for n in names) + ") { (" + row + ") }\n"
+def _ask_result(answer, request: QueryRequest) -> QueryResult:
+    """An ASK answered as solutions: Virtuoso 7.2 sends one row `__ASK_RETVAL` = 1 for true and
+    no row for false."""
+    import pyoxigraph as ox
+
+    truth = any(isinstance(t, ox.Literal) and t.value not in ("0", "false")
+                for solution in answer for t in solution if t is not None)
+    result = QueryResult(form="ASK", result_format=request.result_format, boolean=truth, count=1)
+    if request.result_format != PYTHON_FORMAT:
+        result.body = serialize_boolean(truth, request.result_format)
+        result.media_type = SOLUTION_FORMATS[request.result_format]
+    return result
 
 
 class RemoteBackend(Backend):
@@ -100,6 +122,7 @@ class RemoteBackend(Backend):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise StoreError(f"--store needs the http(s) URL of a SPARQL endpoint, not {self.url!r}")
         self._graphs: list[str] = []
+        self._empty = ""
         self._opener = direct_opener()
         self._prefixes = {k: str(v) for k, v in PREFIXES.items()}
 
@@ -108,12 +131,22 @@ class RemoteBackend(Backend):
         import pyoxigraph as ox
 
         deadline = time.monotonic() + self.config.store_timeout
-        with self._send(GRAPHS_QUERY, [], SOLUTIONS_TYPE, deadline) as body:
+        namespace = self.config.base + "graph/"
+        text = bind_values(page_query("graphs"), {"namespace": ox.Literal(namespace)})
+        with self._send(text, [], SOLUTIONS_TYPE, deadline) as body:
             try:
                 answer = self._parse_solutions(body)
+                graphs = {s["graph"].value for s in answer if isinstance(s["graph"], ox.NamedNode)}
             except (SyntaxError, ValueError) as exc:
                 raise StoreError(f"{self.url} does not answer like a SPARQL endpoint: {exc}") from None
-            self._graphs = sorted({s["g"].value for s in answer if isinstance(s["g"], ox.NamedNode)})
+        if not graphs:
+            # an empty list would leave the dataset to the store: all of its graphs
+            raise StoreError(f"{self.url} holds no graph under <{namespace}>: push the build to the store first")
+        self._graphs = sorted(graphs)
+        # an IRI under the namespace that is not a served graph, so no graph of the store
+        self._empty = namespace + "none"
+        while self._empty in graphs:
+            self._empty += "-"
         self.open_search()
 
     def graph_names(self) -> list[str]:
@@ -128,39 +161,35 @@ class RemoteBackend(Backend):
 
     # -- queries
     def dataset_params(self, request: QueryRequest) -> list[tuple[str, str]]:
-        """default-graph-uri / named-graph-uri that give the store the dataset the client asked for."""
-        params: list[tuple[str, str]] = []
-        if request.default_graphs is None:
-            if not self.config.union_default_graph:
-                return params   # the store's own default graph and all its named graphs
-            defaults = list(self._graphs)
-        else:
-            defaults = [g for g in request.default_graphs if g]
-            if len(defaults) != len(request.default_graphs):
-                if defaults:
-                    raise QueryError("a remote store's own default graph cannot be merged with named "
-                                     "graphs; ask for named graphs only")
-                defaults = None   # only the store's default graph: send nothing
-        if defaults is not None:
-            params += [("default-graph-uri", g) for g in defaults]
+        """default-graph-uri / named-graph-uri that give the store the dataset the client asked for,
+        never more than the served graphs. A store's own default graph is not served: the default
+        graph is the union of the served graphs unless the client names graphs."""
+        # "" (the store's own default graph) is not served: an empty graph here
+        defaults = self._graphs if request.default_graphs is None else [g for g in request.default_graphs if g]
         named = self._graphs if request.named_graphs is None else request.named_graphs
-        # with default-graph-uri given, a dataset without named-graph-uri has no named graphs
-        if defaults is not None or request.named_graphs is not None:
-            params += [("named-graph-uri", g) for g in named]
-        return params
+        # Virtuoso reads a dataset without default-graph-uri, or without named-graph-uri, as one
+        # with every graph of the store: an empty part is named by a graph that holds nothing.
+        return ([("default-graph-uri", g) for g in defaults or [self._empty]]
+                + [("named-graph-uri", g) for g in named or [self._empty]])
 
     def query(self, request: QueryRequest) -> QueryResult:
+        import pyoxigraph as ox
+
         from peacegraph.server.worker import evaluate
 
         started = time.perf_counter()
         deadline = time.monotonic() + request.timeout
-        text = request.text + (values_block(request.bindings) if request.bindings else "")
+        # the dataset is always given by the graph parameters, which FROM must not widen
+        text = bind_values(without_dataset_clauses(request.text), request.bindings)
         graph_form = request.form in ("CONSTRUCT", "DESCRIBE")
         accept = TRIPLES_TYPE if graph_form else SOLUTIONS_TYPE
         with self._send(text, self.dataset_params(request), accept, deadline) as body:
             try:
                 answer = self._parse_triples(body) if graph_form else self._parse_solutions(body)
-                result = evaluate(_Answered(answer), request, prefixes=self._prefixes)
+                if request.form == "ASK" and not isinstance(answer, ox.QueryBoolean):
+                    result = _ask_result(answer, request)
+                else:
+                    result = evaluate(_Answered(answer), request, prefixes=self._prefixes)
             except (TimeoutError, OSError, SyntaxError, ValueError) as exc:
                 if body.expired or time.monotonic() >= deadline:
                     raise QueryTimeout(f"the query ran over its time limit of {request.timeout:g} s "

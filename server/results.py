@@ -137,10 +137,3 @@ def serialize_triples(triples, fmt: str, prefixes: dict[str, str] | None = None)
     if fmt in ("turtle", "trig", "rdfxml"):
         return ox.serialize(triples, format=rdf_format, prefixes=prefixes or {})
     return ox.serialize(triples, format=rdf_format)
-
-
-def term_to_sparql(term) -> str:
-    """A pyoxigraph term in SPARQL syntax (N-Triples form), e.g. for a VALUES block."""
-    if isinstance(term, ox.BlankNode):
-        raise ValueError("blank nodes cannot be bound in a query")
-    return str(term)

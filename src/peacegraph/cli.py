@@ -107,8 +107,10 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("push", help="load a build into a SPARQL 1.1 store through the Graph Store Protocol")
     p.add_argument("url", help="the store's Graph Store Protocol endpoint")
     p.add_argument("--data", type=Path, help="the TriG dump to push (default: dist/peacegraph.trig)")
-    p.add_argument("--user", help="HTTP basic auth user")
-    p.add_argument("--password", help="HTTP basic auth password")
+    p.add_argument("--user", help="user the store authenticates (HTTP Basic, or Digest when the store asks for it)")
+    p.add_argument("--password", help="that user's password (or PEACEGRAPH_STORE_PASSWORD)")
+    p.add_argument("--default-graph", metavar="IRI", help="write the dump's default graph as this named graph, "
+                   "for a store without a default graph of its own (Virtuoso)")
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("source", help="add a source text to seeds/ and describe it in sources.ttl")

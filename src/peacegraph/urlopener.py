@@ -11,7 +11,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def direct_opener() -> urllib.request.OpenerDirector:
+def direct_opener(*handlers) -> urllib.request.OpenerDirector:
     """An opener that follows no redirect (a 3xx comes back as an HTTPError) and ignores proxy
-    settings of the environment."""
-    return urllib.request.build_opener(_NoRedirect(), urllib.request.ProxyHandler({}))
+    settings of the environment; `handlers` are added (e.g. an authentication handler)."""
+    return urllib.request.build_opener(_NoRedirect(), urllib.request.ProxyHandler({}), *handlers)
