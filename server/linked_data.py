@@ -23,6 +23,7 @@ from peacegraph.namespaces import PREFIXES
 from peacegraph.paths import default_dist
 from peacegraph.server import protocol, views
 from peacegraph.server.describe import void_triples
+from peacegraph.server.nearest import missing_thing
 from peacegraph.server.results import TRUNCATED_HEADER
 from peacegraph.server.stored import page_query
 from peacegraph.server.views import FORMAT_LINKS, PAGE_OFFERS, html_response, not_acceptable, page_format, rdf_response
@@ -124,7 +125,7 @@ def describe_thing(site, iri: str, fmt: str, title_hint: str = ""):
     node = ox.NamedNode(iri)
     exists = site.run(page_query("exists"), bindings={"thing": node})
     if not exists.boolean:
-        abort(404)
+        return missing_thing(iri)
     if fmt != "html":
         res = site.run(page_query("describe"), bindings={"thing": node})
         return rdf_response(res.triples, fmt)

@@ -1,0 +1,293 @@
+"""The research pages as a blueprint: the home page, search, the browse lists and the pictures.
+
+Routes: / (what the graph is, live counts, entry points, the research questions), /search
+(HTML for browsers, JSON for the search box's autocomplete), /id/ (every thing grouped by kind,
+filterable with ?class= and ?q=; ?topic= lists everything on one topic across documents),
+/id/topic/ (the topic scheme with counts), /source/ (the source texts with their metadata and
+evidence counts), /questions/{name} (a research question opened in the query editor) and
+/pictures/ (the lineage, the actor network, the stance map and the sequence of events).
+
+Every list comes from a stored query of server/queries with its values bound by the engine; the
+words a visitor types reach the store only as bound literals or the search index's own query
+language, never as SPARQL text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, json, redirect, request
+
+from peacegraph.errors import InputError
+from peacegraph.namespaces import PG, SKOS
+from peacegraph.search import MAX_OFFSET, MAX_QUERY_CHARS
+from peacegraph.server import protocol, sparql
+from peacegraph.server.linked_data import graph_sizes, rows, term_value
+from peacegraph.server.stored import page_query, research_examples
+from peacegraph.server.views import error_response, html_response, site
+
+blueprint = Blueprint("research", __name__)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A kind of thing the browse list groups by: its key in ?class=, its class, its heading."""
+    key: str
+    iri: str
+    heading: str
+
+
+GROUPS = [Group("person", str(PG.Person), "People"),
+          Group("organisation", str(PG.Organization), "Organisations"),
+          Group("group", str(PG.Group), "Groups"),
+          Group("document", str(PG.Document), "Documents"),
+          Group("provision", str(PG.Provision), "Provisions"),
+          Group("topic", str(SKOS.Concept), "Topics"),
+          Group("change", str(PG.ProvisionChange), "Changes between drafts"),
+          Group("stance", str(PG.Stance), "Stances"),
+          Group("statement", str(PG.PublicStatement), "Public statements"),
+          Group("assessment", str(PG.Assessment), "Assessments"),
+          Group("event", str(PG.Event), "Events"),
+          Group("place", str(PG.Place), "Places"),
+          Group("conflict", str(PG.ClaimConflict), "Claim conflicts")]
+GROUP_BY_KEY = {g.key: g for g in GROUPS}
+GROUP_BY_CLASS = {g.iri: g for g in GROUPS}
+PREVIEW = 12            # things per group on the overview
+PAGE = 200              # things per page of one group
+SEARCH_PAGE = 20        # hits per page of the search page
+SUGGESTIONS = 8         # hits the autocomplete asks for by default
+MAX_SUGGESTIONS = 20
+MAX_FILTER_CHARS = 200
+# The entry points of the home page, in the order a researcher meets them.
+ENTRY_POINTS = ("person", "organisation", "group", "document", "provision", "event")
+ON_TOPIC_HEADINGS = {str(PG.Provision): "Provisions", str(PG.ProvisionChange): "Changes made by other drafts",
+                     str(PG.Stance): "Stances on these provisions", str(PG.Assessment): "Assessments"}
+
+
+def href_of(iri: str) -> str | None:
+    """The local path of an IRI of the data, else None (nothing outside is linked)."""
+    return site().local_path(iri)
+
+
+def _int_value(term) -> int:
+    try:
+        return int(term_value(term))
+    except ValueError:
+        return 0
+
+
+def counts(s) -> dict[str, int]:
+    """Things per browse group (their class IRI -> count)."""
+    return {term_value(r["class"]): _int_value(r["count"]) for r in rows(s.run(page_query("browse_counts")))}
+
+
+def things(s, group: Group, needle: str = "", after: str = "", limit: int = PAGE) -> tuple[list[dict], bool]:
+    """The things of a group in the order of their labels, at most `limit`, and whether more follow."""
+    bindings = {"class": ox.NamedNode(group.iri)}
+    if needle:
+        bindings["needle"] = ox.Literal(needle)
+    if after:
+        bindings["after"] = ox.Literal(after)
+    res = s.run(page_query("browse_things"), bindings=bindings, max_rows=limit + 1)
+    out = []
+    for r in rows(res)[:limit]:
+        iri = term_value(r["thing"])
+        out.append({"label": term_value(r["label"]) or iri.rsplit("/", 1)[-1], "href": href_of(iri) or iri,
+                    "key": term_value(r["key"])})
+    return out, len(res.rows) > limit or res.truncated
+
+
+def topics(s) -> list[dict]:
+    out = []
+    for r in rows(s.run(page_query("topics"))):
+        iri = term_value(r["topic"])
+        out.append({"iri": iri, "href": href_of(iri) or iri, "slug": iri.rstrip("/").rsplit("/", 1)[-1],
+                    "label": term_value(r["label"]) or iri.rsplit("/", 1)[-1],
+                    "definition": term_value(r["definition"]), "provisions": _int_value(r["provisions"]),
+                    "documents": _int_value(r["documents"]), "assessments": _int_value(r["assessments"])})
+    return out
+
+
+def sources(s) -> list[dict]:
+    out = []
+    for r in rows(s.run(page_query("sources"))):
+        iri = term_value(r["source"])
+        out.append({"iri": iri, "href": href_of(iri) or iri, "title": term_value(r["title"]) or iri,
+                    "identifier": term_value(r["identifier"]), "language": term_value(r["language"]),
+                    "temporal": term_value(r["temporal"]), "format": term_value(r["format"]),
+                    "sha256": term_value(r["sha256"]), "length": _int_value(r["length"]),
+                    "spans": _int_value(r["spans"]), "things": _int_value(r["things"])})
+    return out
+
+
+def span_href(span: str | None) -> str | None:
+    """The local link of an evidence span (source/{stem}#char=S,E)."""
+    if not span:
+        return None
+    base, _, fragment = span.partition("#")
+    local = href_of(base)
+    return f"{local}#{fragment}" if local and fragment else local
+
+
+# -- home ------------------------------------------------------------------------------------------
+@blueprint.route("/", methods=["GET"])
+def home():
+    accept = request.headers.get("Accept")
+    if accept and not protocol.wants_html(accept):
+        return sparql.service_description(accept)
+    s = site()
+    by_class = counts(s)
+    texts = sources(s)
+    documents, _ = things(s, GROUP_BY_KEY["document"], limit=PREVIEW)
+    people, _ = things(s, GROUP_BY_KEY["person"], limit=PREVIEW)
+    topic_list = [t for t in topics(s) if t["provisions"] or t["assessments"]]
+    entries = [{"group": GROUP_BY_KEY[k], "count": by_class.get(GROUP_BY_KEY[k].iri, 0)} for k in ENTRY_POINTS]
+    figures = {
+        "triples": sum(graph_sizes(s).values()),
+        "things": sum(by_class.values()),
+        "spans": sum(t["spans"] for t in texts),
+        "sources": len(texts),
+        "topics": by_class.get(str(SKOS.Concept), 0),
+    }
+    return html_response("home.html", figures=figures, entries=entries, documents=documents, people=people,
+                         topics=topic_list, sources=texts, questions=research_examples())
+
+
+@blueprint.route("/questions/<name>", methods=["GET"])
+def question(name: str):
+    """A research question opened in the query editor with its stored query loaded."""
+    for example in research_examples():
+        if example.name == name:
+            return redirect("/sparql?query=" + quote(example.text, safe=""), code=303)
+    abort(404)
+
+
+# -- search ----------------------------------------------------------------------------------------
+def _page_number(value: str | None) -> int:
+    if value is None or value == "":
+        return 1
+    if not value.isdigit() or not 1 <= int(value) <= MAX_OFFSET // SEARCH_PAGE + 1:
+        raise InputError(f"page must be a whole number from 1 to {MAX_OFFSET // SEARCH_PAGE + 1}")
+    return int(value)
+
+
+def _limit(value: str | None) -> int:
+    if value is None or value == "":
+        return SUGGESTIONS
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SUGGESTIONS:
+        raise InputError(f"limit must be a whole number from 1 to {MAX_SUGGESTIONS}")
+    return int(value)
+
+
+def hit_view(hit) -> dict:
+    return {"iri": hit.iri, "label": hit.label, "href": href_of(hit.iri) or hit.iri, "type": hit.type_label,
+            "match": hit.match, "text": hit.text if hit.match in ("altLabel", "description") else None,
+            "quote": hit.quote, "span": hit.span, "spanHref": span_href(hit.span)}
+
+
+@blueprint.route("/search", methods=["GET"])
+def search():
+    text = request.args.get("q", "")
+    as_json = (request.args.get("format") == "json" or
+               protocol.negotiate(request.headers.get("Accept"),
+                                  [("text/html", "html"), ("application/xhtml+xml", "html"),
+                                   ("application/json", "json")], "html") == "json")
+    backend = site().backend
+    message, status, hits, more, page = "", 200, [], False, 1
+    try:
+        page = _page_number(request.args.get("page"))
+        limit = _limit(request.args.get("limit")) if as_json else SEARCH_PAGE
+        offset = (page - 1) * limit
+        if not text.strip():
+            message = "Type a name, a topic or words of a quote to search."
+        else:
+            found = backend.search(text, min(limit + 1, 100), offset)
+            more, hits = len(found) > limit, [hit_view(h) for h in found[:limit]]
+            if not hits:
+                message = f"Nothing matches “{text}”." if page == 1 else "No more results."
+    except InputError as exc:
+        message, status, limit, offset = str(exc), 400, SEARCH_PAGE, 0
+    if as_json:
+        body = {"query": text, "offset": offset, "limit": limit, "more": more, "hits": hits}
+        if message:
+            body["message"] = message
+        resp = Response(json.dumps(body), status=status, mimetype="application/json")
+        resp.headers["Vary"] = "Accept"
+        return resp
+    resp = html_response("search.html", q=text[:MAX_QUERY_CHARS * 2], hits=hits, message=message, page=page,
+                         more=more, offset=offset)
+    resp.status_code = status
+    return resp
+
+
+# -- browse ----------------------------------------------------------------------------------------
+def _filter_text(name: str) -> str:
+    value = request.args.get(name, "").strip()
+    if len(value) > MAX_FILTER_CHARS:
+        raise InputError(f"{name} is {len(value)} characters long; at most {MAX_FILTER_CHARS} are allowed")
+    return value
+
+
+@blueprint.route("/id/", methods=["GET"])
+def browse():
+    s = site()
+    try:
+        needle, after = _filter_text("q"), _filter_text("after")
+    except InputError as exc:
+        return error_response(400, str(exc))
+    topic_slug = request.args.get("topic")
+    if topic_slug is not None:
+        return on_topic(s, topic_slug)
+    key = request.args.get("class", "")
+    by_class = counts(s)
+    groups = [{"group": g, "count": by_class.get(g.iri, 0)} for g in GROUPS]
+    if key:
+        group = GROUP_BY_KEY.get(key)
+        if group is None:
+            return error_response(404, f"no kind of thing is called {key!r}; kinds: "
+                                  + ", ".join(GROUP_BY_KEY))
+        items, more = things(s, group, needle, after)
+        shown = [{"group": group, "count": by_class.get(group.iri, 0), "members": items, "more": more}]
+    else:
+        shown = []
+        for entry in groups:
+            if not entry["count"]:
+                continue
+            items, more = things(s, entry["group"], needle, limit=PREVIEW)
+            if items or not needle:
+                shown.append({**entry, "members": items, "more": more})
+    return html_response("browse.html", groups=groups, shown=shown, key=key, needle=needle,
+                         total=sum(by_class.values()), single=bool(key))
+
+
+def on_topic(s, slug: str):
+    topic = next((t for t in topics(s) if t["slug"] == slug), None)
+    if topic is None:
+        return error_response(404, "no topic of the topic scheme is called " + repr(slug[:80]))
+    res = s.run(page_query("on_topic"), bindings={"topic": ox.NamedNode(topic["iri"])})
+    sections: dict[str, list] = {cls: [] for cls in ON_TOPIC_HEADINGS}
+    for r in rows(res):
+        cls = term_value(r["class"])
+        thing, context = term_value(r["thing"]), term_value(r["context"])
+        source, start, end = term_value(r["source"]), term_value(r["start"]), term_value(r["end"])
+        sections.setdefault(cls, []).append({
+            "label": term_value(r["label"]) or thing.rsplit("/", 1)[-1], "href": href_of(thing) or thing,
+            "context": term_value(r["contextLabel"]) or context.rsplit("/", 1)[-1],
+            "context_href": href_of(context) if context else None,
+            "quote": term_value(r["quote"]),
+            "quote_href": span_href(f"{source}#char={start},{end}") if source and start and end else None})
+    parts = [{"heading": ON_TOPIC_HEADINGS.get(cls, cls), "members": items} for cls, items in sections.items() if items]
+    return html_response("on_topic.html", topic=topic, sections=parts, truncated=res.truncated,
+                         total=sum(len(p["members"]) for p in parts))
+
+
+@blueprint.route("/id/topic/", methods=["GET"])
+def topic_scheme():
+    return html_response("topics.html", topics=topics(site()))
+
+
+@blueprint.route("/source/", methods=["GET"])
+def source_list():
+    return html_response("sources.html", sources=sources(site()))
