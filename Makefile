@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install build validate run lint test browser bench soak clean
+.PHONY: install build validate run lint test browser java bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,11 +31,16 @@ browser:
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# A headless Java runtime for HermiT (run through owlready2) in the consistency test, from Debian.
+java:
+	@command -v java >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
+
 # pyflakes, import order, bugbear and pyupgrade rules; pyproject.toml [tool.ruff] says which.
 lint: install
 	$(BIN)/ruff check src server tests
 
-test: install browser lint
+test: install browser java lint
 	$(BIN)/python -m pytest
 
 bench: install

@@ -108,7 +108,8 @@ def test_class_alignment(ontology, sub, sup):
     (PG.hasProvision, DCTERMS.hasPart), (PG.topic, DCTERMS.subject),
     (PG.derivedFrom, PROV.wasDerivedFrom), (PG.revisionOf, PG.derivedFrom),
     (PG.revisionOf, PROV.wasRevisionOf), (PG.respondsTo, PG.derivedFrom),
-    (PG.modelledOn, PG.derivedFrom), (PG.evidence, PROV.wasDerivedFrom),
+    (PG.modelledOn, PROV.wasInfluencedBy), (PG.draftOf, DCTERMS.isVersionOf),
+    (PG.hasDraft, DCTERMS.hasVersion),
 ])
 def test_property_alignment(ontology, sub, sup):
     assert (sub, RDFS.subPropertyOf, sup) in ontology

@@ -220,7 +220,8 @@ def test_q05_provisions_criticized_as_unrealistic_or_intrusive(q):
         PGID["us-28-point-plan--us-russia-investment-vehicle"],
         PGID["us-28-point-plan--elections-within-100-days"],
         PGID["us-28-point-plan--amnesty"], PGID["us-28-point-plan--peace-council"]}
-    assert values(rows, "critic") == {PGID["critics"]}
+    # "drew particular criticism" names no critic: the article itself holds the stances
+    assert values(rows, "critic") == {SOURCE}
     named = {"frozen-assets-for-reconstruction": "frozen Russian assets under U.S. control",
              "us-russia-investment-vehicle": "investment vehicle",
              "elections-within-100-days": "rapid elections in Ukraine (100 days)",
@@ -263,7 +264,8 @@ def test_q07_provisions_on_a_topic_across_documents(q, source_text):
 def test_q08_what_putin_said_about_the_us_text(q):
     rows = q("08-public-statements", speaker=PGID["vladimir-putin"])
     assert values(rows, "quotation") == {Literal("could form basis")}
-    assert values(rows, "about") == {US_PLAN}
+    # "the U.S. text" does not say which draft: the statement is about the negotiated framework
+    assert values(rows, "about") == {PGID["us-peace-framework"]}
     assert any("Putin said the U.S. text" in str(r["quote"]) for r in rows)
 
 
@@ -371,8 +373,11 @@ def test_stances_name_holders_as_the_source_does(built_dataset):
 
     # "Kyiv rejected several concessions": the government, not the city
     assert holder("stance-ukraine-government--amnesty") == PGID["ukraine-government"]
-    # "drew particular criticism": nobody is named, so the holder is the unnamed critics
-    assert holder("stance-critics--peace-council") == PGID["critics"]
+    # "drew particular criticism": nobody is named, so the source text is the holder
+    assert holder("stance-source-000_c087f7d81efda06d--peace-council") == SOURCE
+    # the "Critics" of the Kushner–Witkoff channel are a group of their own, holding no stance
+    assert built_dataset.value(PGID["assessment-critics-informal-channel"], PG.assessor) == PGID["critics"]
+    assert (None, PG.holder, PGID["critics"]) not in built_dataset
     # the source's own voice ("we think") is the source text as assessor
     assert built_dataset.value(PGID["assessment-putin-unlikely-to-accept"], PG.assessor) == SOURCE
     assert built_dataset.value(PGID["assessment-analysts-russia-maximalist-goals"], PG.assessor) \

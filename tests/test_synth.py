@@ -158,7 +158,7 @@ def test_rejects_a_nonsense_size(tmp_path, capsys):
 def test_the_real_build_takes_it_unchanged_at_the_size_asked(tmp_path):
     from peacegraph.build import BuildConfig, build
 
-    n = 3000
+    n = 4000  # enough articles for > 100 spans beside the ontology (about 1,000 triples)
     assert main(["synth", "--triples", str(n), "--seed", "11", "--out", str(tmp_path), "--quiet"]) == 0
     result = build(BuildConfig.defaults(seeds=tmp_path / "seeds", graph=tmp_path / "graph",
                                         out=tmp_path / "dist", quiet=True))
