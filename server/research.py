@@ -19,11 +19,12 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, json, redirect, request
+from markupsafe import Markup
 
 from peacegraph.errors import InputError
 from peacegraph.namespaces import PG, SKOS
 from peacegraph.search import MAX_OFFSET, MAX_QUERY_CHARS
-from peacegraph.server import protocol, sparql
+from peacegraph.server import pictures, protocol, sparql
 from peacegraph.server.linked_data import graph_sizes, rows, term_value
 from peacegraph.server.stored import page_query, research_examples
 from peacegraph.server.views import error_response, html_response, site
@@ -291,3 +292,56 @@ def topic_scheme():
 @blueprint.route("/source/", methods=["GET"])
 def source_list():
     return html_response("sources.html", sources=sources(site()))
+
+
+# -- pictures --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Picture:
+    """One picture of the graph: its address under /pictures/, its title, what it shows, and its
+    renderer in peacegraph.server.pictures (narrow: whether it has a layout for phones)."""
+    name: str
+    title: str
+    description: str
+    draw: object
+    narrow: bool = True
+
+
+PICTURES = [
+    Picture("lineage", "Lineage of the documents",
+            "Which draft revised, answered, took as its model or was compared with which: the U.S. plan, "
+            "its pared version, the counterproposals, the Istanbul Communiqué and the Gaza plan.",
+            pictures.lineage),
+    Picture("actors", "Actor network",
+            "Who drafted and backed which document, who took part in which talks and who spoke about what.",
+            pictures.actor_network),
+    Picture("stances", "Stance map",
+            "Who holds which position on which document or provision, coloured by position: supports, "
+            "conditionally supports, open to, doubts, criticizes, rejects.",
+            pictures.stance_map),
+    Picture("events", "Sequence of events",
+            "The talks, visits and strikes in the order the sources give, with who took part and where.",
+            pictures.event_sequence, narrow=False),
+]
+PICTURE_BY_NAME = {p.name: p for p in PICTURES}
+
+
+@blueprint.route("/pictures/", methods=["GET"])
+def picture_index():
+    return html_response("pictures.html", pictures=PICTURES)
+
+
+@blueprint.route("/pictures/<name>", methods=["GET"])
+def picture(name: str):
+    shown = PICTURE_BY_NAME.get(name)
+    if shown is None:
+        abort(404)
+    s = site()
+    if shown.narrow:
+        wide, alternative = shown.draw(s, href_of)
+        narrow, _ = shown.draw(s, href_of, narrow=True)
+    else:
+        wide, alternative = shown.draw(s, href_of)
+        narrow = None
+    return html_response("picture.html", picture=shown, pictures=PICTURES, wide=Markup(wide),
+                         narrow=Markup(narrow) if narrow else None,
+                         alternative=Markup(pictures.text_alternative_html(alternative)))
