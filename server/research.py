@@ -52,7 +52,8 @@ GROUPS = [Group("person", str(PG.Person), "People"),
           Group("assessment", str(PG.Assessment), "Assessments"),
           Group("event", str(PG.Event), "Events"),
           Group("place", str(PG.Place), "Places"),
-          Group("conflict", str(PG.ClaimConflict), "Claim conflicts")]
+          Group("conflict", str(PG.ClaimConflict), "Claim conflicts"),
+          Group("note", str(PG.EditorialNote), "Editorial notes")]
 GROUP_BY_KEY = {g.key: g for g in GROUPS}
 GROUP_BY_CLASS = {g.iri: g for g in GROUPS}
 PREVIEW = 12            # things per group on the overview
