@@ -4,6 +4,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Front-end packages: npm installs them from server/package-lock.json; only their built files are
+# copied into server/static/vendor (ignored by git, shipped in the wheel).
+NPM_STAMP    := server/node_modules/.lockfile-stamp
+VENDOR       := server/static/vendor
+VENDOR_STAMP := $(VENDOR)/.stamp
+VENDOR_FILES := server/node_modules/@zazuko/yasgui/build/yasgui.min.js \
+                server/node_modules/@zazuko/yasgui/build/yasgui.min.css \
+                server/node_modules/axe-core/axe.min.js
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
@@ -15,7 +23,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NPM_STAMP): server/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || \
+	  { echo "make install: node and npm are needed for the query editor's packages (Node.js 20: https://nodejs.org)" >&2; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+	  { echo "make install: Node.js 20 or later is needed; node --version says $$(node --version)" >&2; exit 1; }
+	cd server && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	touch $@
+
+# Source maps are not shipped, so the reference to them goes too.
+$(VENDOR_STAMP): $(NPM_STAMP)
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	for f in $(VENDOR_FILES); do sed '/^\/[/*]# sourceMappingURL=/d' "$$f" > $(VENDOR)/$$(basename "$$f"); done
+	touch $@
+
+install: $(STAMP) $(VENDOR_STAMP)
 
 build: install
 	$(BIN)/peacegraph build
@@ -50,4 +72,4 @@ soak: install
 	$(BIN)/python -m pytest tests/soak -m soak --soak-seconds 60
 
 clean:
-	rm -rf dist build bench-results src/*.egg-info .pytest_cache
+	rm -rf dist build bench-results src/*.egg-info .pytest_cache screenshots server/node_modules $(VENDOR)

@@ -31,16 +31,40 @@ SLOW_AFTER = 1.0
 SLOW_NICENESS = 5
 
 _POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+# Oxigraph lists the characters it expected as Unicode ranges in brackets; a reader needs the words.
+_CHAR_CLASS = re.compile(r"\[[^\]]*\]")
+_PNAME_BEFORE = re.compile(r"([A-Za-z][\w.-]*)?:[\w.%-]*$")
 
 
-def syntax_error(message: str) -> QuerySyntaxError:
-    """Oxigraph's "error at L:C: text" as a QuerySyntaxError with line and column."""
+def _reason(detail: str, text: str | None, line: int, column: int) -> str:
+    """One readable line for Oxigraph's reason: an undeclared prefix by name, else the keywords
+    that were expected (the character ranges left out)."""
+    detail = " ".join(detail.split())
+    before = ""
+    if text is not None:
+        lines = text.splitlines()
+        if 0 < line <= len(lines):
+            before = lines[line - 1][:max(column - 1, 0)]
+    if "Prefix not found" in detail:
+        m = _PNAME_BEFORE.search(before.rstrip())
+        name = f"{m.group(1) or ''}:" if m else "a prefix"
+        return f"undeclared prefix {name} (declare it with PREFIX {name} <...>)"
+    words = [w.strip() for w in _CHAR_CLASS.sub("", detail.removeprefix("expected one of ")).split(",")]
+    words = [w for w in words if w]
+    if not words:
+        return "unexpected character"
+    shown = ", ".join(words[:8]) + (", ..." if len(words) > 8 else "")
+    return f"expected {shown}" if detail.startswith("expected") else shown
+
+
+def syntax_error(message: str, text: str | None = None) -> QuerySyntaxError:
+    """Oxigraph's "error at L:C: text" as a one-line QuerySyntaxError with line and column."""
     m = _POSITION.search(message)
     if not m:
-        return QuerySyntaxError(f"syntax error: {message}")
+        return QuerySyntaxError("syntax error: " + " ".join(message.split()))
     line, column = int(m.group(1)), int(m.group(2))
-    return QuerySyntaxError(f"syntax error at line {line}, column {column}: {m.group(3).strip()}",
-                            line=line, column=column)
+    return QuerySyntaxError(f"syntax error at line {line}, column {column}: "
+                            f"{_reason(m.group(3), text, line, column)}", line=line, column=column)
 
 
 def private_memory(pid: int) -> int:
@@ -442,7 +466,7 @@ class WorkerPool:
             return reply[1]
         kind, message = reply[1], reply[2]
         if kind == "syntax":
-            raise syntax_error(message)
+            raise syntax_error(message, request.text)
         if kind == "crash":
             raise QueryCrashed(message)
         if kind == "store":

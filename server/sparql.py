@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from peacegraph.guard import check_query_cached
 from peacegraph.server import protocol
 from peacegraph.server.backend import GRAPH_FORMATS, SOLUTION_FORMATS, QueryRequest
 from peacegraph.server.describe import service_description_triples
+from peacegraph.server.editor import editor_context
 from peacegraph.server.results import TRUNCATED_HEADER, serialize_triples
-from peacegraph.server.stored import research_examples
 from peacegraph.server.views import error_response, html_response, site
 
 # rdflib's SPARQLStore names the dataset's default graph so in default-graph-uri on every query.
@@ -119,15 +119,12 @@ def service_description(accept: str | None) -> Response:
 
 
 def query_page(prefill: str | None = None, autorun: bool = False) -> Response:
-    examples = research_examples()
+    context = editor_context(site(), current_app.extensions)
+    examples = context["examples"]
     initial = prefill if prefill is not None else (examples[0].text if examples else
                                                    "SELECT * WHERE { ?s ?p ?o } LIMIT 10")
-    formats = [("JSON", "json"), ("XML", "xml"), ("CSV", "csv"), ("TSV", "tsv")]
-    graph_formats = [("Turtle", "turtle"), ("N-Triples", "ntriples"), ("JSON-LD", "jsonld"),
-                     ("RDF/XML", "rdfxml")]
-    return html_response("query.html", examples=examples, initial=initial, autorun=autorun,
-                         formats=formats, graph_formats=graph_formats,
-                         base=site().config.base, config=site().config)
+    return html_response("query.html", initial=initial, autorun=autorun, prefilled=prefill is not None,
+                         **context)
 
 
 @blueprint.route("/status", methods=["GET"])

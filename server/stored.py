@@ -22,6 +22,7 @@ class Example:
     title: str
     description: str
     text: str
+    params: tuple = ()  # the query page's form fields (peacegraph.server.editor.Parameter)
 
 
 def _header(text: str, key: str) -> str:

@@ -21,7 +21,7 @@ def wheel(tmp_path_factory) -> Path:
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
         ".venv", ".git", "dist", "build", "*.egg-info", "__pycache__", ".pytest_cache",
-        "bench-results", "tests"))
+        "bench-results", "tests", "node_modules", "screenshots"))
     out = tmp / "out"
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(out)],
                    check=True, capture_output=True, timeout=300)
@@ -44,11 +44,16 @@ def test_wheel_contents(wheel):
         assert f"peacegraph/queries/{q}" in names
     assert "peacegraph/server/__init__.py" in names
     # the pages need their templates, static files and stored queries at run time
-    for sub, pattern in (("templates", "*.html"), ("static", "*"), ("queries", "*.rq")):
+    for sub, pattern in (("templates", "*.html"), ("static", "*.*"), ("queries", "*.rq")):
         files = [p.name for p in (ROOT / "server" / sub).glob(pattern)]
         assert files, sub
         for name in files:
             assert f"peacegraph/server/{sub}/{name}" in names, (sub, name)
+    # the front-end packages `make install` copied from npm, and nothing else of node_modules
+    for name in ("yasgui.min.js", "yasgui.min.css", "axe.min.js"):
+        assert (ROOT / "server" / "static" / "vendor" / name).is_file(), f"run make install: {name}"
+        assert f"peacegraph/server/static/vendor/{name}" in names, name
+    assert not any("node_modules" in n or n.endswith(".map") for n in names)
     assert not any(n.startswith(("graph/", "server/", "seeds/", "tests/")) for n in names)
     for module in ("load", "anchor", "build", "export", "query", "diff", "cli", "paths"):
         assert f"peacegraph/{module}.py" in names

@@ -194,6 +194,28 @@ def test_cli_runs_a_stored_query_by_name(built_dist, capsys):
     assert re.search(r"\(\d+ rows?\)$", out.strip())
 
 
+def test_cli_binds_a_stored_query_defaults_unless_told_otherwise(built_dist, capsys):
+    data = ["--data", str(built_dist / "peacegraph.trig")]
+    assert main(["query", "01-drafters", *data]) == 0
+    documents = {line.split()[0] for line in capsys.readouterr().out.splitlines()[2:-1]}
+    assert documents == {"pgid:us-28-point-plan"}
+    assert main(["query", "01-drafters", "--all", *data]) == 0
+    everything = {line.split()[0] for line in capsys.readouterr().out.splitlines()[2:-1]}
+    assert everything > documents
+    assert main(["query", "01-drafters", "--bind", "document=pgid:us-19-point-plan", *data]) == 0
+    out = capsys.readouterr().out
+    assert "pgid:us-28-point-plan " not in out
+
+
+def test_a_default_must_belong_to_a_declared_parameter(tmp_path):
+    (tmp_path / "01-x.rq").write_text("# title: X\n# param: ?a — a\n# default: ?b pgid:y\nASK {}\n")
+    with pytest.raises(InputError, match=r"\?b, which is not a # param"):
+        stored_queries(tmp_path)
+    (tmp_path / "01-x.rq").write_text("# title: X\n# param: ?a — a\n# choices: ?a\nASK {}\n")
+    with pytest.raises(InputError, match="expected \\?variable TERM"):
+        stored_queries(tmp_path)
+
+
 def test_cli_errors_exit_2(pipeline_trig, capsys):
     assert main(["query", "SELECT * WHERE { ?s ?p }", "--data", str(pipeline_trig)]) == 2
     err = capsys.readouterr().err

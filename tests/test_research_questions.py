@@ -15,7 +15,7 @@ import pytest
 from rdflib import BNode, Literal, URIRef, Variable
 
 from peacegraph.namespaces import PG, PGID, SRC, TOPIC
-from peacegraph.query import find_stored, stored_queries
+from peacegraph.query import default_bindings, find_stored, stored_queries
 
 STEM = "000_c087f7d81efda06d"
 SOURCE = SRC[STEM]
@@ -94,6 +94,11 @@ def values(rows, column) -> set:
 def q(built_dataset, oxigraph_store):
     def run(name, **bindings):
         return ask(built_dataset, oxigraph_store, name, **bindings)
+
+    def with_defaults(name):
+        # what the query page and `peacegraph query NAME` answer: the parameters the title asks about
+        return run(name, **default_bindings(find_stored(name)))
+    run.default = with_defaults
     return run
 
 
@@ -162,6 +167,21 @@ def test_rdflib_runs_every_block_as_one_connected_join(name):
             seen |= v
 
 
+def test_every_default_and_choice_names_a_node_of_the_graph(built_dataset):
+    from rdflib.namespace import RDF, SKOS
+
+    from peacegraph.query import parse_term
+    for sq in stored_queries():
+        for name, term in default_bindings(sq).items():
+            assert (term, None, None) in built_dataset, (sq.name, name, term)
+        for name, kind in sq.choices.items():
+            kind = parse_term(kind)
+            members = set(built_dataset.subjects(RDF.type, kind)) | set(built_dataset.subjects(SKOS.inScheme, kind))
+            assert members, (sq.name, name, kind)
+            if name in sq.defaults:
+                assert default_bindings(sq)[name] in members, (sq.name, name)
+
+
 def test_a_parameter_narrows_the_answer(q):
     everything = q("01-drafters")
     narrowed = q("01-drafters", document=US_PLAN)
@@ -172,7 +192,8 @@ def test_a_parameter_narrows_the_answer(q):
 # ------------------------------------------------------------------------- the 13 questions
 
 def test_q01_who_drafted_the_28_point_plan(q, source_text):
-    rows = q("01-drafters", document=US_PLAN)
+    rows = q.default("01-drafters")
+    assert values(rows, "document") == {US_PLAN}
     assert values(rows, "drafter") == {PGID["jared-kushner"], PGID["steve-witkoff"]}
     for drafter in (PGID["jared-kushner"], PGID["steve-witkoff"]):
         quotes = {str(r["quote"]) for r in rows if r["drafter"] == drafter}
@@ -183,13 +204,13 @@ def test_q01_who_drafted_the_28_point_plan(q, source_text):
 
 
 def test_q02_what_the_28_point_plan_was_modelled_on(q):
-    rows = q("02-modelled-on", document=US_PLAN)
+    rows = q.default("02-modelled-on")
     assert values(rows, "model") == {PGID["gaza-ceasefire-plan"]}
     assert "modelled on the Gaza ceasefire plan" in " | ".join(str(r["quote"]) for r in rows)
 
 
 def test_q03_documents_derived_from_the_28_point_plan(q):
-    rows = q("03-derived-documents", ancestor=US_PLAN)
+    rows = q.default("03-derived-documents")
     assert values(rows, "document") == {
         PGID["us-19-point-plan"], PGID["european-28-point-counterproposal"],
         PGID["european-19-point-counterproposal"], PGID["european-ukrainian-24-point-counterproposal"]}
@@ -202,7 +223,7 @@ def test_q03_documents_derived_from_the_28_point_plan(q):
 
 
 def test_q04_provisions_ukraine_rejected(q):
-    rows = q("04-rejected-provisions", holder=PGID["ukraine-government"], document=US_PLAN)
+    rows = q.default("04-rejected-provisions")
     assert values(rows, "provision") == {
         PGID["us-28-point-plan--armed-forces-limits"], PGID["us-28-point-plan--amnesty"],
         PGID["us-28-point-plan--territorial-concessions"]}
@@ -214,7 +235,7 @@ def test_q04_provisions_ukraine_rejected(q):
 
 
 def test_q05_provisions_criticized_as_unrealistic_or_intrusive(q):
-    rows = q("05-criticized-provisions", document=US_PLAN)
+    rows = q.default("05-criticized-provisions")
     assert values(rows, "provision") == {
         PGID["us-28-point-plan--frozen-assets-for-reconstruction"],
         PGID["us-28-point-plan--us-russia-investment-vehicle"],
@@ -236,7 +257,7 @@ def test_q05_provisions_criticized_as_unrealistic_or_intrusive(q):
 
 
 def test_q06_what_the_european_counterproposal_removed_softened_or_added(q):
-    rows = q("06-counterproposal-changes", document=PGID["european-28-point-counterproposal"])
+    rows = q.default("06-counterproposal-changes")
     changes = {(r["kind"], r["provision"]) for r in rows}
     assert changes == {
         (PG.Softened, PGID["us-28-point-plan--territorial-concessions"]),
@@ -250,7 +271,7 @@ def test_q06_what_the_european_counterproposal_removed_softened_or_added(q):
 
 
 def test_q07_provisions_on_a_topic_across_documents(q, source_text):
-    territory = q("07-provisions-by-topic", topic=TOPIC["territory"])
+    territory = q.default("07-provisions-by-topic")
     assert values(territory, "provision") == {PGID["us-28-point-plan--territorial-concessions"]}
     monitoring = q("07-provisions-by-topic", topic=TOPIC["monitoring-and-implementation"])
     assert values(monitoring, "document") == {US_PLAN, PGID["european-28-point-counterproposal"]}
@@ -262,7 +283,7 @@ def test_q07_provisions_on_a_topic_across_documents(q, source_text):
 
 
 def test_q08_what_putin_said_about_the_us_text(q):
-    rows = q("08-public-statements", speaker=PGID["vladimir-putin"])
+    rows = q.default("08-public-statements")
     assert values(rows, "quotation") == {Literal("could form basis")}
     # "the U.S. text" does not say which draft: the statement is about the negotiated framework
     assert values(rows, "about") == {PGID["us-peace-framework"]}
@@ -270,7 +291,7 @@ def test_q08_what_putin_said_about_the_us_text(q):
 
 
 def test_q09_where_talks_were_held_and_who_took_part(q):
-    rows = q("09-talks")
+    rows = q.default("09-talks")
     assert values(rows, "place") == {PGID["geneva"], PGID["abu-dhabi"], PGID["moscow"]}
     geneva = [r for r in rows if r["place"] == PGID["geneva"]]
     assert values(geneva, "participant") == {
@@ -282,7 +303,7 @@ def test_q09_where_talks_were_held_and_who_took_part(q):
 
 
 def test_q10_the_russian_figure_kushner_and_witkoff_engaged_with(q):
-    rows = q("10-contacts", organization=PGID["russia"])
+    rows = q.default("10-contacts")
     assert {(r["actor"], r["contact"]) for r in rows} == {
         (PGID["jared-kushner"], PGID["kirill-dmitriev"]),
         (PGID["steve-witkoff"], PGID["kirill-dmitriev"])}
@@ -291,7 +312,7 @@ def test_q10_the_russian_figure_kushner_and_witkoff_engaged_with(q):
 
 
 def test_q11_vague_and_shifted_toward_russia_since_istanbul(q):
-    rows = q("11-istanbul-comparison", baseline=PGID["istanbul-communique-2022"])
+    rows = q.default("11-istanbul-comparison")
     shifted = {r["provision"] for r in rows if r.get("favours") == PGID["russia"]}
     vague = {r["provision"] for r in rows if r.get("clarity") == PG.Vague}
     plan = "us-28-point-plan--"
@@ -305,7 +326,7 @@ def test_q11_vague_and_shifted_toward_russia_since_istanbul(q):
 
 
 def test_q12_claims_that_contradict_each_other(q):
-    rows = q("12-claim-conflicts")
+    rows = q.default("12-claim-conflicts")
     conflicts = values(rows, "conflict")
     assert conflicts == {PGID["conflict-19-points"], PGID["conflict-deal-close"],
                          PGID["conflict-deal-timeline"]}
@@ -319,7 +340,7 @@ def test_q12_claims_that_contradict_each_other(q):
 
 
 def test_q13_the_evidence_of_a_node(q, source_text):
-    rows = q("13-evidence", node=US_PLAN)
+    rows = q.default("13-evidence")
     assert rows
     assert values(rows, "source") == {SOURCE}
     assert values(rows, "sourceTitle") == {Literal("Agreement on Ukraine Peace Plan now Waiting on Talks with Putin")}

@@ -56,6 +56,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="FILE.rq, the name of a stored query, or SPARQL text")
     p.add_argument("--data", type=Path, nargs="*", help="RDF files to query (default: dist/peacegraph.trig, built if missing)")
     p.add_argument("--bind", action="append", default=[], metavar="VAR=TERM", help="bind a variable, e.g. --bind topic=topic:territory")
+    p.add_argument("--all", action="store_true", help="leave a stored query's parameters unbound unless --bind names them (its defaults otherwise)")
     p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
 
     p = sub.add_parser("diff", help="compare two documents provision by provision")

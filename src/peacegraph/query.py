@@ -5,12 +5,16 @@ comments::
 
     # title: Who drafted the 28-point plan?
     # description: The drafters of a document and the sentence that says so.
-    # param: ?document — the plan (default: every document)
+    # param: ?document — the plan (every document when unbound)
+    # default: ?document pgid:us-28-point-plan
+    # choices: ?document pg:Document
 
 A stored query runs as it is (an unbound parameter means "all"); binding a parameter through
-`run_query(..., bindings={"document": IRI})` narrows it. Values are bound by the engine (Oxigraph's
-substitutions; rdflib's initBindings for a variable the query does not project), never pasted
-into the query text.
+`run_query(..., bindings={"document": IRI})` narrows it. A parameter's default is the value the
+title asks about: `peacegraph query NAME` and the query page bind it unless told otherwise. Its
+choices name a class or concept scheme whose members are the values that make sense. Values are
+bound by the engine (Oxigraph's substitutions; rdflib's initBindings for a variable the query
+does not project), never pasted into the query text.
 
 Queries are read-only and local, by the same rules as the endpoint's (peacegraph.guard): no
 update, no SERVICE, no LOAD, FROM / FROM NAMED only for named graphs of the data queried, bracket
@@ -44,7 +48,8 @@ from peacegraph.namespaces import PREFIXES, bind_prefixes
 from peacegraph.terms import Terms
 
 STORED_NAME = re.compile(r"\d\d-[A-Za-z0-9_.-]+\.rq")
-_HEADER = re.compile(r"#\s*(title|description|param)\s*:\s*(.*)")
+_HEADER = re.compile(r"#\s*(title|description|param|default|choices)\s*:\s*(.*)")
+_PARAM_VALUE = re.compile(r"\?(\w+)\s+(\S+)\s*$")
 _PARAM = re.compile(r"\?(\w+)\s*(?:[—–:-]+\s*(.*))?")
 
 
@@ -54,6 +59,8 @@ class StoredQuery:
     title: str
     description: str
     params: list = field(default_factory=list)   # [(variable name, meaning)]
+    defaults: dict = field(default_factory=dict)  # variable name -> term as written (pgid:…)
+    choices: dict = field(default_factory=dict)   # variable name -> class or scheme as written
     text: str = ""
     path: Path | None = None
 
@@ -64,7 +71,7 @@ def read_stored(path: Path) -> StoredQuery:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read query: {exc}", file=str(path)) from None
-    title, description, params = "", "", []
+    title, description, params, defaults, choices = "", "", [], {}, {}
     for line in text.splitlines():
         if not line.startswith("#"):
             if line.strip():
@@ -78,12 +85,26 @@ def read_stored(path: Path) -> StoredQuery:
             title = value
         elif key == "description":
             description = (description + " " + value).strip()
+        elif key in ("default", "choices"):
+            pv = _PARAM_VALUE.match(value)
+            if not pv:
+                raise InputError(f"# {key}: expected ?variable TERM, found {value!r}", file=str(path))
+            (defaults if key == "default" else choices)[pv.group(1)] = pv.group(2)
         else:
             pm = _PARAM.match(value)
             if pm:
                 params.append((pm.group(1), (pm.group(2) or "").strip()))
+    declared = {name for name, _ in params}
+    for name in list(defaults) + list(choices):
+        if name not in declared:
+            raise InputError(f"a default or choices for ?{name}, which is not a # param", file=str(path))
     return StoredQuery(name=path.stem, title=title or path.stem, description=description,
-                       params=params, text=text, path=path)
+                       params=params, defaults=defaults, choices=choices, text=text, path=path)
+
+
+def default_bindings(query: StoredQuery) -> dict:
+    """The defaults of a stored query's parameters, as terms to bind."""
+    return {name: parse_term(term) for name, term in query.defaults.items()}
 
 
 def stored_queries(folder: Path | None = None) -> list[StoredQuery]:

@@ -243,7 +243,7 @@ def test_browser_following_a_query_link_gets_the_page_running_it(client):
                    headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     page = r.data.decode()
-    assert "autorun: true" in page and "?s a &lt;https://w3id.org/peacegraph/ontology#Person&gt;" in page
+    assert '"autorun": true' in page and "?s a &lt;https://w3id.org/peacegraph/ontology#Person&gt;" in page
 
 
 def test_status_reports_workers_without_paths(client):
