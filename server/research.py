@@ -4,8 +4,8 @@ Routes: / (what the graph is, live counts, entry points, the research questions)
 (HTML for browsers, JSON for the search box's autocomplete), /id/ (every thing grouped by kind,
 filterable with ?class= and ?q=; ?topic= lists everything on one topic across documents),
 /id/topic/ (the topic scheme with counts), /source/ (the source texts with their metadata and
-evidence counts), /questions/{name} (a research question opened in the query editor) and
-/pictures/ (the lineage, the actor network, the stance map and the sequence of events).
+evidence counts) and /pictures/ (the lineage, the actor network, the stance map and the sequence
+of events). The research questions on the home page open in the query editor (/sparql?example=).
 
 Every list comes from a stored query of server/queries with its values bound by the engine; the
 words a visitor types reach the store only as bound literals or the search index's own query
@@ -15,10 +15,9 @@ language, never as SPARQL text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, json, redirect, request
+from flask import Blueprint, Response, abort, json, request
 from markupsafe import Markup
 
 from peacegraph.errors import InputError
@@ -155,15 +154,6 @@ def home():
     }
     return html_response("home.html", figures=figures, entries=entries, documents=documents, people=people,
                          topics=topic_list, sources=texts, questions=research_examples())
-
-
-@blueprint.route("/questions/<name>", methods=["GET"])
-def question(name: str):
-    """A research question opened in the query editor with its stored query loaded."""
-    for example in research_examples():
-        if example.name == name:
-            return redirect("/sparql?query=" + quote(example.text, safe=""), code=303)
-    abort(404)
 
 
 # -- search ----------------------------------------------------------------------------------------

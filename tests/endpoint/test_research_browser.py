@@ -166,6 +166,17 @@ def test_from_home_to_the_drafters_sentence_highlighted_in_three_clicks(browser,
 
 
 @pytest.mark.browser
+def test_a_research_question_from_home_opens_in_the_editor_with_its_answer(browser, site):
+    browser.get(site.url)
+    click(browser, browser.find_element(By.CSS_SELECTOR, 'main a[href="/sparql?example=01-drafters"]'))
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results table.dataTable tbody tr"), 30)
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#results table.dataTable tbody tr")]
+    assert any("Jared Kushner" in r for r in rows) and any("Steve Witkoff" in r for r in rows)
+    # the question's default parameter holds: only the 28-point plan's drafters
+    assert all("U.S.-backed 28-point peace plan" in r for r in rows)
+
+
+@pytest.mark.browser
 def test_everything_on_territory_across_documents(browser, site):
     browser.get(site.url)
     click(browser, browser.find_element(By.CSS_SELECTOR, 'main a[href="/id/?topic=territory"]'))
