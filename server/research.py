@@ -173,8 +173,15 @@ def _limit(value: str | None) -> int:
     return int(value)
 
 
+def kind_of(hit) -> str:
+    # the topics are SKOS concepts; "topic" is what a researcher calls them
+    if hit.types and hit.types[0]["iri"] == str(SKOS.Concept) and "/id/topic/" in hit.iri:
+        return "topic"
+    return hit.type_label
+
+
 def hit_view(hit) -> dict:
-    return {"iri": hit.iri, "label": hit.label, "href": href_of(hit.iri) or hit.iri, "type": hit.type_label,
+    return {"iri": hit.iri, "label": hit.label, "href": href_of(hit.iri) or hit.iri, "type": kind_of(hit),
             "match": hit.match, "text": hit.text if hit.match in ("altLabel", "description") else None,
             "quote": hit.quote, "span": hit.span, "spanHref": span_href(hit.span)}
 

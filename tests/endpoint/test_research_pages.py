@@ -159,6 +159,8 @@ def test_search_json_for_the_autocomplete(real):
     assert first["href"] == "/id/steve-witkoff" and first["type"] == "person" and first["match"] == "label"
     near = json.loads(real.get("/search?q=zelensky", headers={"Accept": JSON}).data)["hits"]
     assert "/id/volodymyr-zelenskiy" in [h["href"] for h in near]
+    topic = json.loads(real.get("/search?q=territory", headers={"Accept": JSON}).data)["hits"][0]
+    assert topic["href"] == "/id/topic/territory" and topic["type"] == "topic"
     quotes = json.loads(real.get("/search?q=frozen+assets&limit=20", headers={"Accept": JSON}).data)["hits"]
     quoted = [h for h in quotes if h["match"] == "quote"]
     assert quoted and all(h["quote"] and h["spanHref"].startswith(SOURCE + "#char=") for h in quoted)
