@@ -39,20 +39,15 @@ class Group:
     heading: str
 
 
-GROUPS = [Group("person", str(PG.Person), "People"),
-          Group("organisation", str(PG.Organization), "Organisations"),
-          Group("group", str(PG.Group), "Groups"),
-          Group("document", str(PG.Document), "Documents"),
-          Group("provision", str(PG.Provision), "Provisions"),
-          Group("topic", str(SKOS.Concept), "Topics"),
-          Group("change", str(PG.ProvisionChange), "Changes between drafts"),
-          Group("stance", str(PG.Stance), "Stances"),
-          Group("statement", str(PG.PublicStatement), "Public statements"),
-          Group("assessment", str(PG.Assessment), "Assessments"),
-          Group("event", str(PG.Event), "Events"),
-          Group("place", str(PG.Place), "Places"),
-          Group("conflict", str(PG.ClaimConflict), "Claim conflicts"),
-          Group("note", str(PG.EditorialNote), "Editorial notes")]
+# (key, class, heading), in the order the browse list shows them
+GROUPS = [Group(key, str(cls), heading) for key, cls, heading in (
+    ("person", PG.Person, "People"), ("organisation", PG.Organization, "Organisations"),
+    ("group", PG.Group, "Groups"), ("document", PG.Document, "Documents"),
+    ("provision", PG.Provision, "Provisions"), ("topic", SKOS.Concept, "Topics"),
+    ("change", PG.ProvisionChange, "Changes between drafts"), ("stance", PG.Stance, "Stances"),
+    ("statement", PG.PublicStatement, "Public statements"), ("assessment", PG.Assessment, "Assessments"),
+    ("event", PG.Event, "Events"), ("place", PG.Place, "Places"),
+    ("conflict", PG.ClaimConflict, "Claim conflicts"), ("note", PG.EditorialNote, "Editorial notes"))]
 GROUP_BY_KEY = {g.key: g for g in GROUPS}
 GROUP_BY_CLASS = {g.iri: g for g in GROUPS}
 PREVIEW = 12            # things per group on the overview

@@ -20,7 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from endpoint.serverkit import LiveServer
 
-from .browserkit import chromium
+from .browserkit import axe_violations, chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("PEACEGRAPH_SCREENSHOTS") or ROOT / "screenshots")
@@ -33,15 +33,6 @@ PAGES = {"home": "", "search": "search?q=frozen+assets", "browse": "id/", "brows
          "pictures": "pictures/", "picture-lineage": "pictures/lineage", "picture-actors": "pictures/actors",
          "picture-stances": "pictures/stances", "picture-events": "pictures/events",
          "not-found": "id/jared-kushnr", "entity": "id/us-28-point-plan", "source": SOURCE}
-AXE_RUN = """
-const done = arguments[arguments.length - 1];
-axe.run(document, {resultTypes: ['violations']}).then(
-  r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                    nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))),
-  e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));
-"""
-
-
 @pytest.fixture(scope="module")
 def site(built_dist):
     server = LiveServer(data=[built_dist / "peacegraph.trig"], workers=2, max_workers=4, timeout=10)
@@ -251,13 +242,8 @@ def test_the_skip_link_comes_first_and_every_focus_is_visible(browser, site):
 @pytest.mark.parametrize("name", list(PAGES))
 def test_axe_finds_no_serious_or_critical_violation(browser, site, name):
     browser.get(site.url + PAGES[name])
-    browser.execute_script("""
-      const s = document.createElement('script'); s.src = '/static/vendor/axe.min.js';
-      document.head.appendChild(s);""")
-    wait_for(browser, lambda d: d.execute_script("return !!window.axe"), 20)
-    browser.set_script_timeout(60)
     try:
-        violations = browser.execute_async_script(AXE_RUN)
+        violations = axe_violations(browser)
     except JavascriptException as exc:
         pytest.fail(f"axe-core did not run on {name}: {exc.msg}")
     bad = [v for v in violations if v["impact"] in ("serious", "critical")]
