@@ -53,6 +53,8 @@ GROUP_BY_CLASS = {g.iri: g for g in GROUPS}
 PREVIEW = 12            # things per group on the overview
 PAGE = 200              # things per page of one group
 SEARCH_PAGE = 20        # hits per page of the search page
+SOURCES_PAGE = 50       # source texts per page of /source/
+ON_TOPIC_ROWS = 100     # things listed on a topic's page; the query editor has them all
 SUGGESTIONS = 8         # hits the autocomplete asks for by default
 MAX_SUGGESTIONS = 20
 MAX_FILTER_CHARS = 200
@@ -260,7 +262,7 @@ def on_topic(s, slug: str):
     topic = next((t for t in topics(s) if t["slug"] == slug), None)
     if topic is None:
         return error_response(404, "no topic of the topic scheme is called " + repr(slug[:80]))
-    res = s.run(page_query("on_topic"), bindings={"topic": ox.NamedNode(topic["iri"])})
+    res = s.run(page_query("on_topic"), bindings={"topic": ox.NamedNode(topic["iri"])}, max_rows=ON_TOPIC_ROWS)
     sections: dict[str, list] = {cls: [] for cls in ON_TOPIC_HEADINGS}
     for r in rows(res):
         cls = term_value(r["class"])
@@ -284,7 +286,16 @@ def topic_scheme():
 
 @blueprint.route("/source/", methods=["GET"])
 def source_list():
-    return html_response("sources.html", sources=sources(site()))
+    try:
+        number = _page_number(request.args.get("page"))
+    except InputError as exc:
+        return error_response(400, str(exc))
+    texts = sources(site())
+    shown = texts[(number - 1) * SOURCES_PAGE:number * SOURCES_PAGE]
+    if number > 1 and not shown:
+        return error_response(404, f"there is no page {number} of the source texts")
+    return html_response("sources.html", sources=shown, total=len(texts), page=number,
+                         more=number * SOURCES_PAGE < len(texts), first=(number - 1) * SOURCES_PAGE + 1)
 
 
 # -- pictures --------------------------------------------------------------------------------------

@@ -311,6 +311,16 @@ def test_source_list_with_metadata_and_evidence_counts(real):
     assert f"<strong>{spans}</strong> quoted spans" in body
     assert "a3ea3bd543b179c86f12d683a461deb3c40100362ae5219d454ddab07c74b866" in body
     assert "000_c087f7d81efda06d.txt" in body
+    assert 'rel="next"' not in body
+    page(real, "/source/?page=2", status=404)
+    page(real, "/source/?page=x", status=400)
+
+
+def test_long_lists_say_they_are_cut(real, monkeypatch):
+    monkeypatch.setattr(research, "ON_TOPIC_ROWS", 2)
+    body = page(real, "/id/?topic=territory")
+    assert len([h for h in hrefs(body) if h.startswith(SOURCE + "#char=")]) == 2
+    assert "These are the first 2" in body and 'href="/sparql?example=07-provisions-by-topic"' in body
 
 
 # -- pictures --------------------------------------------------------------------------------------
