@@ -16,7 +16,7 @@
   function apply() {
     var needle = fold(input.value.trim());
     var shown = 0;
-    root.querySelectorAll("section.group").forEach(function (group) {
+    root.querySelectorAll("section.kind-group").forEach(function (group) {
       var visible = 0;
       group.querySelectorAll("ul.things > li").forEach(function (li) {
         var match = !needle || fold(li.textContent).indexOf(needle) !== -1;
