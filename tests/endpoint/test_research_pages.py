@@ -102,7 +102,7 @@ def test_home_page_says_what_the_graph_is_with_live_counts_and_entry_points(real
     links = hrefs(body)
     for entry in ("/id/?class=person", "/id/?class=organisation", "/id/?class=group", "/id/?class=document",
                   "/id/?class=provision", "/id/?class=event", "/id/topic/", "/source/",
-                  "/sparql", "/download/", "/ontology", "/pictures/"):
+                  "/sparql", "/download/", "/ontology", "/pictures/", "/compare/"):
         assert entry in links, entry
     assert "/id/us-28-point-plan" in links and PERSONS <= set(links)
     # the counts are the store's: six people, and as many triples as the named graphs hold
