@@ -377,3 +377,18 @@ def page_weight(client, path: str) -> int:
 def test_every_page_stays_light(real, kind):
     weight = page_weight(real, PAGE_TYPES[kind])
     assert weight < MAX_PAGE_BYTES, (kind, weight)
+
+
+@pytest.mark.parametrize("path", ["/", "/search?q=kushner", "/id/", "/id/?class=person", "/id/topic/", "/source/",
+                                  "/pictures/", "/pictures/lineage", "/pictures/actors", "/pictures/stances",
+                                  "/pictures/events"])
+def test_the_pages_answer_for_other_data_too(client, path):
+    """The small fixture has no topic scheme, no events and one source: every page still answers."""
+    body = page(client, path)
+    assert "<h1>" in body
+
+
+def test_other_data_without_the_topic_says_so(client):
+    assert "No topic scheme in this graph." in page(client, "/id/topic/")
+    page(client, "/id/?topic=territory", status=404)
+    assert "/id/jared-kushner" in hrefs(page(client, "/search?q=kushner"))
