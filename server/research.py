@@ -316,14 +316,16 @@ PICTURES = [
             "its pared version, the counterproposals, the Istanbul Communiqué and the Gaza plan.",
             pictures.lineage),
     Picture("actors", "Actor network",
-            "Who drafted and backed which document, who took part in which talks and who spoke about what.",
+            "Who drafted and backed which document, took part in which talks, spoke about, assessed or took "
+            "a stance on what.",
             pictures.actor_network),
     Picture("stances", "Stance map",
             "Who holds which position on which document or provision, coloured by position: supports, "
             "conditionally supports, open to, doubts, criticizes, rejects.",
             pictures.stance_map),
     Picture("events", "Sequence of events",
-            "The talks, visits and strikes in the order the sources give, with who took part and where.",
+            "The talks, visits and strikes the sources report, in order where they give a date, with who took "
+            "part and where.",
             pictures.event_sequence, narrow=False),
 ]
 PICTURE_BY_NAME = {p.name: p for p in PICTURES}
