@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, request
 
 from peacegraph.errors import PeacegraphError
-from peacegraph.server import linked_data, research, sparql
+from peacegraph.server import linked_data, links, research, sparql
 from peacegraph.server.backend import Backend
 from peacegraph.server.config import ServerConfig, open_backend
 from peacegraph.server.views import EXTENSION, Site, error_response, site
@@ -31,6 +31,9 @@ def create_app(config: ServerConfig | None = None, backend: Backend | None = Non
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.add_template_filter(_local, "local")
+    app.add_template_global(links.page_links, "page_links")
+    app.add_template_global(linked_data.dataset_jsonld, "dataset_jsonld")
+    app.after_request(links.add_link_header)
     app.after_request(_headers)
     _register_error_handlers(app, config)
     return app

@@ -52,6 +52,8 @@ def serve(cfg: ServerConfig, ready=None) -> None:
         close_app(app)
         raise InputError(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}") from None
     port = server.effective_port
+    # the public IRIs of the endpoint follow the port actually bound (--port 0 picks one)
+    cfg.port = port
     url = f"http://{cfg.host}:{port}/"
     if not cfg.quiet:
         stats = app.extensions["peacegraph"].backend.stats()

@@ -18,15 +18,17 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, request, send_from_directory
 from markupsafe import Markup
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL
 
-from peacegraph.namespaces import PREFIXES
+from peacegraph.namespaces import PREFIXES, VOID
 from peacegraph.paths import default_dist
 from peacegraph.server import protocol, views
-from peacegraph.server.describe import void_triples
+from peacegraph.server.describe import dataset_graph, dataset_schema_org, ox_triples
 from peacegraph.server.nearest import missing_thing
 from peacegraph.server.results import TRUNCATED_HEADER
 from peacegraph.server.stored import page_query
 from peacegraph.server.views import FORMAT_LINKS, PAGE_OFFERS, html_response, not_acceptable, page_format, rdf_response
+from peacegraph.void import SPDX, DumpFile, dataset_iri
 
 _SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}"
 SLUG = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT}){{0,3}}")
@@ -187,7 +189,8 @@ def source(stem: str):
         resp.headers["Vary"] = "Accept"
         return resp
     if fmt != "html":
-        res = s.run(page_query("describe"), bindings={"thing": ox.NamedNode(iri)})
+        res = s.run(page_query("source_description"), bindings={"thing": ox.NamedNode(iri)},
+                    max_rows=max(s.config.max_rows, 500_000))
         return rdf_response(res.triples, fmt)
     spans = rows(s.run(page_query("source_spans"), bindings={"source": ox.NamedNode(iri)}))
     return html_response("source.html", iri=iri, stem=stem, title=found[1] or stem, sha256=found[2],
@@ -296,7 +299,7 @@ def graph(name: str):
     if fmt is None:
         return not_acceptable()
     if fmt == "html":
-        sizes = graph_sizes(s)
+        sizes = s.graph_sizes()
         return html_response("graph.html", iri=iri, name=name, size=sizes.get(iri, 0), format_links=FORMAT_LINKS)
     res = s.run(page_query("graph_triples"), bindings={"graph": ox.NamedNode(iri)},
                 max_rows=max(s.config.max_rows, 1_000_000))
@@ -304,15 +307,6 @@ def graph(name: str):
     if res.truncated:
         resp.headers[TRUNCATED_HEADER] = "true"
     return resp
-
-
-def graph_sizes(site) -> dict[str, int]:
-    cached = getattr(site, "_graph_sizes", None)
-    if cached is None:
-        res = site.run(page_query("graph_sizes"))
-        cached = {term_value(r["graph"]): _int(r["triples"]) for r in rows(res)}
-        site._graph_sizes = cached
-    return cached
 
 
 # -- dumps and VoID ---------------------------------------------------------------------------------
@@ -363,12 +357,59 @@ def download_file(name: str):
     return send_from_directory(dist_dir(s), name, as_attachment=False)
 
 
-@blueprint.route("/.well-known/void", methods=["GET"])
-def void():
+def dataset_files(site) -> list[DumpFile]:
+    return [DumpFile(f["name"], f["size"], f["sha256"]) for f in dumps(site)]
+
+
+def dataset_jsonld() -> dict:
+    """The schema.org Dataset of the served data, for the JSON-LD data block of the home page."""
     s = views.site()
-    fmt = page_format([o for o in PAGE_OFFERS if o[1] != "html"])
+    return dataset_schema_org(s, dataset_files(s))
+
+
+@blueprint.route("/.well-known/void", methods=["GET"])
+@blueprint.route("/dataset", methods=["GET"])
+def void():
+    """The dataset's description (VoID and DCAT) at its well-known address and at the dataset
+    IRI: a readable page for a browser, RDF for everyone else (Turtle by default)."""
+    s = views.site()
+    fmt = page_format()
     if fmt is None:
         return not_acceptable()
-    triples = void_triples(s.public_url(), s.config.base, graph_sizes(s), [f["name"] for f in dumps(s)])
-    return rdf_response(triples, fmt)
+    graph = dataset_graph(s, dataset_files(s))
+    if fmt == "html":
+        return html_response("dataset.html", d=dataset_view(s, graph), format_links=FORMAT_LINKS)
+    return rdf_response(ox_triples(graph), fmt)
+
+
+def dataset_view(site, graph) -> dict:
+    """What the dataset page shows, read from the description itself."""
+    ds = dataset_iri(site.config.base)
+
+    def one(p):
+        value = graph.value(ds, p)
+        return "" if value is None else str(value)
+
+    files = []
+    for dist in graph.objects(ds, DCAT.distribution):
+        url = graph.value(dist, DCAT.downloadURL)
+        if url is None:
+            continue
+        checksum = graph.value(dist, SPDX.checksum)
+        files.append({"name": str(graph.value(dist, DCTERMS.title)), "url": str(url),
+                      "media_type": str(graph.value(dist, DCAT.mediaType)).rsplit("/media-types/", 1)[-1],
+                      "size": graph.value(dist, DCAT.byteSize) or "",
+                      "sha256": "" if checksum is None else str(graph.value(checksum, SPDX.checksumValue)),
+                      "dump": (ds, VOID.dataDump, url) in graph})
+    creator = graph.value(ds, DCTERMS.creator)
+    return {"iri": str(ds), "title": one(DCTERMS.title), "description": one(DCTERMS.description),
+            "license": one(DCTERMS.license), "rights": one(DCTERMS.rights), "created": one(DCTERMS.created),
+            "creator": "" if creator is None else str(graph.value(creator, FOAF.name) or creator),
+            "version": one(OWL.versionInfo), "issued": one(DCTERMS.issued), "triples": one(VOID.triples),
+            "endpoint": one(VOID.sparqlEndpoint), "uri_space": one(VOID.uriSpace),
+            "examples": sorted(str(e) for e in graph.objects(ds, VOID.exampleResource)),
+            "vocabularies": sorted(str(v) for v in graph.objects(ds, VOID.vocabulary)),
+            "graphs": [{"iri": str(g), "triples": graph.value(g, VOID.triples)}
+                       for g in sorted(graph.objects(ds, VOID.subset))],
+            "files": sorted(files, key=lambda f: f["name"])}
 

@@ -391,6 +391,7 @@ LINEAGE_RELATIONS = {
     PG + "respondsTo": ("responds to", "#c2410c", "7 4", True),
     PG + "modelledOn": ("modelled on", "#2e7d32", "2 4", True),
     PG + "derivedFrom": ("derived from", "#5f6368", "10 4 2 4", True),
+    PG + "draftOf": ("draft of", "#00838f", "12 4", True),
     PG + "comparedWith": ("compared with", "#7b3fa0", "4 3", False),
 }
 _OTHER_RELATION = ("related to", "#5f6368", "1 3", True)
@@ -464,7 +465,9 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
             nodes.add(other)
             edges.add((doc, relation, other))
     derived = {(a, b) for a, r, b in edges if r == PG + "derivedFrom"}
-    other_derivations = {(a, b) for a, r, b in edges if r != PG + "derivedFrom" and r != PG + "comparedWith"}
+    # a draft is a version of its negotiated text, not derived from it
+    other_derivations = {(a, b) for a, r, b in edges
+                         if r not in (PG + "derivedFrom", PG + "comparedWith", PG + "draftOf")}
     kept_derived = _transitive_reduction(derived, other_derivations)
     edges = {e for e in edges if e[1] != PG + "derivedFrom" or (e[0], e[2]) in kept_derived}
 
@@ -527,9 +530,10 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
             else:
                 lanes.append([(lo, hi)])
                 lane_of[e] = len(lanes) - 1
-        lane_w = 18.0
+        # lanes narrow down (to 12) before the boxes do (to 220), so the picture stays within 390
+        lane_w = min(18.0, max(12.0, (390 - 2 * margin - 14 - 220) / max(len(lanes), 1)))
         box_x = margin + lane_w * len(lanes) + 14
-        box_w = max(240.0, 360 - box_x - margin)
+        box_w = max(220.0, 360 - box_x - margin)
         y = margin + 4.0
         for doc in sequence:
             boxes[doc] = make_box(doc, box_w)
@@ -620,7 +624,7 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
     legend_y = height_nodes - 8
     items = [(label, _line_sample(colour, dash, arrow)) for label, colour, dash, arrow in styles]
     legend_h = _legend(svg, items, margin, legend_y, width - 2 * margin,
-                       title="Arrows point from a document to the earlier one") if items else 0
+                       title="Arrows lead to an earlier or negotiated text") if items else 0
     legend_h += _note(svg, shown, margin, legend_y + legend_h, width - 2 * margin)
     height = legend_y + legend_h + margin
 
@@ -634,9 +638,10 @@ def lineage_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> t
     title = "Lineage of the documents"
     desc = (f"{len(nodes)} documents and {len(edges)} relations between them, earlier documents "
             f"{'first' if narrow else 'to the left'}; each arrow goes from a document to the one it is a revision of, responds to, is "
-            "modelled on or derived from; compared-with lines join a draft to a document a source "
+            "modelled on or derived from, or from a draft to the negotiated text it is a draft of, which "
+            "stands before its drafts; compared-with lines join a draft to a document a source "
             f"measures it against. The same relations are listed in the table that follows. {shown}").strip()
-    alt = TextAlternative(title, ("Document", "Relation", "Earlier document"), tuple(alt_rows))
+    alt = TextAlternative(title, ("Document", "Relation", "Earlier or negotiated document"), tuple(alt_rows))
     return svg.render(width, height, title, desc), alt
 
 
@@ -653,7 +658,8 @@ ACTOR_RELATIONS = {
     "affiliated with": ("affiliated with", "#8a6d00", None, 1.2),
 }
 _OTHER_ACTOR_RELATION = ("related to", "#5f6368", "1 3", 1.2)
-ACTOR_GROUPS = [(PG + "Person", "People"), (PG + "Organization", "Organisations"), (PG + "Group", "Groups")]
+ACTOR_GROUPS = [(PG + "Person", "People"), (PG + "Organization", "Organisations"), (PG + "Group", "Groups"),
+                (PG + "SourceText", "Source texts")]
 THING_GROUPS = [(PG + "Document", "Documents"), (PG + "Provision", "Provisions"), (PG + "Event", "Events"),
                 (PG + "Place", "Places"), (SKOS_CONCEPT, "Topics")]
 
@@ -668,6 +674,8 @@ def _marker(svg: _Svg, kind: str, x: float, y: float, colour: str) -> None:
         svg.el("path", d=f"M{_n(x)} {_n(y - 6)}L{_n(x + 6)} {_n(y + 5)}L{_n(x - 6)} {_n(y + 5)}z", fill=colour)
     elif kind == PG + "Document":
         svg.el("rect", x=x - 4.5, y=y - 6.0, width=9.0, height=12.0, fill=colour)
+    elif kind == PG + "SourceText":
+        svg.el("rect", x=x - 4.5, y=y - 6.0, width=9.0, height=12.0, fill="#ffffff", stroke=colour, stroke_width=2.0)
     elif kind == PG + "Provision":
         svg.el("rect", x=x - 4.5, y=y - 4.5, width=9.0, height=9.0, fill="#ffffff", stroke=colour, stroke_width=2.0)
     elif kind == PG + "Event":
@@ -677,11 +685,11 @@ def _marker(svg: _Svg, kind: str, x: float, y: float, colour: str) -> None:
 
 
 def actor_network_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:
-    """Actors on the left (people, organisations, groups), what they drafted, backed, took part
-    in, spoke about, held stances on or assessed on the right, one line per relation styled per
-    kind with a legend; relations between two actors (affiliation, an assessment of an actor)
-    are arcs between the actors. ``narrow`` packs the columns for phones. Rows: those of
-    picture_actors.rq."""
+    """Actors on the left (people, organisations, groups, and source texts that hold a view of
+    their own), what they drafted, backed, took part in, spoke about, held stances on or assessed
+    on the right, one line per relation styled per kind with a legend; relations between two
+    actors (affiliation, an assessment of an actor) are arcs between the actors. ``narrow`` packs
+    the columns for phones. Rows: those of picture_actors.rq."""
     labels = _Labels()
     kinds: dict[str, set[str]] = {}
     edges: set[tuple[str, str, str]] = set()
@@ -837,7 +845,9 @@ def actor_network_picture(rows: Iterable[dict], href: Href, narrow: bool = False
                       (Link(labels(t), safe_href(href, t)),))
                      for a, rel, t in sorted(edges, key=lambda e: (sort_key(e[0]), e[1], sort_key(e[2]))))
     title = "Actor network"
-    desc = (f"{len(actors)} actors on the left and {len(things)} documents, provisions, events and topics "
+    sources = sum(1 for a in actors if PG + "SourceText" in kinds.get(a, ()))
+    among = f" (of them {sources} source {'text' if sources == 1 else 'texts'} holding a view)" if sources else ""
+    desc = (f"{len(actors)} actors{among} on the left and {len(things)} documents, provisions, events and topics "
             f"on the right, joined by {len(edges)} relations: who drafted or backed a document, took "
             "part in an event, spoke about something, held a stance on it or assessed it; arcs join "
             f"actors to actors. The same relations are listed in the table that follows. {shown}").strip()
@@ -880,10 +890,12 @@ def _position(position: str) -> tuple[str, str, str, str]:
 def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -> tuple[str, TextAlternative]:
     """A grid of targets (rows: documents, provisions, events, topics) by holders (columns); each
     cell holds the holder's stances on the target, coloured by position and marked with its
-    letter, linking to the stance. ``narrow`` puts each target's name above its row, for phones.
-    Rows: those of picture_stances.rq."""
+    letter, linking to the stance; a source text that takes a stance itself is a column after the
+    actors, named "source: " and its title. ``narrow`` puts each target's name above its row, for
+    phones. Rows: those of picture_stances.rq."""
     labels = _Labels()
     kinds: dict[str, set[str]] = {}
+    sources: set[str] = set()
     stances: dict[str, tuple[str, str, str]] = {}
     for row in rows:
         stance, holder, target = _value(row.get("stance")), _value(row.get("holder")), _value(row.get("target"))
@@ -895,6 +907,8 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
         labels.add(target, row.get("targetLabel"))
         if row.get("targetClass") is not None:
             kinds.setdefault(target, set()).add(_value(row.get("targetClass")))
+        if _value(row.get("holderClass")) == PG + "SourceText":
+            sources.add(holder)
         # a stance with several positions or targets (bad data) keeps the first in a fixed order
         key = (holder, target, position)
         if stance not in stances or key < stances[stance]:
@@ -902,6 +916,13 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
 
     def sort_key(node):
         return (labels(node).casefold(), node)
+
+    def holder_name(holder):
+        # a title alone would read as the name of an actor
+        return f"source: {labels(holder)}" if holder in sources else labels(holder)
+
+    def holder_key(holder):
+        return (holder in sources,) + sort_key(holder)
 
     def group_of(node):
         for i, (cls, _) in enumerate(TARGET_GROUPS):
@@ -916,7 +937,7 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
     stances = {s: v for s, v in stances.items() if v[0] in keep_holders and v[1] in keep_targets}
     shown = (f"Showing the {len(stances)} stances of the most active {len(keep_holders)} holders on the "
              f"{len(keep_targets)} most discussed targets, of {total} stances." if total > len(stances) else "")
-    holders = sorted({h for h, _, _ in stances.values()}, key=sort_key)
+    holders = sorted({h for h, _, _ in stances.values()}, key=holder_key)
     targets = sorted({t for _, t, _ in stances.values()}, key=lambda t: (group_of(t), sort_key(t)))
     cells: dict[tuple[str, str], list[str]] = {}
     for stance, (h, t, _) in sorted(stances.items(), key=lambda kv: (kv[1], kv[0])):
@@ -927,7 +948,7 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
     # phones): target names on a line above their row and holder names upright, so the grid is
     # no wider than its cells.
     slant = 90 if narrow else 55
-    header_lines = {h: fit(labels(h), 176, size) for h in holders}
+    header_lines = {h: fit(holder_name(h), 176, size) for h in holders}
     header_h = max((text_width(t, size) for t in header_lines.values()), default=40) * math.sin(math.radians(slant)) + 22
     grid_w = cell * len(holders)
     row_label_w = max(grid_w, 200.0) if narrow else 196.0
@@ -960,10 +981,11 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
     for i, h in enumerate(holders):
         cx = grid_x + cell * i + cell / 2
         url = safe_href(href, h)
-        svg.open_link(url, labels(h))
+        svg.open_link(url, holder_name(h))
         tx = cx + (4 if narrow else 4)
         svg.el("text", _esc(header_lines[h]), x=float(tx), y=grid_y - 8.0,
-               transform=f"rotate(-{slant} {_n(tx)} {_n(grid_y - 8)})", fill="#1a4f8b" if url else INK)
+               transform=f"rotate(-{slant} {_n(tx)} {_n(grid_y - 8)})", fill="#1a4f8b" if url else INK,
+               font_style="italic" if h in sources else None)
         svg.close_link(url)
     for k, row in enumerate(row_geo):
         if k % 2 == 0:
@@ -994,7 +1016,7 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
                 x = grid_x + cell * i + 2 + part * j
                 label, letter, fill, ink = _position(stances[stance][2])
                 url = safe_href(href, stance)
-                svg.open_link(url, f"{labels(stance)} ({labels(holder)} {label} {labels(t)})")
+                svg.open_link(url, f"{labels(stance)} ({holder_name(holder)} {label} {labels(t)})")
                 svg.el("rect", x=x, y=cells_y + 2, width=part - (1 if len(found) > 1 else 0),
                        height=cell - 4, rx=4.0, fill=fill, class_="pgpic-hl")
                 svg.text(x + part / 2, cells_y + cell / 2 + 4.5, letter, text_anchor="middle", font_weight="bold",
@@ -1017,11 +1039,14 @@ def stance_map_picture(rows: Iterable[dict], href: Href, narrow: bool = False) -
     legend_h += _note(svg, shown, margin, grid_bottom + 12 + legend_h, width - 2 * margin)
     height = grid_bottom + 12 + legend_h + margin
 
-    alt_rows = tuple(((Link(labels(h), safe_href(href, h)),), (Link(_position(p)[0]),),
+    alt_rows = tuple(((Link(holder_name(h), safe_href(href, h)),), (Link(_position(p)[0]),),
                       (Link(labels(t), safe_href(href, t)),), (Link(labels(s), safe_href(href, s)),))
-                     for s, (h, t, p) in sorted(stances.items(), key=lambda kv: (sort_key(kv[1][0]), sort_key(kv[1][1]), kv[0])))
+                     for s, (h, t, p) in sorted(stances.items(), key=lambda kv: (holder_key(kv[1][0]), sort_key(kv[1][1]), kv[0])))
     title = "Stance map"
-    desc = (f"{len(stances)} stances of {len(holders)} holders (columns) on {len(targets)} documents, "
+    shown_sources = sum(1 for h in holders if h in sources)
+    last = (f", the last {'one' if shown_sources == 1 else shown_sources} a source text taking a stance itself"
+            if shown_sources else "")
+    desc = (f"{len(stances)} stances of {len(holders)} holders (columns{last}) on {len(targets)} documents, "
             "provisions, events and topics (rows); each cell is coloured by the position and marked "
             "with its letter (S supports, CS conditionally supports, O open to, D doubts, Cr criticizes, "
             f"R rejects) and links to the stance. The same stances are listed in the table that follows. {shown}").strip()

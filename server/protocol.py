@@ -59,13 +59,15 @@ class ProtocolQuery:
 
 
 def _decode(raw: bytes, charset: str | None, what: str) -> str:
-    charset = (charset or "utf-8").lower()
+    # The protocol's bodies are UTF-8 (SPARQL 1.1 Protocol 2.1.2, 2.1.3); any other charset is an
+    # unsupported media type, not a text to guess at.
+    charset = (charset or "utf-8").strip().strip('"').lower()
+    if charset not in ("utf-8", "utf8"):
+        raise ProtocolError(415, f"{what} must be UTF-8, not charset {charset!r}")
     try:
-        return raw.decode(charset)
-    except LookupError:
-        raise ProtocolError(415, f"unknown charset {charset!r} for {what}") from None
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ProtocolError(400, f"{what} is not valid {charset.upper()} (byte {exc.start})") from None
+        raise ProtocolError(400, f"{what} is not valid UTF-8 (byte {exc.start})") from None
 
 
 def _single_query(values: list[str]) -> str | None:
@@ -108,8 +110,10 @@ def read_query_request(request, max_body: int) -> ProtocolQuery:
             raise ProtocolError(400, "the form body is not valid UTF-8 once percent-decoded") from None
         if "update" in form:
             raise ProtocolError(400, "this endpoint is read-only: SPARQL updates are not accepted")
+        # dataset parameters may also come in the URL, as clients (and the W3C suite) send them
         return ProtocolQuery(_single_query(form.get("query", [])),
-                             form.get("default-graph-uri", []), form.get("named-graph-uri", []),
+                             request.args.getlist("default-graph-uri") + form.get("default-graph-uri", []),
+                             request.args.getlist("named-graph-uri") + form.get("named-graph-uri", []),
                              (form.get("format") or [request.args.get("format")])[0])
     if mimetype == QUERY_CONTENT_TYPE:
         text = _decode(raw, request.mimetype_params.get("charset"), "the query")

@@ -24,7 +24,7 @@ from peacegraph.errors import InputError
 from peacegraph.namespaces import PG, SKOS
 from peacegraph.search import MAX_OFFSET, MAX_QUERY_CHARS
 from peacegraph.server import pictures, protocol, sparql
-from peacegraph.server.linked_data import graph_sizes, rows, term_value
+from peacegraph.server.linked_data import rows, term_value
 from peacegraph.server.stored import page_query, research_examples
 from peacegraph.server.views import error_response, html_response, site
 
@@ -55,6 +55,7 @@ PAGE = 200              # things per page of one group
 SEARCH_PAGE = 20        # hits per page of the search page
 SOURCES_PAGE = 50       # source texts per page of /source/
 ON_TOPIC_ROWS = 100     # things listed on a topic's page; the query editor has them all
+PICTURE_BYTES = 50_000  # the most SVG a picture's page carries in both layouts
 SUGGESTIONS = 8         # hits the autocomplete asks for by default
 MAX_SUGGESTIONS = 20
 MAX_FILTER_CHARS = 200
@@ -143,7 +144,7 @@ def home():
     topic_list = [t for t in topics(s) if t["provisions"] or t["assessments"]]
     entries = [{"group": GROUP_BY_KEY[k], "count": by_class.get(GROUP_BY_KEY[k].iri, 0)} for k in ENTRY_POINTS]
     figures = {
-        "triples": sum(graph_sizes(s).values()),
+        "triples": sum(s.graph_sizes().values()),
         "things": sum(by_class.values()),
         "spans": sum(t["spans"] for t in texts),
         "sources": len(texts),
@@ -342,12 +343,11 @@ def picture(name: str):
     if shown is None:
         abort(404)
     s = site()
-    if shown.narrow:
-        wide, alternative = shown.draw(s, href_of)
-        narrow, _ = shown.draw(s, href_of, narrow=True)
-    else:
-        wide, alternative = shown.draw(s, href_of)
-        narrow = None
+    wide, alternative = shown.draw(s, href_of)
+    narrow = shown.draw(s, href_of, narrow=True)[0] if shown.narrow else None
+    if narrow and len(wide) + len(narrow) > PICTURE_BYTES:
+        # both layouts would make the page heavy: the phone's one alone reads at every width
+        wide, narrow = narrow, None
     return html_response("picture.html", picture=shown, pictures=PICTURES, wide=Markup(wide),
                          narrow=Markup(narrow) if narrow else None,
                          alternative=Markup(pictures.text_alternative_html(alternative)))

@@ -11,7 +11,7 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
-from peacegraph.guard import check_query_cached
+from peacegraph.guard import check_query_cached, local_dataset
 from peacegraph.server import protocol
 from peacegraph.server.backend import GRAPH_FORMATS, SOLUTION_FORMATS, QueryRequest
 from peacegraph.server.describe import service_description_triples
@@ -56,11 +56,7 @@ def endpoint():
     text = preq.query
     if len(text) > cfg.max_query_length:
         return error_response(400, f"query too long: {len(text)} characters (limit {cfg.max_query_length})")
-    checked = check_query_cached(text, tuple(s.graphs()))
-    for g in preq.default_graphs + preq.named_graphs:
-        if g not in s.graphs() and not (g == RDFLIB_DEFAULT_GRAPH and g in preq.default_graphs):
-            return error_response(400, f"<{g}> is not a graph of this dataset; graphs: "
-                                  + ", ".join(f"<{x}>" for x in s.graphs()))
+    checked = check_query_cached(text)
     fmt_param = preq.format
     if fmt_param:
         fmt = protocol.format_override(fmt_param, checked.form)
@@ -76,6 +72,10 @@ def endpoint():
             return error_response(406, f"cannot answer a {checked.form} query as {accept!r}; "
                                   "available: " + ", ".join(formats.values()))
     default_graphs, named_graphs = request_dataset(preq, checked)
+    if checked.relative:
+        # the service-defined base IRI (SPARQL 1.1 Protocol 2.1.4): the endpoint's own IRI; a
+        # later BASE in the prologue would win over this one
+        text = f"BASE <{s.endpoint_url()}> {text}"
     result = s.backend.query(QueryRequest(
         text=text, form=checked.form, result_format=fmt,
         default_graphs=default_graphs, named_graphs=named_graphs,
@@ -93,16 +93,18 @@ def endpoint():
 
 def request_dataset(preq, checked) -> tuple[list[str] | None, list[str] | None]:
     """The RDF dataset of a query: the protocol's graph parameters win over FROM / FROM NAMED
-    (SPARQL 1.1 Protocol 2.1.4); with neither, the configured default (the union)."""
+    (SPARQL 1.1 Protocol 2.1.4); with neither, the configured default (the union). A graph the
+    dataset does not hold is an empty graph (peacegraph.guard.local_dataset)."""
     if preq.default_graphs == [RDFLIB_DEFAULT_GRAPH] and not preq.named_graphs:
         return None, None
+    held = site().graphs()
     if preq.default_graphs or preq.named_graphs:
         defaults = [g for g in preq.default_graphs if g != RDFLIB_DEFAULT_GRAPH]
         if len(defaults) < len(preq.default_graphs):
-            defaults = [""] + site().graphs()
-        return defaults, list(preq.named_graphs)
+            defaults = [""] + held
+        return local_dataset(defaults, preq.named_graphs, held)
     if checked.from_graphs or checked.from_named:
-        return list(checked.from_graphs), list(checked.from_named)
+        return local_dataset(checked.from_graphs, checked.from_named, held)
     return None, None
 
 
@@ -112,7 +114,8 @@ def service_description(accept: str | None) -> Response:
     if fmt is None:
         fmt = "turtle"
     s = site()
-    triples = service_description_triples(s.public_url() + "sparql", s.graphs(), s.config)
+    triples = service_description_triples(s.endpoint_url(), s.graphs(), s.config, graph_sizes=s.graph_sizes(),
+                                          void_url=s.public_url() + ".well-known/void")
     resp = Response(serialize_triples(triples, fmt, SD_PREFIXES), content_type=SD_FORMATS[fmt] + "; charset=utf-8")
     resp.headers["Vary"] = "Accept"
     return resp

@@ -11,12 +11,16 @@ import threading
 import time
 
 from flask import Response, current_app, render_template, request
+from rdflib import Graph
 
+from peacegraph.export import jsonld_document
 from peacegraph.guard import check_query_cached
 from peacegraph.namespaces import PREFIXES
+from peacegraph.query import rdflib_term
 from peacegraph.server import protocol
 from peacegraph.server.backend import GRAPH_FORMATS, PYTHON_FORMAT, QueryRequest, QueryResult
 from peacegraph.server.results import serialize_triples
+from peacegraph.server.stored import page_query
 
 EXTENSION = "peacegraph"
 # The RDF serializations a page is offered in, first the default for a client that names none.
@@ -24,7 +28,7 @@ PAGE_OFFERS = [("text/turtle", "turtle"), ("text/html", "html"), ("application/x
                ("application/ld+json", "jsonld"), ("application/n-triples", "ntriples"),
                ("application/rdf+xml", "rdfxml"), ("application/trig", "trig"),
                ("application/n-quads", "nquads"), ("application/json", "jsonld"),
-               ("text/plain", "ntriples")]
+               ("text/plain", "ntriples"), ("application/xml", "rdfxml"), ("text/xml", "rdfxml")]
 FORMAT_LINKS = [("Turtle", "turtle"), ("JSON-LD", "jsonld"), ("N-Triples", "ntriples"), ("RDF/XML", "rdfxml")]
 
 
@@ -36,6 +40,7 @@ class Site:
         self.backend = backend
         self._lock = threading.Lock()
         self._texts: dict[str, tuple] = {}
+        self._graph_sizes: dict[str, int] | None = None
         self.started = time.time()
 
     def graphs(self) -> list[str]:
@@ -43,12 +48,26 @@ class Site:
 
     def run(self, text: str, *, result_format: str = PYTHON_FORMAT, bindings=None,
             default_graphs=None, named_graphs=None, max_rows: int | None = None) -> QueryResult:
-        checked = check_query_cached(text, tuple(self.graphs()))
+        checked = check_query_cached(text)
         return self.backend.query(QueryRequest(
             text=text, form=checked.form, result_format=result_format,
             default_graphs=default_graphs, named_graphs=named_graphs, bindings=dict(bindings or {}),
             max_rows=self.config.max_rows if max_rows is None else max_rows,
             timeout=self.config.timeout))
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples in each named graph (the data does not change while it is served)."""
+        if self._graph_sizes is None:
+            res = self.run(page_query("graph_sizes"))
+            sizes = {}
+            for row in res.rows:
+                r = dict(zip(res.variables, row, strict=True))
+                try:
+                    sizes[r["graph"].value] = int(r["triples"].value)
+                except (AttributeError, KeyError, ValueError):
+                    continue
+            self._graph_sizes = sizes
+        return self._graph_sizes
 
     def cached_text(self, source_iri: str, loader):
         # Source texts never change while serving; keep the few most recently used.
@@ -67,14 +86,23 @@ class Site:
         base = self.config.base
         if iri.startswith(base):
             rest = iri[len(base):]
-            if rest.startswith(("id/", "source/", "graph/")) or rest == "ontology" or rest.startswith("ontology#"):
+            if rest.startswith(("id/", "source/", "graph/")) or rest in ("ontology", "dataset") \
+                    or rest.startswith(("ontology#", "dataset#")):
                 return "/" + rest
         return None
 
     def public_url(self) -> str:
+        """Where this server is reached, from its configuration (`--public-url`, else the address
+        it is bound to); never from a request's Host header, which the client chooses."""
         if self.config.public_url:
             return self.config.public_url.rstrip("/") + "/"
-        return request.host_url
+        host = self.config.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.config.port}/"
+
+    def endpoint_url(self) -> str:
+        return self.public_url() + "sparql"
 
 
 def site() -> Site:
@@ -116,7 +144,14 @@ def page_format(offers=PAGE_OFFERS) -> str | None:
 
 
 def rdf_response(triples, fmt: str) -> Response:
-    body = serialize_triples(triples, fmt, {k: str(v) for k, v in PREFIXES.items()})
+    if fmt == "jsonld":
+        # the dump's readable @context (peacegraph.export), not expanded JSON-LD
+        graph = Graph()
+        for t in triples:
+            graph.add((rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object)))
+        body = jsonld_document(graph).encode("utf-8")
+    else:
+        body = serialize_triples(triples, fmt, {k: str(v) for k, v in PREFIXES.items()})
     resp = Response(body, content_type=GRAPH_FORMATS[fmt] + "; charset=utf-8")
     resp.headers["Vary"] = "Accept"
     return resp

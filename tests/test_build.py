@@ -198,8 +198,11 @@ def test_shipped_build_quotes_equal_their_text(built_dist):
 def test_shipped_build_has_no_blank_nodes_and_four_graphs(built_dist):
     quads = list(ox.parse(path=str(built_dist / "peacegraph.nq")))
     assert not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
-    graphs = {q.graph_name.value for q in quads}
+    graphs = {q.graph_name.value for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)}
     assert graphs == {str(g) for g in NAMED_GRAPHS}
+    # the default graph holds only what the dump says of itself: the dataset, its version, license
+    header = {q.subject.value for q in quads if isinstance(q.graph_name, ox.DefaultGraph)}
+    assert header == {"https://w3id.org/peacegraph/dataset"}
 
 
 def test_shipped_sources_graph_carries_the_text(built_dataset):

@@ -114,10 +114,12 @@ def test_dumps_round_trip(fixture_dataset, tmp_path):
     for parsed in (trig, nq, jsonld):
         assert dataset_quads(parsed) == dataset_quads(fixture_dataset)
     assert quads_of(out / "peacegraph.trig") == quads_of(out / "peacegraph.nq") == quads_of(out / "peacegraph.jsonld")
-    assert len(expected) == len(quads_of(out / "peacegraph.nq"))
+    named = {q for q in ox.parse(path=str(out / "peacegraph.nq")) if not isinstance(q.graph_name, ox.DefaultGraph)}
+    header = len(quads_of(out / "peacegraph.nq")) - len(named)
+    assert len(expected) == len(named) and header == 5   # the dataset's version, IRI, license, rights, type
     ttl = {str(t) for t in ox.parse(path=str(out / "peacegraph.ttl"))}
     union = set(fixture_dataset.graph(ASSERTED_GRAPH)) | set(fixture_dataset.graph(INFERRED_GRAPH))
-    assert len(ttl) == len(union)
+    assert len(ttl) == len(union) + header
 
 
 def test_trig_is_readable(fixture_dataset, tmp_path):
@@ -134,7 +136,7 @@ def test_jsonld_context_is_readable(fixture_dataset, tmp_path):
     ctx = doc["@context"]
     for prefix in ("pg", "pgid", "topic", "src", "oa", "rdfs", "skos", "dcterms", "prov"):
         assert prefix in ctx
-    graphs = {g["@id"] for g in doc["@graph"]}
+    graphs = {g["@id"] for g in doc["@graph"] if "@graph" in g}
     assert graphs == {str(g) for g in NAMED_GRAPHS}
     asserted = next(g for g in doc["@graph"] if g["@id"] == str(ASSERTED_GRAPH))
     node = next(n for n in asserted["@graph"] if n["@id"] == "pgid:us-plan-amnesty")
@@ -144,27 +146,66 @@ def test_jsonld_context_is_readable(fixture_dataset, tmp_path):
 
 def read_csv(path: Path) -> list[dict]:
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert not raw.startswith(b"\xef\xbb\xbf")   # no BOM unless --csv-bom asks for one
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
 
 
 def test_csv_tables(fixture_dataset, tmp_path):
     out = tmp_path / "dist"
     export(fixture_dataset, out)
     provisions = read_csv(out / "provisions.csv")
-    assert list(provisions[0]) == ["provision", "document", "label", "topics", "quote", "document_label"]
-    row = next(r for r in provisions if r["provision"] == "pgid:us-plan-amnesty")
-    assert row["document"] == "pgid:us-plan"
-    assert row["topics"] == "amnesty and accountability"
+    assert list(provisions[0]) == ["provision_iri", "provision_id", "provision_label", "document_iri",
+                                   "document_id", "document_label", "topic_iri", "topic_id",
+                                   "topic_label", "quote"]
+    row = next(r for r in provisions if r["provision_id"] == "pgid:us-plan-amnesty")
+    assert row["provision_iri"] == "https://w3id.org/peacegraph/id/us-plan-amnesty"
+    assert row["document_iri"] == "https://w3id.org/peacegraph/id/us-plan"
+    assert row["document_id"] == "pgid:us-plan"
+    assert row["topic_label"] == "amnesty and accountability"
+    assert row["topic_iri"].startswith("https://w3id.org/peacegraph/id/topic/")
     assert row["quote"] == "the amnesty clause"
     stances = read_csv(out / "stances.csv")
-    assert stances == [{"stance": "pgid:stance-kyiv-rejects-amnesty", "holder": "Kyiv (the government)",
-                        "position": "rejects", "target": "amnesty clause", "condition": "",
-                        "quote": "Kyiv rejected the amnesty clause", "holder_id": "pgid:kyiv",
-                        "target_id": "pgid:us-plan-amnesty"}]
+    assert stances == [{
+        "stance_iri": "https://w3id.org/peacegraph/id/stance-kyiv-rejects-amnesty",
+        "stance_id": "pgid:stance-kyiv-rejects-amnesty", "stance_label": stances[0]["stance_label"],
+        "holder_iri": "https://w3id.org/peacegraph/id/kyiv", "holder_id": "pgid:kyiv",
+        "holder_label": "Kyiv (the government)",
+        "position_iri": "https://w3id.org/peacegraph/ontology#Rejects", "position_id": "pg:Rejects",
+        "position_label": "rejects",
+        "target_iri": "https://w3id.org/peacegraph/id/us-plan-amnesty", "target_id": "pgid:us-plan-amnesty",
+        "target_label": "amnesty clause", "condition": "", "quote": "Kyiv rejected the amnesty clause"}]
     statements = read_csv(out / "statements.csv")
+    for table in (provisions, stances, statements):
+        for row in table:
+            iris = {k: v for k, v in row.items() if k.endswith("_iri") and v}
+            assert all(v.startswith("https://") for v in iris.values()), row
+            assert all(k[:-4] + "_id" in row and k[:-4] + "_label" in row for k in iris)
     assert statements[0]["quotation"] == "getting close"
     assert statements[0]["quote"] == "said a deal is \u201cgetting close\u201d"
+
+
+def test_csv_bom_only_when_asked(fixture_dataset, tmp_path):
+    export(fixture_dataset, tmp_path / "bom", csv_bom=True)
+    for name in ("provisions.csv", "stances.csv", "statements.csv"):
+        assert (tmp_path / "bom" / name).read_bytes().startswith(b"\xef\xbb\xbf" + name.split(".")[0][:-1].encode())
+
+
+def test_every_dump_states_version_license_and_version_iri(fixture_dataset, tmp_path):
+    from peacegraph import __version__
+    from peacegraph.void import Release
+
+    out = tmp_path / "dist"
+    export(fixture_dataset, out, release=Release("2.1.0", "2026-12-01"))
+    ds = "https://w3id.org/peacegraph/dataset"
+    owl = "http://www.w3.org/2002/07/owl#"
+    for name in ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"):
+        quads = {(q.subject.value, q.predicate.value, q.object.value) for q in ox.parse(path=str(out / name))}
+        assert (ds, owl + "versionInfo", "2.1.0") in quads, name
+        assert (ds, owl + "versionIRI", ds + "?version=2.1.0") in quads, name
+        assert (ds, "http://purl.org/dc/terms/license", "https://creativecommons.org/licenses/by/4.0/") in quads
+        assert (ds, "http://purl.org/dc/terms/issued", "2026-12-01") in quads
+    export(fixture_dataset, tmp_path / "plain")
+    assert f'owl:versionInfo "{__version__}"' in (tmp_path / "plain" / "peacegraph.ttl").read_text(encoding="utf-8")
 
 
 def test_void_counts_and_links(fixture_dataset, tmp_path):
@@ -182,6 +223,37 @@ def test_void_counts_and_links(fixture_dataset, tmp_path):
     assert str(void.value(ds, VOID.uriSpace)) == "https://w3id.org/peacegraph/id/"
     dumps = {str(u).rsplit("/", 1)[-1] for u in void.objects(ds, VOID.dataDump)}
     assert dumps == {"peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"}
+
+
+def test_dcat_distributions_carry_media_type_size_and_checksum(fixture_dataset, tmp_path):
+    from rdflib import Graph
+    from rdflib.namespace import DCAT, DCTERMS
+
+    from peacegraph.void import SPDX
+    out = tmp_path / "dist"
+    export(fixture_dataset, out)
+    void = Graph().parse(out / "void.ttl", format="turtle")
+    ds = URIRef("https://w3id.org/peacegraph/dataset")
+    assert (ds, RDF.type, DCAT.Dataset) in void
+    assert void.value(ds, DCTERMS.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
+    assert void.value(ds, DCTERMS.creator) is not None and void.value(ds, DCTERMS.created) is not None
+    assert len(set(void.objects(ds, VOID.exampleResource))) >= 1
+    files = {}
+    for dist in void.objects(ds, DCAT.distribution):
+        url = void.value(dist, DCAT.downloadURL)
+        if url is not None:
+            files[str(url).rsplit("/", 1)[-1]] = dist
+    assert set(files) == {"peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld",
+                          "provisions.csv", "stances.csv", "statements.csv"}
+    for name, dist in files.items():
+        data = (out / name).read_bytes()
+        assert int(void.value(dist, DCAT.byteSize)) == len(data)
+        checksum = void.value(dist, SPDX.checksum)
+        assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
+        assert void.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
+        assert str(void.value(dist, DCAT.mediaType)).endswith(
+            "text/csv" if name.endswith(".csv") else ("trig", "n-quads", "turtle", "ld+json")[
+                ["peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"].index(name)])
 
 
 def test_output_does_not_depend_on_insertion_order(fixture_dataset, tmp_path):
@@ -293,4 +365,4 @@ def test_export_of_100k_triples_is_complete(tmp_path):
     assert n >= 100_000
     export(ds, tmp_path / "dist")
     nq = (tmp_path / "dist" / "peacegraph.nq").read_bytes().count(b"\n")
-    assert nq == n
+    assert nq == n + 5   # and the dump's own description

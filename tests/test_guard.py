@@ -1,6 +1,6 @@
 import pytest
 
-from peacegraph.guard import RefusedQuery, check_query
+from peacegraph.guard import EMPTY_GRAPH, RefusedQuery, check_query, local_dataset
 from peacegraph.sparql_lexer import LexError, tokenize
 
 G = ["https://w3id.org/peacegraph/graph/asserted", "https://w3id.org/peacegraph/graph/ontology"]
@@ -23,7 +23,7 @@ G = ["https://w3id.org/peacegraph/graph/asserted", "https://w3id.org/peacegraph/
     "DESCRIBE <https://w3id.org/peacegraph/id/x>",
 ])
 def test_keywords_inside_strings_iris_comments_and_names_pass(query):
-    assert check_query(query, G).form in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+    assert check_query(query).form in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 
 
 @pytest.mark.parametrize("query, words", [
@@ -37,10 +37,7 @@ def test_keywords_inside_strings_iris_comments_and_names_pass(query):
     ("CLEAR ALL", "read-only"),
     ("DROP GRAPH <http://x>", "read-only"),
     ("SELECT * WHERE { ?s ?p ?o } ; INSERT DATA { <a> <b> <c> }", "read-only"),
-    ("SELECT * FROM <http://127.0.0.1/remote.ttl> WHERE { ?s ?p ?o }", "not a graph of this dataset"),
-    ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { ?s ?p ?o }", "not a graph of this dataset"),
-    ("PREFIX f: <file:///etc/> SELECT * FROM f:passwd WHERE { ?s ?p ?o }", "not a graph of this dataset"),
-    ("BASE <http://127.0.0.1/> SELECT * FROM <x.ttl> WHERE { ?s ?p ?o }", "http://127.0.0.1/x.ttl"),
+    ("SELECT * FROM ?g WHERE { ?s ?p ?o }", "FROM must name a graph IRI"),
     ("", "empty"),
     ("# only a comment\n", "empty"),
     ("PREFIX x: <http://x/>", "empty"),
@@ -48,15 +45,36 @@ def test_keywords_inside_strings_iris_comments_and_names_pass(query):
 ])
 def test_refused(query, words):
     with pytest.raises(RefusedQuery) as info:
-        check_query(query, G)
+        check_query(query)
     assert words in str(info.value)
 
 
 def test_from_a_served_graph_passes_and_is_reported():
     q = ("PREFIX g: <https://w3id.org/peacegraph/graph/> SELECT * FROM g:asserted "
          "FROM NAMED <https://w3id.org/peacegraph/graph/ontology> WHERE { ?s ?p ?o } LIMIT 7")
-    checked = check_query(q, G)
+    checked = check_query(q)
     assert checked.from_graphs == (G[0],) and checked.from_named == (G[1],) and checked.limit == 7
+
+
+@pytest.mark.parametrize("query, named, graph", [
+    ("SELECT * FROM <http://127.0.0.1/remote.ttl> WHERE { ?s ?p ?o }", False, "http://127.0.0.1/remote.ttl"),
+    ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { ?s ?p ?o }", True, "file:///etc/passwd"),
+    ("PREFIX f: <file:///etc/> SELECT * FROM f:passwd WHERE { ?s ?p ?o }", False, "file:///etc/passwd"),
+    ("BASE <http://127.0.0.1/> SELECT * FROM <x.ttl> WHERE { ?s ?p ?o }", False, "http://127.0.0.1/x.ttl"),
+])
+def test_a_foreign_graph_is_an_empty_graph_of_the_local_dataset(query, named, graph):
+    checked = check_query(query)
+    assert (checked.from_named if named else checked.from_graphs) == (graph,)
+    defaults, named_graphs = local_dataset(checked.from_graphs, checked.from_named, G)
+    assert graph not in defaults + named_graphs
+    assert (named_graphs if named else defaults) == [EMPTY_GRAPH]
+
+
+def test_local_dataset_keeps_held_graphs_and_the_default():
+    assert local_dataset([G[0], "http://x/", ""], [], G) == ([G[0], ""], [])
+    assert local_dataset([], ["http://x/", G[1]], G) == ([], [G[1]])
+    assert local_dataset(["http://x/"], ["http://y/"], G) == ([EMPTY_GRAPH], [EMPTY_GRAPH])
+    assert EMPTY_GRAPH not in G and not EMPTY_GRAPH.startswith(("http:", "https:", "file:"))
 
 
 def test_lexer_positions_and_errors():
@@ -72,5 +90,11 @@ def test_lexer_positions_and_errors():
 def test_nesting_limit():
     deep = "SELECT * WHERE " + "{ " * 70 + "?s ?p ?o" + " }" * 70
     with pytest.raises(RefusedQuery, match="nested too deeply"):
-        check_query(deep, G)
-    assert check_query("SELECT * WHERE " + "{ " * 20 + "?s ?p ?o" + " }" * 20, G).form == "SELECT"
+        check_query(deep)
+    assert check_query("SELECT * WHERE " + "{ " * 20 + "?s ?p ?o" + " }" * 20).form == "SELECT"
+
+
+def test_a_relative_iri_without_base_is_reported():
+    assert check_query("CONSTRUCT { <s> <p> 1 } WHERE {}").relative is True
+    assert check_query("BASE <http://x/> CONSTRUCT { <s> <p> 1 } WHERE {}").relative is False
+    assert check_query("SELECT * WHERE { <http://x/s> ?p ?o }").relative is False

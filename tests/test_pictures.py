@@ -59,6 +59,10 @@ def page(slug: str) -> str:
     return "/id/" + slug
 
 
+ARTICLE = "/source/000_c087f7d81efda06d"
+ARTICLE_TITLE = "Agreement on Ukraine Peace Plan now Waiting on Talks with Putin"
+
+
 def parse(svg: str) -> ET.Element:
     root = ET.fromstring(svg)
     assert root.tag == SVG + "svg"
@@ -112,7 +116,7 @@ def test_lineage_of_the_shipped_documents(site):
     root = check_picture(svg, alt, "Lineage of the documents")
     for slug in ("us-28-point-plan", "us-19-point-plan", "european-28-point-counterproposal",
                  "european-19-point-counterproposal", "european-ukrainian-24-point-counterproposal",
-                 "gaza-ceasefire-plan", "istanbul-communique-2022"):
+                 "gaza-ceasefire-plan", "istanbul-communique-2022", "us-peace-framework"):
         assert page(slug) in hrefs(root), slug
     edges = alt_triples(alt)
     assert (page("us-19-point-plan"), "revision of", page("us-28-point-plan")) in edges
@@ -122,14 +126,18 @@ def test_lineage_of_the_shipped_documents(site):
             page("european-28-point-counterproposal")) in edges
     assert (page("us-28-point-plan"), "modelled on", page("gaza-ceasefire-plan")) in edges
     assert (page("us-28-point-plan"), "compared with", page("istanbul-communique-2022")) in edges
+    # both drafts of the negotiated text, and every document has a relation
+    assert (page("us-28-point-plan"), "draft of", page("us-peace-framework")) in edges
+    assert (page("us-19-point-plan"), "draft of", page("us-peace-framework")) in edges
+    assert all(len(row) == 3 and row[2] for row in alt.rows)
     # the inferred closure of derivedFrom adds nothing the chain does not already show
     assert not any(rel == "derived from" for _, rel, _ in edges)
-    assert len(edges) == 6
+    assert len(edges) == 8
     # each relation drawn in its own style, and named in the legend
     dashes = {p.get("stroke-dasharray") for p in root.iter(SVG + "path") if p.get("fill") == "none"}
-    assert len(dashes) == 4
+    assert len(dashes) == 5
     texts = {t.text for t in root.iter(SVG + "text")}
-    assert {"revision of", "responds to", "modelled on", "compared with"} <= texts
+    assert {"revision of", "responds to", "modelled on", "compared with", "draft of"} <= texts
     # earlier documents to the left: the Gaza plan left of the 28-point plan, left of the 19-point plan
     x = {a.get("href"): float(a.find(SVG + "rect").get("x")) for a in links(root)}
     assert x[page("gaza-ceasefire-plan")] < x[page("us-28-point-plan")] < x[page("us-19-point-plan")]
@@ -162,13 +170,20 @@ def test_actor_network_of_the_shipped_graph(site):
     edges = alt_triples(alt)
     assert (page("jared-kushner"), "drafted", page("us-28-point-plan")) in edges
     assert (page("steve-witkoff"), "drafted", page("us-28-point-plan")) in edges
-    assert (page("united-states"), "backed", page("us-28-point-plan")) in edges
+    assert (page("united-states"), "backed", page("us-peace-framework")) in edges
     assert (page("kirill-dmitriev"), "took part in", page("kushner-witkoff-contacts-with-dmitriev")) in edges
-    assert (page("volodymyr-zelenskiy"), "spoke about", page("us-28-point-plan--territorial-concessions")) in edges
-    assert (page("vladimir-putin"), "stance on", page("us-28-point-plan")) in edges
+    assert (page("volodymyr-zelenskiy"), "spoke about", page("us-peace-framework")) in edges
+    assert (page("volodymyr-zelenskiy"), "spoke about", page("topic/territory")) in edges
+    assert (page("vladimir-putin"), "stance on", page("us-peace-framework")) in edges
     assert (page("vladimir-putin"), "affiliated with", page("russia")) in edges
+    # the source text's own stances and assessments, under a heading of its own
+    assert (ARTICLE, "stance on", page("us-28-point-plan--amnesty")) in edges
+    assert (ARTICLE, "assessed", page("us-peace-framework")) in edges
+    article = next(a for a in links(root) if a.get("href") == ARTICLE)
+    assert article.find(SVG + "title").text == ARTICLE_TITLE
+    assert "Source texts" in {t.text for t in root.iter(SVG + "text")}
     for slug in ("jared-kushner", "steve-witkoff", "kirill-dmitriev", "volodymyr-zelenskiy", "donald-trump",
-                 "vladimir-putin", "geneva-talks", "topic/sovereignty"):
+                 "vladimir-putin", "geneva-talks", "topic/sovereignty", "us-peace-framework"):
         assert page(slug) in hrefs(root), slug
     # one line per relation: as many curves as rows of the text alternative
     assert len([p for p in root.iter(SVG + "path") if p.get("fill") == "none"]) == len(alt.rows)
@@ -181,13 +196,22 @@ def test_stance_map_links_every_stance(site):
                      "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a pg:Stance }").rows[0][0]
     stance_links = [a for a in links(root) if a.get("href").startswith("/id/stance-")]
     assert len(stance_links) == int(count.value) == len(alt.rows)
-    zelenskiy = next(a for a in stance_links if a.get("href") == page("stance-volodymyr-zelenskiy--us-28-point-plan"))
+    zelenskiy = next(a for a in stance_links if a.get("href") == page("stance-volodymyr-zelenskiy--us-peace-framework"))
     # a position shows as a colour and a letter, never colour alone
     assert zelenskiy.find(SVG + "text").text == "CS"
     assert "conditionally supports" in zelenskiy.find(SVG + "title").text
     rows = {(r[0][0].href, r[1][0].text, r[2][0].href) for r in alt.rows}
     assert (page("ukraine-government"), "rejects", page("us-28-point-plan--amnesty")) in rows
-    assert (page("vladimir-putin"), "open to", page("us-28-point-plan")) in rows
+    assert (page("vladimir-putin"), "open to", page("us-peace-framework")) in rows
+    # the source text's own stances: a column named as a source, after the actors
+    assert (ARTICLE, "doubts", page("us-28-point-plan")) in rows
+    assert (ARTICLE, "criticizes", page("us-28-point-plan--peace-council")) in rows
+    assert {r[0][0].text for r in alt.rows if r[0][0].href == ARTICLE} == {"source: " + ARTICLE_TITLE}
+    headers = [a.find(SVG + "text") for a in links(root)]
+    columns = [(a.get("href"), t.text) for a, t in zip(links(root), headers, strict=True)
+               if t is not None and t.get("transform")]
+    assert columns[-1][0] == ARTICLE and columns[-1][1].startswith("source: Agreement")
+    assert len(columns) == len({h for h, _ in columns}) == len({r[0][0].href for r in alt.rows})
     legend = {t.text for t in root.iter(SVG + "text")}
     assert {"supports", "conditionally supports", "open to", "doubts", "criticizes", "rejects"} <= legend
 
@@ -196,10 +220,15 @@ def test_event_sequence_of_the_shipped_graph(site):
     svg, alt = pictures.event_sequence(site, local)
     root = check_picture(svg, alt, "Sequence of events")
     events = [r[0][0].href for r in alt.rows]
-    assert len(events) == 7 and page("geneva-talks") in events and page("russian-strikes-on-kyiv") in events
+    count = site.run("PREFIX pg: <https://w3id.org/peacegraph/ontology#> "
+                     "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e a pg:Event }").rows[0][0]
+    assert len(events) == len(set(events)) == int(count.value) == 9
+    for slug in ("geneva-talks", "russian-strikes-on-kyiv", "kushner-witkoff-peace-effort",
+                 "kushner-witkoff-contacts-with-dmitriev"):
+        assert page(slug) in events, slug
     # the source gives no date: every event is marked undated, in the order the source tells them
     assert all(r[1][0].text.startswith("undated") for r in alt.rows)
-    assert sum(1 for t in root.iter(SVG + "text") if t.text == "undated") >= 7
+    assert sum(1 for t in root.iter(SVG + "text") if t.text == "undated") >= 9
     assert events.index(page("geneva-talks")) < events.index(page("us-envoy-visit-to-moscow"))
     moscow = next(r for r in alt.rows if r[0][0].href == page("us-envoy-visit-to-moscow"))
     assert moscow[1][0].text == "undated (planned)"

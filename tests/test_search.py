@@ -73,6 +73,17 @@ def test_topic_words_find_the_provision(index):
     assert FROZEN_ASSETS in iris(index.search("assets froz")[:3])
 
 
+def test_an_editorial_note_is_credited_to_what_it_qualifies(index, built_dataset):
+    notes = {str(n) for n in built_dataset.subjects(RDF.type, PG.EditorialNote)}
+    assert str(PGID["note-spelling-zelensky"]) in notes
+    for text in ("zelensky", "spelling", "which draft", "transliteration"):
+        assert not notes & set(iris(index.search(text, limit=100))), text
+    # the words of a note find the node it qualifies, as a description of it
+    spelling = {h.iri: h for h in index.search("spelling", limit=100)}
+    assert spelling[ZELENSKIY].match == "description" and "Zelensky" in spelling[ZELENSKIY].text
+    assert str(PGID["us-peace-framework"]) in iris(index.search("which draft", limit=100))
+
+
 @pytest.mark.parametrize("text", ["zelenskiy", "Zelenskíy", "ZELENSKIY", "Zélenskiy", "ZeLeNsKiY",
                                   "Zelenskiy!", "  zelenskiy  "])
 def test_case_and_diacritics_do_not_matter(index, text):

@@ -27,6 +27,7 @@ from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTO
 from peacegraph.progress import Progress, progress_wanted
 from peacegraph.reason import infer
 from peacegraph.validate import load_shapes, validate_graph
+from peacegraph.void import Release
 
 GENID = BASE + ".well-known/genid/"
 
@@ -41,6 +42,9 @@ class BuildConfig:
     quiet: bool = False
     reason: bool = True
     sparql_endpoint: str | None = None
+    csv_bom: bool = False
+    release: Release | None = None       # the version the dumps state (default: the package's)
+    download_url: str | None = None      # where the files are published (default base/download/)
 
     @classmethod
     def defaults(cls, **overrides) -> BuildConfig:
@@ -55,7 +59,7 @@ class BuildConfig:
         """Fill the folders not given on the command line from peacegraph.paths."""
         return cls.defaults(**{name: getattr(args, name, None)
                                for name in ("seeds", "ontology", "graph", "shapes", "out", "quiet",
-                                            "sparql_endpoint")})
+                                            "sparql_endpoint", "csv_bom")})
 
 
 @dataclass
@@ -247,7 +251,8 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
         raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was written "
                                f"to {config.out}", report=report)
     with progress.stage("export", unit="files"):
-        files = export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint)
+        files = export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
+                       release=config.release, download_url=config.download_url, csv_bom=config.csv_bom)
     counts = {name: len(assembly.dataset.graph(name))
               for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
     spans = len(set(assembly.dataset.graph(ASSERTED_GRAPH).subjects(RDF.type, OA.SpecificResource)))

@@ -14,6 +14,7 @@ from peacegraph.errors import PeacegraphError
 # subcommand -> (module, function); imported only when that subcommand runs.
 COMMANDS = {
     "build": ("peacegraph.commands.build", "cli_build"),
+    "release": ("peacegraph.commands.release", "cli_release"),
     "validate": ("peacegraph.commands.validate", "cli_validate"),
     "query": ("peacegraph.commands.query", "cli_query"),
     "diff": ("peacegraph.commands.diff", "cli_diff"),
@@ -44,6 +45,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: dist/)")
     p.add_argument("--sparql-endpoint", metavar="URL", default=None,
                    help="the public SPARQL endpoint named in void.ttl (default: https://w3id.org/peacegraph/sparql)")
+    p.add_argument("--csv-bom", action="store_true",
+                   help="start the CSV tables with a UTF-8 byte order mark (for spreadsheet programs that need one)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("release", help="build a versioned, immutable set of dumps and the changelog from a previous release")
+    _add_source_options(p)
+    p.add_argument("version", help="the release version, e.g. 1.0.0 (letters, digits, '.', '-', '_')")
+    p.add_argument("--out", type=Path, default=Path("releases"),
+                   help="folder of releases; the release goes into OUT/VERSION (default: releases/)")
+    p.add_argument("--previous", type=Path, help="the folder of the previous release, for the changelog")
+    p.add_argument("--date", help="the issue date, YYYY-MM-DD (default: today, UTC)")
+    p.add_argument("--sparql-endpoint", metavar="URL", default=None,
+                   help="the public SPARQL endpoint named in void.ttl (default: https://w3id.org/peacegraph/sparql)")
+    p.add_argument("--csv-bom", action="store_true", help="as for build")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("validate", help="check the data against the SHACL shapes")
@@ -71,7 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--store-dir", type=Path, help="persist the embedded store here; reused at the next start")
     p.add_argument("--store", metavar="URL", help="serve from a remote SPARQL 1.1 endpoint instead of the embedded store")
     p.add_argument("--base", default=None, help="public base IRI of the data (default https://w3id.org/peacegraph/)")
-    p.add_argument("--public-url", default=None, help="the URL clients reach this server at (for the service description)")
+    p.add_argument("--public-url", default=None, help="the URL clients reach this server at, for the endpoint IRI in the service description, the VoID and Link headers (default: the address bound)")
     p.add_argument("--workers", type=int, default=None, help="query worker processes")
     p.add_argument("--threads", type=int, default=None, help="HTTP threads")
     p.add_argument("--timeout", type=float, default=None, help="query time limit in seconds")

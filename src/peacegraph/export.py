@@ -2,7 +2,9 @@
 
 Files: peacegraph.trig (the four named graphs), peacegraph.nq, peacegraph.ttl (asserted +
 inferred), peacegraph.jsonld (the four named graphs, with a prefix @context), provisions.csv,
-stances.csv, statements.csv, void.ttl and SHA256SUMS (``sha256sum -c`` format).
+stances.csv, statements.csv (full IRIs, short names and labels), void.ttl (VoID and DCAT) and
+SHA256SUMS (``sha256sum -c`` format). Every dump states, in its default graph, the dataset's
+version, version IRI and data license (CC BY 4.0).
 
 The serializers are this module's own: statements are sorted by their N-Triples form, so the
 same graph always gives the same bytes whatever the hash seed or the store's order, and
@@ -29,16 +31,16 @@ import tempfile
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
+from peacegraph import __version__
 from peacegraph.errors import ExportError
-from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG
+from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG, VOID
 from peacegraph.terms import Terms
-from peacegraph.void import void_graph
+from peacegraph.void import DATA_LICENSE, DESCRIPTION_FILE, SOURCE_RIGHTS, DumpFile, Release, dataset_iri, version_iri, void_graph
 
 FILES = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld",
          "provisions.csv", "stances.csv", "statements.csv", "void.ttl", "SHA256SUMS")
-DUMPS = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld")
 _XSD_STRING = str(XSD.string)
 _CHUNK = 1 << 20
 
@@ -90,16 +92,21 @@ def write_turtle(triples, terms: Terms):
     yield from _turtle_body(triples, terms)
 
 
-def write_trig(graphs: dict, terms: Terms):
+def write_trig(graphs: dict, terms: Terms, header=()):
     yield "\n".join(_prefix_lines(terms)) + "\n"
+    if header:
+        yield "\n"
+        yield from _turtle_body(header, terms)
     for name in sorted(graphs, key=terms.nt):
         yield f"\n{terms.ttl(name)} {{\n"
         yield from _turtle_body(graphs[name], terms, indent="    ")
         yield "}\n"
 
 
-def write_nquads(graphs: dict, terms: Terms):
-    """Graph by graph in IRI order, statements in canonical order within each graph."""
+def write_nquads(graphs: dict, terms: Terms, header=()):
+    """The `header` rows in the default graph, then graph by graph in IRI order, statements in
+    canonical order within each graph."""
+    yield "".join(r[0] + " " + r[1] + " " + r[2] + " .\n" for r in header)
     for name in sorted(graphs, key=terms.nt):
         g = " " + terms.nt(name) + " .\n"
         rows = graphs[name]
@@ -108,6 +115,7 @@ def write_nquads(graphs: dict, terms: Terms):
 
 
 def jsonld_context(terms: Terms) -> dict:
+    """The readable @context of every JSON-LD peacegraph writes (dump and linked-data pages)."""
     return dict(terms.prefixes)
 
 
@@ -123,30 +131,47 @@ def _jsonld_value(term, terms: Terms):
     return {"@id": terms.nt(term)}
 
 
-def write_jsonld(graphs: dict, terms: Terms):
-    """JSON-LD 1.1 with one object per named graph, nodes in canonical order, one per line."""
+def jsonld_nodes(rows, terms: Terms):
+    """JSON-LD node objects, one per subject, of rows in canonical order (from sorted_triples)."""
+    i, n = 0, len(rows)
+    while i < n:
+        subject_nt, subject = rows[i][0], rows[i][3]
+        node: dict = {"@id": terms.compact(subject) or str(subject)}
+        while i < n and rows[i][0] == subject_nt:
+            p, o = rows[i][4], rows[i][5]
+            if p == RDF.type and isinstance(o, URIRef):
+                node.setdefault("@type", []).append(terms.compact(str(o)) or str(o))
+            else:
+                key = terms.compact(p) or str(p)
+                node.setdefault(key, []).append(_jsonld_value(o, terms))
+            i += 1
+        yield node
+
+
+def jsonld_document(graph: Graph, terms: Terms | None = None) -> str:
+    """A graph as JSON-LD with the dump's readable @context, nodes in canonical order."""
+    terms = terms or Terms()
+    nodes = [json.dumps(node, sort_keys=True, ensure_ascii=False)
+             for node in jsonld_nodes(sorted_triples(graph, terms), terms)]
+    return ('{\n "@context": ' + json.dumps(jsonld_context(terms), sort_keys=True, ensure_ascii=False)
+            + ',\n "@graph": [\n  ' + ",\n  ".join(nodes) + "\n ]\n}\n")
+
+
+def write_jsonld(graphs: dict, terms: Terms, header=()):
+    """JSON-LD 1.1 with one object per named graph, nodes in canonical order, one per line;
+    the `header` rows (the dataset's version and license) as nodes of the default graph."""
     yield '{\n "@context": ' + json.dumps(jsonld_context(terms), sort_keys=True, ensure_ascii=False)
     yield ',\n "@graph": ['
     first_graph = True
+    for node in jsonld_nodes(header, terms):
+        yield ("" if first_graph else ",") + "\n  " + json.dumps(node, sort_keys=True, ensure_ascii=False)
+        first_graph = False
     for name in sorted(graphs, key=terms.nt):
         yield ("" if first_graph else ",") + "\n  {\"@id\": " + json.dumps(terms.compact(str(name)) or str(name))
         yield ', "@graph": ['
         first_graph = False
-        rows = graphs[name]
-        i, n, first = 0, len(rows), True
-        while i < n:
-            subject_nt, subject = rows[i][0], rows[i][3]
-            node: dict = {"@id": terms.compact(subject) or str(subject)}
-            while i < n and rows[i][0] == subject_nt:
-                p, o = rows[i][4], rows[i][5]
-                if p == RDF.type and isinstance(o, URIRef):
-                    node.setdefault("@type", []).append(terms.compact(str(o)) or str(o))
-                else:
-                    key = terms.compact(p) or str(p)
-                    node.setdefault(key, []).append(_jsonld_value(o, terms))
-                i += 1
-            yield ("" if first else ",") + "\n   " + json.dumps(node, sort_keys=True, ensure_ascii=False)
-            first = False
+        for k, node in enumerate(jsonld_nodes(graphs[name], terms)):
+            yield ("," if k else "") + "\n   " + json.dumps(node, sort_keys=True, ensure_ascii=False)
         yield "\n  ]}"
     yield "\n ]\n}\n"
 
@@ -213,9 +238,8 @@ class _View:
                 found.extend(str(x) for x in self.objects(sel, OA.exact))
         return " | ".join(sorted(set(found)))
 
-    def joined(self, node, prop, labels: bool = True) -> str:
-        values = self.objects(node, prop)
-        return "; ".join(self.label(v) if labels else self.name(v) for v in values)
+    def joined(self, node, prop) -> str:
+        return "; ".join(self.label(v) for v in self.objects(node, prop))
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> str:
@@ -226,39 +250,48 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
     return buf.getvalue()
 
 
+def _node_columns(view: _View, nodes: list) -> list[str]:
+    """The {role}_iri, {role}_id and {role}_label cells of one or more nodes ("; " between)."""
+    return ["; ".join(str(n) for n in nodes), "; ".join(view.name(n) for n in nodes),
+            "; ".join(view.label(n) for n in nodes)]
+
+
+def _node_header(role: str) -> list[str]:
+    return [f"{role}_iri", f"{role}_id", f"{role}_label"]
+
+
 def provisions_table(view: _View) -> str:
     rows = []
     for prov in view.instances(PG.Provision):
         docs = view.objects(prov, PG.provisionOf) or [None]
         for doc in docs:
-            rows.append([view.name(prov), "" if doc is None else view.name(doc),
-                         view.label(prov), view.joined(prov, PG.topic), view.quotes(prov),
-                         "" if doc is None else view.label(doc)])
-    rows.sort(key=lambda r: (r[1], r[0]))
-    return _csv(["provision", "document", "label", "topics", "quote", "document_label"], rows)
+            rows.append(_node_columns(view, [prov]) + _node_columns(view, [] if doc is None else [doc])
+                        + _node_columns(view, view.objects(prov, PG.topic)) + [view.quotes(prov)])
+    rows.sort(key=lambda r: (r[4], r[1]))
+    return _csv(_node_header("provision") + _node_header("document") + _node_header("topic") + ["quote"],
+                rows)
 
 
 def stances_table(view: _View) -> str:
     rows = []
     for st in view.instances(PG.Stance):
-        rows.append([view.name(st), view.joined(st, PG.holder), view.joined(st, PG.position),
-                     view.joined(st, PG.target), view.joined(st, PG.condition),
-                     view.quotes(st), view.joined(st, PG.holder, labels=False),
-                     view.joined(st, PG.target, labels=False)])
-    return _csv(["stance", "holder", "position", "target", "condition", "quote", "holder_id",
-                 "target_id"], rows)
+        rows.append(_node_columns(view, [st]) + _node_columns(view, view.objects(st, PG.holder))
+                    + _node_columns(view, view.objects(st, PG.position))
+                    + _node_columns(view, view.objects(st, PG.target))
+                    + [view.joined(st, PG.condition), view.quotes(st)])
+    return _csv(_node_header("stance") + _node_header("holder") + _node_header("position")
+                + _node_header("target") + ["condition", "quote"], rows)
 
 
 def statements_table(view: _View) -> str:
     rows = []
     for st in view.instances(PG.PublicStatement):
-        rows.append([view.name(st), view.joined(st, PG.speaker), view.joined(st, PG.about),
-                     view.joined(st, PG.quotation), view.quotes(st),
-                     view.joined(st, PG.speaker, labels=False), view.joined(st, PG.about, labels=False)])
-    return _csv(["statement", "speaker", "about", "quotation", "quote", "speaker_id", "about_id"], rows)
+        rows.append(_node_columns(view, [st]) + _node_columns(view, view.objects(st, PG.speaker))
+                    + _node_columns(view, view.objects(st, PG.about))
+                    + [view.joined(st, PG.quotation), view.quotes(st)])
+    return _csv(_node_header("statement") + _node_header("speaker") + _node_header("about")
+                + ["quotation", "quote"], rows)
 
-
-# -- VoID ----------------------------------------------------------------------------------------
 
 # -- atomic writing ------------------------------------------------------------------------------
 
@@ -335,31 +368,51 @@ def _swap_in(tmp: Path, out: Path) -> None:
     _fsync_dir(out.parent)
 
 
-def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = BASE) -> list[str]:
+def dataset_header(base: str, release: Release) -> Graph:
+    """What every dump says of itself: the dataset, its version, version IRI and license."""
+    g = Graph()
+    ds = dataset_iri(base)
+    g.add((ds, RDF.type, VOID.Dataset))
+    g.add((ds, OWL.versionInfo, Literal(release.version)))
+    g.add((ds, OWL.versionIRI, version_iri(base, release.version)))
+    g.add((ds, DCTERMS.license, URIRef(DATA_LICENSE)))
+    g.add((ds, DCTERMS.rights, Literal(SOURCE_RIGHTS, lang="en")))
+    if release.issued:
+        g.add((ds, DCTERMS.issued, Literal(release.issued, datatype=XSD.date)))
+    return g
+
+
+def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = BASE,
+           release: Release | None = None, download_url: str | None = None,
+           csv_bom: bool = False) -> list[str]:
     """Write every dist file for `dataset` (an rdflib Dataset holding the four named graphs)
-    into `out_dir`, atomically. Returns the file names. Raises ExportError, leaving any
+    into `out_dir`, atomically. `release` is the version the dumps state (default: the package
+    version, no issue date); `download_url` where the files will be published (default
+    base/download/); `csv_bom` starts the tables with a UTF-8 byte order mark, for spreadsheet
+    programs that need one to read UTF-8. Returns the file names. Raises ExportError, leaving any
     previous `out_dir` untouched and no temporary files behind."""
     out = Path(out_dir).absolute()
+    release = release or Release(__version__)
     terms = Terms()
     graphs = {name: sorted_triples(dataset.graph(name), terms) for name in NAMED_GRAPHS}
     counts = {name: len(t) for name, t in graphs.items()}
     public = {name: graphs[name] for name in NAMED_GRAPHS}
+    header = sorted_triples(dataset_header(base, release), terms)
     merged = {r[:3]: r for r in graphs[INFERRED_GRAPH]}
     merged.update((r[:3], r) for r in graphs[ASSERTED_GRAPH])
+    merged.update((r[:3], r) for r in header)
     union_ai = [merged[k] for k in sorted(merged)]
     view = _View(graphs, terms)
-    void = sorted_triples(void_graph(base, counts, DUMPS, sparql_endpoint=sparql_endpoint), terms)
+    bom = ["\ufeff"] if csv_bom else []
 
     writers = [
-        ("peacegraph.trig", lambda: write_trig(public, terms)),
-        ("peacegraph.nq", lambda: write_nquads(public, terms)),
+        ("peacegraph.trig", lambda: write_trig(public, terms, header)),
+        ("peacegraph.nq", lambda: write_nquads(public, terms, header)),
         ("peacegraph.ttl", lambda: write_turtle(union_ai, terms)),
-        ("peacegraph.jsonld", lambda: write_jsonld(public, terms)),
-        # a BOM so that spreadsheet programs read the tables as UTF-8
-        ("provisions.csv", lambda: ["\ufeff", provisions_table(view)]),
-        ("stances.csv", lambda: ["\ufeff", stances_table(view)]),
-        ("statements.csv", lambda: ["\ufeff", statements_table(view)]),
-        ("void.ttl", lambda: write_turtle(void, terms)),
+        ("peacegraph.jsonld", lambda: write_jsonld(public, terms, header)),
+        ("provisions.csv", lambda: [*bom, provisions_table(view)]),
+        ("stances.csv", lambda: [*bom, stances_table(view)]),
+        ("statements.csv", lambda: [*bom, statements_table(view)]),
     ]
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -370,6 +423,11 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
         sums = {}
         for name, make in writers:
             sums[name] = write_file(tmp / name, make())
+        # the description names every file with its size and checksum, so it is written last
+        files = [DumpFile(name, (tmp / name).stat().st_size, sums[name]) for name, _ in writers]
+        void = sorted_triples(void_graph(base, counts, files, sparql_endpoint=sparql_endpoint,
+                                         download_url=download_url, release=release), terms)
+        sums[DESCRIPTION_FILE] = write_file(tmp / DESCRIPTION_FILE, write_turtle(void, terms))
         write_file(tmp / "SHA256SUMS", [f"{sums[n]}  {n}\n" for n in sorted(sums)])
         os.chmod(tmp, 0o755)
         _fsync_dir(tmp)
@@ -384,4 +442,4 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [name for name, _ in writers] + ["SHA256SUMS"]
+    return [name for name, _ in writers] + [DESCRIPTION_FILE, "SHA256SUMS"]

@@ -3,13 +3,16 @@ set of `peacegraph query`, `peacegraph diff` and the endpoint.
 
 A query passes only if it is a SELECT, ASK, CONSTRUCT or DESCRIBE query that names no remote
 service and reads only graphs of the dataset it runs on: no update operation, no SERVICE, no
-LOAD, bracket nesting at most MAX_NESTING deep, and every FROM / FROM NAMED IRI must be one of
-the dataset's named graphs. Nothing here opens a connection or a file; the engine never sees a
-refused query.
+LOAD, bracket nesting at most MAX_NESTING deep. A FROM / FROM NAMED (or the protocol's
+default-graph-uri / named-graph-uri) naming a graph the dataset does not hold names an empty
+graph, as the SPARQL 1.1 Protocol reads it: `local_dataset` leaves it out of the dataset handed to
+the engine, so it is never dereferenced. Nothing here opens a connection or a file; the engine
+never sees a refused query.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -20,10 +23,14 @@ from peacegraph.sparql_lexer import Token, iter_tokens
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 MAX_NESTING = 64
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# Stands for the empty graph when every graph a query names is foreign: a name no dataset holds
+# and no store dereferences (not an http IRI).
+EMPTY_GRAPH = "urn:x-peacegraph:empty-graph"
 
 
 class RefusedQuery(QueryError):
-    """The query is well formed but not allowed here (update, SERVICE, LOAD, foreign FROM)."""
+    """The query is well formed but not allowed here (update, SERVICE, LOAD, too deep)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class CheckedQuery:
     from_graphs: tuple[str, ...] = ()
     from_named: tuple[str, ...] = ()
     limit: int | None = None
+    relative: bool = False      # a relative IRI with no BASE: the service supplies the base
 
 
 def _at(tok: Token) -> str:
@@ -72,19 +80,15 @@ class _Tokens:
         return self._buf.get(i)
 
 
-def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) -> CheckedQuery:
-    """Return the form of `text` and the graphs it names, or raise RefusedQuery / LexError.
-
-    `allowed_graphs` are the IRIs a FROM or FROM NAMED clause may name; None when the dataset is
-    not known yet (a check before the data is loaded), which leaves that one test to a later
-    check with the dataset's graphs.
-    """
+def check_query(text: str, *, max_nesting: int = MAX_NESTING) -> CheckedQuery:
+    """Return the form of `text` and the graphs its FROM / FROM NAMED name, or raise
+    RefusedQuery / LexError. The graphs may be any IRIs: `local_dataset` makes a foreign one an
+    empty graph before the query is evaluated."""
     if not text.strip():
         raise RefusedQuery("empty query")
     tokens = _Tokens(text)
     if tokens.get(0) is None:
         raise RefusedQuery("empty query: only comments")
-    allowed = None if allowed_graphs is None else set(allowed_graphs)
     prefixes: dict[str, str] = {}
     base: str | None = None
     i = 0
@@ -116,10 +120,13 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
     from_graphs: list[str] = []
     from_named: list[str] = []
     limit = None
+    relative = False
     depth = 0
     j = i
     while (tok := tokens.get(j)) is not None:
         j += 1
+        if tok.kind == "IRI" and base is None and not _SCHEME.match(tok.text[1:-1]):
+            relative = True
         if tok.kind == "PUNCT" and tok.text in "({[":
             depth += 1
             if depth > max_nesting:
@@ -144,20 +151,29 @@ def check_query(text: str, allowed_graphs, *, max_nesting: int = MAX_NESTING) ->
             clause = "FROM NAMED" if named else "FROM"
             if iri is None:
                 raise RefusedQuery(f"{clause} must name a graph IRI (at {_at(tok)})")
-            if allowed is not None and iri not in allowed:
-                raise RefusedQuery(
-                    f"{clause} <{iri}> is not a graph of this dataset; peacegraph never "
-                    f"fetches remote data (at {_at(tok)}). Graphs: "
-                    + ", ".join(f"<{g}>" for g in sorted(allowed)))
             (from_named if named else from_graphs).append(iri)
         elif word == "LIMIT" and depth == 0:
             number = tokens.get(j)
             if number is not None and number.kind == "NUMBER" and number.text.isdigit():
                 limit = int(number.text)
-    return CheckedQuery(form, tuple(from_graphs), tuple(from_named), limit)
+    return CheckedQuery(form, tuple(from_graphs), tuple(from_named), limit, relative)
+
+
+def local_dataset(default_graphs, named_graphs, held) -> tuple[list[str], list[str]]:
+    """The dataset of a query restricted to the graphs `held`: a graph the dataset does not hold
+    is empty (SPARQL 1.1 Protocol), so it is dropped, and a list left with none becomes
+    [EMPTY_GRAPH]. The engine then never sees a foreign IRI as a graph to read."""
+    held = set(held)
+
+    def keep(graphs):
+        graphs = list(graphs)
+        kept = [g for g in graphs if g in held or g == ""]
+        return kept if kept or not graphs else [EMPTY_GRAPH]
+
+    return keep(default_graphs), keep(named_graphs)
 
 
 @lru_cache(maxsize=256)
-def check_query_cached(text: str, allowed_graphs: tuple[str, ...]) -> CheckedQuery:
+def check_query_cached(text: str) -> CheckedQuery:
     """check_query for repeated texts (the stored queries of the pages and of clients)."""
-    return check_query(text, allowed_graphs)
+    return check_query(text)

@@ -17,8 +17,9 @@ bound by the engine (Oxigraph's substitutions; rdflib's initBindings for a varia
 does not project), never pasted into the query text.
 
 Queries are read-only and local, by the same rules as the endpoint's (peacegraph.guard): no
-update, no SERVICE, no LOAD, FROM / FROM NAMED only for named graphs of the data queried, bracket
-nesting at most guard.MAX_NESTING deep; all refused before evaluation. A query is then checked
+update, no SERVICE, no LOAD, bracket nesting at most guard.MAX_NESTING deep, all refused before
+evaluation; a FROM / FROM NAMED naming a graph the data does not hold is an empty graph, never
+read. A query is then checked
 with rdflib's parser (for errors with line and column) and evaluated by Oxigraph over a copy of
 the dataset (rdflib's evaluator takes minutes on property paths with both ends open); the answer
 comes back as an rdflib Result.
@@ -42,7 +43,7 @@ from rdflib.query import Result
 
 from peacegraph import paths
 from peacegraph.errors import InputError, QueryError
-from peacegraph.guard import check_query
+from peacegraph.guard import check_query, local_dataset
 from peacegraph.load import parse_rdf_file
 from peacegraph.namespaces import PREFIXES, bind_prefixes
 from peacegraph.terms import Terms
@@ -145,12 +146,11 @@ def load_dataset(files) -> Dataset:
     return ds
 
 
-def prepare(text: str, graphs=None):
+def prepare(text: str):
     """Check a query and parse it: the guard's refusal of anything that would write, reach outside
-    the data or nest too deeply (peacegraph.guard; `graphs` are the named graphs FROM / FROM NAMED
-    may name, None before the data is loaded), then a QueryError with line and column for bad
+    the data or nest too deeply (peacegraph.guard), then a QueryError with line and column for bad
     syntax. Returns rdflib's translated query."""
-    check_query(text, graphs)
+    check_query(text)
     try:
         parsed = parseQuery(text)
         return translateQuery(parsed, initNs=dict(PREFIXES))
@@ -183,7 +183,8 @@ def ox_term(term):
     raise QueryError(f"cannot query a term like {term!r}")
 
 
-def _from_ox(term):
+def rdflib_term(term):
+    """The rdflib form of a pyoxigraph term (None stays None)."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -221,15 +222,20 @@ def run_query(dataset, text: str, bindings: dict | None = None) -> Result:
     NAMED. `bindings` map variable names (with or without "?") to rdflib terms. Returns an
     rdflib Result (rows of rdflib terms)."""
     store = dataset if isinstance(dataset, ox.Store) else to_store(dataset)
-    graphs = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
-    prepared = prepare(text, graphs)
+    prepared = prepare(text)
+    checked = check_query(text)
     subs = {ox.Variable(k.lstrip("?$")): ox_term(v) for k, v in (bindings or {}).items()}
     try:
-        # the default graph is the union unless the query names its own (Oxigraph would let the
-        # union win over a FROM clause)
-        union = not prepared.algebra.get("datasetClause")
-        answer = store.query(text, use_default_graph_as_union=union, substitutions=subs or None,
-                             prefixes={p: str(ns) for p, ns in PREFIXES.items()})
+        if prepared.algebra.get("datasetClause"):
+            # the query's own dataset, with graphs the data does not hold as empty graphs
+            graphs = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
+            defaults, named = local_dataset(checked.from_graphs, checked.from_named, graphs)
+            dataset = {"default_graph": [ox.NamedNode(g) for g in defaults],
+                       "named_graphs": [ox.NamedNode(g) for g in named]}
+        else:
+            dataset = {"use_default_graph_as_union": True}
+        answer = store.query(text, substitutions=subs or None,
+                             prefixes={p: str(ns) for p, ns in PREFIXES.items()}, **dataset)
     except (SyntaxError, OSError, ValueError, RuntimeError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         # (never with a dataset clause: rdflib's evaluator would fetch a FROM graph by its IRI)
@@ -247,7 +253,7 @@ def run_query(dataset, text: str, bindings: dict | None = None) -> Result:
         names = [v.value for v in answer.variables]
         result.vars = [Variable(n) for n in names]
         result.bindings = [
-            {Variable(n): _from_ox(sol[n]) for n in names if sol[n] is not None} for sol in answer]
+            {Variable(n): rdflib_term(sol[n]) for n in names if sol[n] is not None} for sol in answer]
         return result
     if isinstance(answer, ox.QueryBoolean):
         result = Result("ASK")
@@ -255,7 +261,7 @@ def run_query(dataset, text: str, bindings: dict | None = None) -> Result:
         return result
     graph = Graph()
     bind_prefixes(graph)
-    graph.addN((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object), graph) for t in answer)
+    graph.addN((rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object), graph) for t in answer)
     result = Result("CONSTRUCT")
     result.graph = graph
     return result

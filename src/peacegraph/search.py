@@ -4,7 +4,9 @@ What is indexed comes from one stored query (queries/_search-index.rq), so the s
 built from the embedded store and from a remote one: for every thing (IRI under id/ or source/)
 its labels (rdfs:label, skos:prefLabel, dcterms:title), alternative labels (skos:altLabel),
 descriptions (rdfs:comment, dcterms:description, skos:definition) and classes, and the exact
-words of every evidence span, each tied to the thing it is evidence for.
+words of every evidence span, each tied to the thing it is evidence for. An editorial note is
+not a hit of its own: its label and reason count as descriptions, and its quotes as quotes, of
+the things it qualifies.
 
 Matching is case- and diacritics-insensitive (the text is folded the same way on both sides:
 ``fold`` below, then FTS5's ``unicode61 remove_diacritics 2``), every query word matches as a

@@ -102,7 +102,7 @@ def test_void(client):
     r = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
     triples = list(ox.parse(r.data, format=ox.RdfFormat.TURTLE))
     void = "http://rdfs.org/ns/void#"
-    assert any(t.predicate.value == void + "sparqlEndpoint" and t.object.value == "http://localhost/sparql" for t in triples)
+    assert any(t.predicate.value == void + "sparqlEndpoint" and t.object.value == "http://127.0.0.1:5000/sparql" for t in triples)
     total = [t.object.value for t in triples if t.predicate.value == void + "triples"
              and t.subject.value == "https://w3id.org/peacegraph/dataset"]
     assert total == ["148"]

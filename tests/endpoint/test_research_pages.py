@@ -341,6 +341,15 @@ def test_pictures_index_and_each_picture_with_its_text_alternative(real):
     page(real, "/pictures/nothing", status=404)
 
 
+def test_a_heavy_picture_keeps_only_its_phone_layout(real, monkeypatch):
+    monkeypatch.setattr(research, "PICTURE_BYTES", 10**9)
+    both = page(real, "/pictures/lineage")
+    assert both.count("<svg") == 2 and '<div class="narrow">' in both
+    monkeypatch.setattr(research, "PICTURE_BYTES", 1000)
+    one = page(real, "/pictures/lineage")
+    assert one.count("<svg") == 1 and '<div class="only">' in one and len(one) < len(both)
+
+
 # -- 404 with suggestions --------------------------------------------------------------------------
 def test_a_missing_thing_suggests_the_nearest(real):
     body = page(real, "/id/jared-kushnr", status=404)
