@@ -27,7 +27,7 @@ from peacegraph.server.backend import SEARCH_INDEX_FILE, Backend, QueryRequest, 
 from peacegraph.server.pool import WorkerPool
 
 MANIFEST = "peacegraph-store.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the store folder holds the literals the store rewrites
 
 
 def _sha256(path: Path) -> str:
@@ -54,8 +54,12 @@ def _parse_error(path: Path, exc: Exception) -> InputError:
 
 
 def load_store(sources: list[Path], folder: Path) -> dict:
-    """Load `sources` into a new store at `folder`; return the graph names and triple count."""
+    """Load `sources` into a new store at `folder`, and beside it the quads whose literal the
+    store rewrites (peacegraph.server.literals); return the graph names and triple count."""
     import pyoxigraph as ox
+
+    from peacegraph.server.literals import DumpLiterals, rewritten_quads
+    from peacegraph.server.worker import LITERALS_FILE
 
     store = ox.Store(str(folder))
     try:
@@ -69,6 +73,8 @@ def load_store(sources: list[Path], folder: Path) -> dict:
             except OSError as exc:
                 raise _parse_error(path, exc) from None
         store.flush()
+        DumpLiterals.save(rewritten_quads([(p, ox_format(p), p.resolve().as_uri()) for p in sources]),
+                          folder.parent / LITERALS_FILE)
         graphs = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
         count = len(store)
     finally:

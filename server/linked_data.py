@@ -23,18 +23,30 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL
 from peacegraph.namespaces import PREFIXES, VOID
 from peacegraph.paths import default_dist
 from peacegraph.server import protocol, views
+from peacegraph.server.compare import topic_matrix
 from peacegraph.server.describe import dataset_graph, dataset_schema_org, ox_triples
+from peacegraph.server.entity_page import EntityView, class_name, kind_of
 from peacegraph.server.nearest import missing_thing
+from peacegraph.server.quotes import quote_in_context, source_text
 from peacegraph.server.results import TRUNCATED_HEADER
 from peacegraph.server.stored import page_query
-from peacegraph.server.views import FORMAT_LINKS, PAGE_OFFERS, html_response, not_acceptable, page_format, rdf_response
+from peacegraph.server.views import (
+    FORMAT_LINKS,
+    PAGE_OFFERS,
+    html_response,
+    not_acceptable,
+    page_format,
+    rdf_response,
+    rows,
+    term_value,
+)
+from peacegraph.server.views import int_value as _int
 from peacegraph.void import SPDX, DumpFile, dataset_iri
 
 _SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,199}"
 SLUG = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT}){{0,3}}")
 NAME = re.compile(_SEGMENT)
 FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
-CONTEXT = 160
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
@@ -46,43 +58,6 @@ def _valid(pattern: re.Pattern, value: str) -> bool:
 
 
 # -- helpers over query results ---------------------------------------------------------------
-def rows(result) -> list[dict]:
-    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
-
-
-def term_value(term) -> str:
-    return "" if term is None else term.value
-
-
-def _int(term) -> int:
-    try:
-        return int(term.value)
-    except (AttributeError, ValueError):
-        return -1
-
-
-def source_text(site, source: str) -> tuple[str, str, str] | None:
-    """(text, title, sha256) of a source IRI, cached."""
-    def load():
-        res = site.run(page_query("source_text"), bindings={"source": ox.NamedNode(source)})
-        if not res.rows:
-            return None
-        r = dict(zip(res.variables, res.rows[0], strict=True))
-        return term_value(r.get("text")), term_value(r.get("title")), term_value(r.get("sha256"))
-    return site.cached_text(source, load)
-
-
-def quote_in_context(site, source: str, start: int, end: int, exact: str) -> dict:
-    found = source_text(site, source)
-    text = found[0] if found else ""
-    if 0 <= start <= end <= len(text) and text[start:end] == exact:
-        before, after = text[max(0, start - CONTEXT):start], text[end:end + CONTEXT]
-    else:
-        before, after = "", ""
-    return {"before": ("…" if start > CONTEXT else "") + before, "exact": exact,
-            "after": after + ("…" if end + CONTEXT < len(text) else ""),
-            "href": (site.local_path(source) or source) + f"#char={start},{end}",
-            "source": source, "title": found[1] if found else ""}
 
 
 def term_view(site, term, label=None) -> dict:
@@ -131,40 +106,9 @@ def describe_thing(site, iri: str, fmt: str, title_hint: str = ""):
     if fmt != "html":
         res = site.run(page_query("describe"), bindings={"thing": node})
         return rdf_response(res.triples, fmt)
-    out = rows(site.run(page_query("outgoing"), bindings={"thing": node}))
-    inc = rows(site.run(page_query("incoming"), bindings={"thing": node}))
-    ev = rows(site.run(page_query("evidence"), bindings={"thing": node}))
-    own_evidence, fact_evidence = [], {}
-    for r in ev:
-        quote = quote_in_context(site, term_value(r["source"]), _int(r["start"]), _int(r["end"]),
-                                 term_value(r["exact"]))
-        if r.get("p") is None:
-            own_evidence.append(quote)
-        else:
-            key = (term_value(r["s"]), term_value(r["p"]), str(r["o"]))
-            fact_evidence.setdefault(key, []).append(quote)
-    label, types, facts = "", [], []
-    for r in out:
-        p, o = r["p"], r["o"]
-        if p.value == RDFS_LABEL and isinstance(o, ox.Literal) and not label:
-            label = o.value
-        if p.value == RDF_TYPE:
-            types.append(term_view(site, o, r.get("olabel")))
-        facts.append({"property": term_view(site, p, r.get("plabel")), "value": term_view(site, o, r.get("olabel")),
-                      "graph": short_graph(site, r["g"]),
-                      "evidence": fact_evidence.get((iri, p.value, str(o)), [])})
-    links = [{"subject": term_view(site, r["x"], r.get("xlabel")), "property": term_view(site, r["p"], r.get("plabel")),
-              "graph": short_graph(site, r["g"]),
-              "evidence": fact_evidence.get((term_value(r["x"]), r["p"].value, str(ox.NamedNode(iri))), [])}
-             for r in inc]
-    return html_response("entity.html", iri=iri, label=label or title_hint or iri, types=types, facts=facts,
-                         links=links, evidence=own_evidence, format_links=FORMAT_LINKS)
-
-
-def short_graph(site, g) -> str:
-    value = term_value(g)
-    prefix = site.config.base + "graph/"
-    return value[len(prefix):] if value.startswith(prefix) else value
+    page = EntityView(site, iri, quote_in_context, term_view).build(title_hint or iri)
+    return html_response("entity.html", iri=iri, page=page, format_links=FORMAT_LINKS,
+                         matrix=topic_matrix(site, iri) if page["kind_name"] == "topic" else None)
 
 
 @blueprint.route("/source/<path:stem>", methods=["GET"])
@@ -192,37 +136,60 @@ def source(stem: str):
         res = s.run(page_query("source_description"), bindings={"thing": ox.NamedNode(iri)},
                     max_rows=max(s.config.max_rows, 500_000))
         return rdf_response(res.triples, fmt)
-    spans = rows(s.run(page_query("source_spans"), bindings={"source": ox.NamedNode(iri)}))
+    ev = rows(s.run(page_query("source_evidence"), bindings={"source": ox.NamedNode(iri)}))
+    spans = source_spans(s, found[0], ev)
     return html_response("source.html", iri=iri, stem=stem, title=found[1] or stem, sha256=found[2],
-                         body=mark_spans(found[0], spans), span_count=len({term_value(r["span"]) for r in spans}),
-                         format_links=FORMAT_LINKS)
+                         body=mark_spans(found[0], spans), spans=spans, format_links=FORMAT_LINKS)
+
+
+def source_spans(site, text: str, ev: list[dict]) -> list[dict]:
+    """Each evidence span of a text once, in text order, with the facts it supports as links:
+    a thing it is evidence of, or the statement of an attestation (never the attestation)."""
+    spans: dict[tuple[int, int], dict] = {}
+    for r in ev:
+        s, e = _int(r["start"]), _int(r["end"])
+        if not 0 <= s < e <= len(text):
+            continue
+        span = spans.setdefault((s, e), {"start": s, "end": e, "id": f"char={s},{e}", "exact": text[s:e],
+                                         "iri": term_value(r["span"]), "facts": []})
+        node = r.get("node")
+        if node is None:
+            continue
+        if r.get("p") is not None:
+            fact = {"parts": [term_view(site, r["s"], r.get("slabel")),
+                              {"kind": "text", "value": term_value(r.get("plabel")) or short_name(r["p"].value)},
+                              term_view(site, r["o"], r.get("olabel"))]}
+        else:
+            kind = kind_of(term_value(r.get("nclasses")).split())
+            fact = {"parts": [{"kind": "text", "value": class_name(kind) or "thing"},
+                              term_view(site, node, r.get("nlabel"))]}
+        if fact not in span["facts"]:
+            span["facts"].append(fact)
+    return [spans[k] for k in sorted(spans)]
 
 
 def mark_spans(text: str, spans: list[dict]) -> Markup:
-    """The text as HTML with every evidence span in a <mark>, and an anchor `char=S,E` at its start."""
-    by_span: dict[tuple[int, int], list[str]] = {}
-    for r in spans:
-        s, e = _int(r["start"]), _int(r["end"])
-        if 0 <= s < e <= len(text):
-            names = by_span.setdefault((s, e), [])
-            node = r.get("node")
-            if node is not None:
-                names.append(term_value(r.get("nlabel")) or short_name(node.value))
-    bounds = sorted({0, len(text)} | {b for se in by_span for b in se})
-    starts: dict[int, list[tuple[int, int]]] = {}
-    for se in by_span:
-        starts.setdefault(se[0], []).append(se)
+    """The text as HTML with every evidence span highlighted: each piece of text covered by spans
+    is a <mark> naming them (data-spans), and each span's start carries an empty element whose id
+    is the span's fragment (`char=S,E`), so the span's IRI addresses it. A piece where some span
+    starts is focusable, so the keyboard reaches every span and the facts it supports (the page's
+    script makes it a button that opens them)."""
+    bounds = sorted({0, len(text)} | {b for sp in spans for b in (sp["start"], sp["end"])})
+    starts: dict[int, list[dict]] = {}
+    for sp in spans:
+        starts.setdefault(sp["start"], []).append(sp)
     parts = []
     for a, b in pairwise(bounds):
-        for s, e in sorted(starts.get(a, [])):
-            cited = "; ".join(sorted(set(by_span[(s, e)]))) or "evidence"
-            parts.append(f'<a class="span-anchor" id="char={s},{e}" href="#char={s},{e}" '
-                         f'title="{html.escape(cited)} [{s},{e}]"></a>')
-        covering = [se for se in by_span if se[0] <= a and b <= se[1]]
+        opening = sorted(starts.get(a, []), key=lambda sp: sp["end"])
+        for sp in opening:
+            parts.append(f'<span id="{sp["id"]}"></span>')
+        covering = [sp for sp in spans if sp["start"] <= a and b <= sp["end"]]
         chunk = html.escape(text[a:b])
         if covering:
-            ids = " ".join(f"char={s},{e}" for s, e in covering)
-            parts.append(f'<mark data-spans="{ids}">{chunk}</mark>')
+            ids = " ".join(sp["id"] for sp in covering)
+            deep = ' class="deep"' if len(covering) > 1 else ""
+            focus = ' tabindex="0"' if opening else ""
+            parts.append(f'<mark{deep} data-spans="{ids}"{focus}>{chunk}</mark>')
         else:
             parts.append(chunk)
     return Markup("".join(parts))

@@ -24,9 +24,8 @@ from peacegraph.errors import InputError
 from peacegraph.namespaces import PG, SKOS
 from peacegraph.search import MAX_OFFSET, MAX_QUERY_CHARS
 from peacegraph.server import pictures, protocol, sparql
-from peacegraph.server.linked_data import rows, term_value
 from peacegraph.server.stored import page_query, research_examples
-from peacegraph.server.views import error_response, html_response, site
+from peacegraph.server.views import error_response, html_response, rows, site, term_value
 
 blueprint = Blueprint("research", __name__)
 
@@ -70,7 +69,8 @@ def href_of(iri: str) -> str | None:
     return site().local_path(iri)
 
 
-def _int_value(term) -> int:
+def _count(term) -> int:
+    """A count from a query row; 0 when the query found nothing to count."""
     try:
         return int(term_value(term))
     except ValueError:
@@ -79,7 +79,7 @@ def _int_value(term) -> int:
 
 def counts(s) -> dict[str, int]:
     """Things per browse group (their class IRI -> count)."""
-    return {term_value(r["class"]): _int_value(r["count"]) for r in rows(s.run(page_query("browse_counts")))}
+    return {term_value(r["class"]): _count(r["count"]) for r in rows(s.run(page_query("browse_counts")))}
 
 
 def things(s, group: Group, needle: str = "", after: str = "", limit: int = PAGE) -> tuple[list[dict], bool]:
@@ -104,8 +104,8 @@ def topics(s) -> list[dict]:
         iri = term_value(r["topic"])
         out.append({"iri": iri, "href": href_of(iri) or iri, "slug": iri.rstrip("/").rsplit("/", 1)[-1],
                     "label": term_value(r["label"]) or iri.rsplit("/", 1)[-1],
-                    "definition": term_value(r["definition"]), "provisions": _int_value(r["provisions"]),
-                    "documents": _int_value(r["documents"]), "assessments": _int_value(r["assessments"])})
+                    "definition": term_value(r["definition"]), "provisions": _count(r["provisions"]),
+                    "documents": _count(r["documents"]), "assessments": _count(r["assessments"])})
     return out
 
 
@@ -116,8 +116,8 @@ def sources(s) -> list[dict]:
         out.append({"iri": iri, "href": href_of(iri) or iri, "title": term_value(r["title"]) or iri,
                     "identifier": term_value(r["identifier"]), "language": term_value(r["language"]),
                     "temporal": term_value(r["temporal"]), "format": term_value(r["format"]),
-                    "sha256": term_value(r["sha256"]), "length": _int_value(r["length"]),
-                    "spans": _int_value(r["spans"]), "things": _int_value(r["things"])})
+                    "sha256": term_value(r["sha256"]), "length": _count(r["length"]),
+                    "spans": _count(r["spans"]), "things": _count(r["things"])})
     return out
 
 

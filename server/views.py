@@ -105,6 +105,23 @@ class Site:
         return self.public_url() + "sparql"
 
 
+def rows(result) -> list[dict]:
+    """The solutions of a SELECT result, each a dict from variable name to term."""
+    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
+
+
+def term_value(term) -> str:
+    return "" if term is None else term.value
+
+
+def int_value(term) -> int:
+    """A literal's integer value, or -1 for anything else (a span with it is left out)."""
+    try:
+        return int(term.value)
+    except (AttributeError, ValueError):
+        return -1
+
+
 def site() -> Site:
     return current_app.extensions[EXTENSION]
 

@@ -13,6 +13,9 @@ import time
 from peacegraph.errors import parser_message
 from peacegraph.server.backend import GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest, QueryResult
 
+# beside the on-disk store: the quads whose literal the store rewrote (peacegraph.server.literals)
+LITERALS_FILE = "literals.nq"
+
 
 def _dataset_kwargs(ox, request: QueryRequest, union_default: bool) -> dict:
     kwargs: dict = {}
@@ -29,8 +32,11 @@ def _dataset_kwargs(ox, request: QueryRequest, union_default: bool) -> dict:
     return kwargs
 
 
-def evaluate(store, request: QueryRequest, union_default: bool = True, prefixes=None) -> QueryResult:
-    """Run one checked query on a pyoxigraph Store and serialize it (or return terms)."""
+def evaluate(store, request: QueryRequest, union_default: bool = True, prefixes=None,
+             literals=None) -> QueryResult:
+    """Run one checked query on a pyoxigraph Store and serialize it (or return terms); a graph
+    answer carries the dump's own literals where the store rewrote them (`literals`, a
+    DumpLiterals)."""
     import pyoxigraph as ox
 
     from peacegraph.server import results
@@ -68,6 +74,8 @@ def evaluate(store, request: QueryRequest, union_default: bool = True, prefixes=
                 out.truncated = True
                 break
             triples.append(triple)
+        if literals is not None:
+            triples = literals.triples(triples)
         out.count = len(triples)
         if fmt == PYTHON_FORMAT:
             out.triples = triples
@@ -85,6 +93,15 @@ def open_store(settings: dict):
     return ox.Store.read_only(settings["store"])
 
 
+def stored_literals(settings: dict):
+    """The dump's literals that the on-disk store rewrote, recorded beside it when it was loaded."""
+    from pathlib import Path
+
+    from peacegraph.server.literals import DumpLiterals
+
+    return DumpLiterals.load(Path(settings["store"]).parent / LITERALS_FILE)
+
+
 def parse_error_message(path, exc: Exception) -> str:
     """One line, `file:line:column: message` where the parser gives a position, worded like the
     pipeline's loader so that every command reports a broken file the same way."""
@@ -100,13 +117,17 @@ def load_memory_store(sources: list[list[str]]):
     """Parse the dumps into an in-memory store; the one place the data is read in memory mode."""
     import pyoxigraph as ox
 
+    from peacegraph.server.literals import DumpLiterals, rewritten_quads
+
     store = ox.Store()
     for path, fmt, base in sources:
         try:
             store.bulk_load(path=path, format=getattr(ox.RdfFormat, fmt), base_iri=base)
         except Exception as exc:  # the file is named in the one-line message
             raise ValueError(parse_error_message(path, exc)) from None
-    return store
+    literals = DumpLiterals(rewritten_quads([(path, getattr(ox.RdfFormat, fmt), base)
+                                             for path, fmt, base in sources]))
+    return store, literals
 
 
 def dataset_info(store) -> dict:
@@ -116,12 +137,13 @@ def dataset_info(store) -> dict:
     return {"graphs": graphs, "triples": len(store)}
 
 
-def worker_main(conn, settings: dict, store=None) -> None:
+def worker_main(conn, settings: dict, store=None, literals=None) -> None:
     """Entry point of a worker process: answer QueryRequests until the pipe closes."""
     if store is None:
         try:
             store = open_store(settings)
-        except (OSError, RuntimeError) as exc:
+            literals = stored_literals(settings)
+        except (OSError, RuntimeError, SyntaxError) as exc:
             conn.send(("failed", f"cannot open the store: {exc}"))
             return
     union_default, prefixes = settings["union"], settings["prefixes"]
@@ -134,7 +156,7 @@ def worker_main(conn, settings: dict, store=None) -> None:
         if request is None:
             return
         try:
-            reply = ("ok", evaluate(store, request, union_default, prefixes))
+            reply = ("ok", evaluate(store, request, union_default, prefixes, literals))
         except SyntaxError as exc:
             reply = ("error", "syntax", str(exc))
         except (ValueError, TypeError) as exc:
@@ -174,11 +196,11 @@ def zygote_main(control, settings: dict) -> None:
 
     from peacegraph.server import results  # noqa: F401
 
-    store = None
+    store = literals = None
     info: dict = {}
     if settings.get("sources"):
         try:
-            store = load_memory_store(settings["sources"])
+            store, literals = load_memory_store(settings["sources"])
             info = dataset_info(store)
         except Exception as exc:  # reported to the server as one line, never a traceback
             text = " ".join(str(exc).split()) or type(exc).__name__
@@ -198,7 +220,7 @@ def zygote_main(control, settings: dict) -> None:
             control.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
-                worker_main(Connection(fds[0]), settings, store)
+                worker_main(Connection(fds[0]), settings, store, literals)
             finally:
                 os._exit(0)
         os.close(fds[0])

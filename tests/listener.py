@@ -1,4 +1,4 @@
-"""A TCP listener on 127.0.0.1 for tests that must prove no connection is ever made."""
+"""A TCP listener on a loopback address for tests that must prove no connection is ever made."""
 
 import socket
 import threading
@@ -6,11 +6,12 @@ import time
 
 
 class Listener:
-    """A TCP listener on 127.0.0.1 that records every connection made to it."""
+    """A TCP listener on `host` (a loopback address) that records every connection made to it."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
+        self.host = host
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.listen(20)
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]

@@ -263,8 +263,9 @@ def test_seed_duplicated_paragraphs_need_disambiguation_and_get_right_offsets(se
     assert seed[m.start - 55:m.start] == "The European counterproposal and continuing diplomacy: "
     m2 = a.choose(src, quote, occurrence=2)
     assert seed[:m2.start].rstrip().endswith("\u2022 European counterproposal and continuing diplomacy:")
-    for found in (first, second, m, m2):
-        assert fold(seed[found.start:found.end]) in (fold(quote), fold(seed[found.start:found.end]))
+    istanbul = "differences from an earlier 2022 Istanbul Communiqu\u00e9 show shifts toward concessions"
+    for found, authored in ((first, istanbul), (second, istanbul), (m, quote), (m2, quote)):
+        assert fold(seed[found.start:found.end]) == fold(authored)
 
 
 def test_seed_typographic_quotes_are_found(seed):

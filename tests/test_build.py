@@ -16,7 +16,9 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF
 
 from peacegraph import paths
+from peacegraph.anchor import Anchorer, FoldedText, Match
 from peacegraph.build import GENID, BuildConfig, assemble, build, skolemize
+from peacegraph.cli import main
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import FILES
 from peacegraph.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, NAMED_GRAPHS, OA, ONTOLOGY_GRAPH, PG, PGID, SOURCES_GRAPH
@@ -233,3 +235,46 @@ def test_progress_reports_each_stage(pipeline_config):
     shown = stream.getvalue()
     for stage in ("load", "anchor", "reason", "validate", "export"):
         assert re.search(rf"\r{stage}\s", shown), stage
+
+
+def _one_late(monkeypatch, where):
+    """The mutation the quote check must catch: every anchor one character late."""
+    if where == "choose":
+        original = Anchorer.choose
+
+        def late(self, *args, **kwargs):
+            m = original(self, *args, **kwargs)
+            return Match(m.start + 1, m.end + 1)
+        monkeypatch.setattr(Anchorer, "choose", late)
+    else:
+        original = FoldedText.span
+
+        def late(self, a, b):
+            start, end = original(self, a, b)
+            return start + 1, end + 1
+        monkeypatch.setattr(FoldedText, "span", late)
+
+
+@pytest.mark.parametrize("where", ["choose", "span"])
+def test_anchors_shifted_one_character_late_stop_the_build(pipeline_config, monkeypatch, where):
+    _one_late(monkeypatch, where)
+    with pytest.raises(AnchorError) as info:
+        build(pipeline_config)
+    first = "drops the amnesty clause"  # the first evidence in anchoring order
+    alpha = (pipeline_config.seeds / "alpha.txt").read_bytes().decode("utf-8")
+    at = alpha.index(first) + 1
+    assert str(info.value) == (
+        f"graph/changes.ttl: pgid:change-pared-plan-amnesty: anchoring error: quote {first!r} was "
+        f"anchored at {at}-{at + len(first)} of src:alpha, which reads "
+        f"{' '.join(alpha[at:at + len(first)].split())!r}")
+    assert not pipeline_config.out.exists()
+
+
+def test_shipped_data_with_anchors_one_character_late_fails_to_build(tmp_path, monkeypatch, capsys):
+    _one_late(monkeypatch, "choose")
+    assert main(["build", "--out", str(tmp_path / "dist"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"peacegraph build: error: graph/\w+\.ttl: pgid:[\w-]+: anchoring error: "
+                        r"quote '[^']+' was anchored at \d+-\d+ of src:000_c087f7d81efda06d, "
+                        r"which reads '[^']+'\n", err), err
+    assert not (tmp_path / "dist").exists()

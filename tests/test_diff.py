@@ -58,8 +58,11 @@ def test_shipped_european_counterproposal(built_dataset):
     a, b = PGID["us-28-point-plan"], PGID["european-28-point-counterproposal"]
     entries = compare(built_dataset, a, b)
     verdicts = {(e.provision or e.resulting): e.verdict for e in entries}
-    assert verdicts[PGID["us-28-point-plan--territorial-concessions"]] in ("softened", "removed", "removed / softened", "softened / removed")
-    assert verdicts[PGID["us-28-point-plan--frozen-assets-for-reconstruction"]] in ("softened", "removed", "removed / softened", "softened / removed")
-    assert "added" in verdicts.values()
+    # graph/changes.ttl records pg:Softened for both (the weaker reading of "removes or softens",
+    # marked by an editorial note); every other provision of the plan has no recorded change
+    assert verdicts.pop(PGID["us-28-point-plan--territorial-concessions"]) == "softened"
+    assert verdicts.pop(PGID["us-28-point-plan--frozen-assets-for-reconstruction"]) == "softened"
+    assert verdicts.pop(PGID["european-28-point-counterproposal--monitoring-implementation-modalities"]) == "added"
+    assert set(verdicts.values()) == {"no recorded change"} and len(verdicts) == 12
     text = render(built_dataset, a, b, entries)
     assert "asset-control clauses" in text

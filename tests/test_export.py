@@ -329,13 +329,22 @@ def test_failure_during_swap_keeps_previous_export(fixture_dataset, tmp_path, mo
     out = tmp_path / "dist"
     export(fixture_dataset, out)
     before = _snapshot(out)
+    # no atomic exchange: the previous export is renamed aside, and putting the new one in
+    # its place fails, so the failure comes with the previous export already moved away
+    monkeypatch.setattr(export_module, "_exchange", lambda a, b: False)
+    rename = os.rename
+    moved_aside = []
 
-    def broken_swap(tmp, target):
-        raise OSError(errno.EIO, os.strerror(errno.EIO))
+    def rename_failing_into_place(src, dst):
+        if Path(dst) == out and Path(src).name.startswith(".dist.tmp-") and not out.exists():
+            moved_aside.extend(p.name for p in tmp_path.iterdir() if p.name.startswith(".dist.old-"))
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return rename(src, dst)
 
-    monkeypatch.setattr(export_module, "_swap_in", broken_swap)
-    with pytest.raises(ExportError):
+    monkeypatch.setattr(export_module.os, "rename", rename_failing_into_place)
+    with pytest.raises(ExportError, match="cannot write .*the previous export is unchanged"):
         export(fixture_dataset, out)
+    assert len(moved_aside) == 1  # the failure happened mid-swap
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]
 

@@ -23,7 +23,8 @@ G = ["https://w3id.org/peacegraph/graph/asserted", "https://w3id.org/peacegraph/
     "DESCRIBE <https://w3id.org/peacegraph/id/x>",
 ])
 def test_keywords_inside_strings_iris_comments_and_names_pass(query):
-    assert check_query(query).form in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+    expected = next((f for f in ("ASK", "CONSTRUCT", "DESCRIBE") if query.startswith(f)), "SELECT")
+    assert check_query(query).form == expected
 
 
 @pytest.mark.parametrize("query, words", [

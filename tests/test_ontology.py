@@ -4,6 +4,7 @@ graph (graph/*.ttl) and sources (seeds/sources.ttl) against the ontology."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,10 @@ def test_every_declared_term_is_labelled_and_commented(ontology):
 def test_ontology_header_has_a_version(ontology):
     onto = list(ontology.subjects(RDF.type, OWL.Ontology))
     assert len(onto) == 1
-    assert ontology.value(onto[0], OWL.versionInfo) is not None
+    version = ontology.value(onto[0], OWL.versionInfo)
+    assert isinstance(version, Literal) and re.fullmatch(r"\d+\.\d+\.\d+", str(version))
+    # the version IRI names the same version
+    assert ontology.value(onto[0], OWL.versionIRI) == URIRef(f"{onto[0]}?version={version}")
 
 
 def test_ontology_has_no_blank_nodes(ontology):

@@ -327,7 +327,10 @@ def test_long_labels_are_cut_with_the_full_label_as_tooltip():
     link = next(a for a in links(root) if a.get("href") == "/id/long")
     assert link.find(SVG + "title").text == long_label
     shown = " ".join(t.text for t in link.iter(SVG + "text"))
-    assert shown.endswith("…") or "…" in shown
+    # the label's lines, then the class ("document"): the last line of the label is cut
+    *lines, kind = [t.text for t in link.iter(SVG + "text")]
+    assert kind == "document" and lines[-1].endswith("…")
+    assert long_label.startswith(" ".join(lines)[:-1]) and "…" not in " ".join(lines)[:-1]
     assert "to the end" not in shown
     assert int(root.get("width")) < 800
 

@@ -379,7 +379,8 @@ def _evidence_source(cg: _Curated, node, texts: dict, who, file):
 
 
 def _anchor_evidence(cg: _Curated, anchorer: Anchorer, node, subject) -> tuple[URIRef, Match]:
-    """The source and the match of one short-form evidence node, its keys checked first."""
+    """The source and the match of one short-form evidence node, its keys checked first, the
+    match checked against the authored quote."""
     file = cg.file_of(node)
     who = _Named(subject)
     extra = set(cg.props.get(node, {})) - EVIDENCE_KEYS
@@ -399,11 +400,27 @@ def _anchor_evidence(cg: _Curated, anchorer: Anchorer, node, subject) -> tuple[U
         return vals[0] if vals else None
 
     prefix, suffix, occ = one(PG.prefix), one(PG.suffix), one(PG.occurrence)
-    return source, anchorer.choose(source, str(quotes[0]),
-                                   prefix=None if prefix is None else str(prefix),
-                                   suffix=None if suffix is None else str(suffix),
-                                   occurrence=None if occ is None else _int(occ, "pg:occurrence", file, who),
-                                   file=file, subject=subject)
+    quote = str(quotes[0])
+    m = anchorer.choose(source, quote,
+                        prefix=None if prefix is None else str(prefix),
+                        suffix=None if suffix is None else str(suffix),
+                        occurrence=None if occ is None else _int(occ, "pg:occurrence", file, who),
+                        file=file, subject=subject)
+    check_span(anchorer.texts[source], m, quote, source, file=file, subject=subject)
+    return source, m
+
+
+def check_span(text: str, m: Match, quote: str, source, *, file=None, subject=None) -> None:
+    """The characters at the match read as the authored quote, up to folding.
+
+    oa:exact is copied from text[start:end], so the quote shape (exact == text at the offsets)
+    holds for any offsets at all; only this comparison with the author's own words catches
+    offsets that are consistent but wrong."""
+    found = text[m.start:m.end]
+    if fold(found) != fold(quote):
+        raise AnchorError(f"{_Named(subject)}: anchoring error: quote {_clip(quote)!r} was anchored "
+                          f"at {m.start}-{m.end} of {_short(source)}, which reads {_clip(found)!r}",
+                          file=file)
 
 
 def _renamed_statements(cg: _Curated, names: dict, out: list) -> None:

@@ -28,8 +28,8 @@ ORDER = ["kept", "softened", "strengthened", "revised", "removed", "added", "no 
 @dataclass
 class Entry:
     verdict: str
-    provision: URIRef | None          # the provision of A (None for additions)
-    resulting: URIRef | None = None   # the provision of B it became, if recorded
+    provision: object | None          # the provision of A (None for additions)
+    resulting: object | None = None   # the provision of B it became, if recorded
     changes: list = field(default_factory=list)
 
 
@@ -81,13 +81,30 @@ def quotes(dataset, node) -> list[str]:
 def compare(dataset, doc_a: URIRef, doc_b: URIRef, store=None) -> list[Entry]:
     """The entries of the comparison, ordered by verdict and label."""
     store = store if store is not None else to_store(dataset)
+    rows = run_query(store, internal_query("diff-changes"), {"docA": doc_a, "docB": doc_b})
+    provisions_a = [r[0] for r in run_query(store, internal_query("diff-provisions"), {"doc": doc_a})]
+    provisions_b = [r[0] for r in run_query(store, internal_query("diff-provisions"), {"doc": doc_b})]
+    return entries_of([tuple(r)[:4] for r in rows], provisions_a, provisions_b,
+                      lambda node: label(dataset, node))
+
+
+def verdict_word(kind, name_of) -> str:
+    """The verdict a change kind stands for ("kept" for pg:Retained…); `name_of` names other kinds."""
+    if kind is None:
+        return "changed"
+    return KIND_WORDS.get(str(kind).rsplit("#", 1)[-1]) or name_of(kind).lower()
+
+
+def entries_of(changes, provisions_a, provisions_b, name_of) -> list[Entry]:
+    """The comparison from its parts: `changes` are (change, kind, provision of A or None,
+    resulting provision of B or None) as the stored query _diff-changes selects them; the
+    provisions of each document; `name_of(node)` its label. Nodes may be any hashable terms
+    (rdflib's or pyoxigraph's), used consistently."""
     by_provision: dict = {}
     added: list[Entry] = []
     linked_b = set()
-    rows = run_query(store, internal_query("diff-changes"), {"docA": doc_a, "docB": doc_b})
-    for change, kind, provision, resulting, _, _ in rows:
-        word = KIND_WORDS.get(str(kind).rsplit("#", 1)[-1], None) if kind is not None else None
-        word = word or (label(dataset, kind).lower() if kind is not None else "changed")
+    for change, kind, provision, resulting in changes:
+        word = verdict_word(kind, name_of)
         if resulting is not None:
             linked_b.add(resulting)
         if provision is None:
@@ -101,11 +118,10 @@ def compare(dataset, doc_a: URIRef, doc_b: URIRef, store=None) -> list[Entry]:
             entry.resulting = entry.resulting or resulting
             if entry.verdict != word:
                 entry.verdict = f"{entry.verdict} / {word}"
-    provisions_a = [r[0] for r in run_query(store, internal_query("diff-provisions"), {"doc": doc_a})]
     for p in provisions_a:
         if p not in by_provision:
             by_provision[p] = Entry("no recorded change", p)
-    for p in (r[0] for r in run_query(store, internal_query("diff-provisions"), {"doc": doc_b})):
+    for p in provisions_b:
         if p not in linked_b and p not in by_provision:
             added.append(Entry("added", None, p))
     entries = list(by_provision.values()) + added
@@ -113,7 +129,7 @@ def compare(dataset, doc_a: URIRef, doc_b: URIRef, store=None) -> list[Entry]:
     def key(e: Entry):
         first = e.verdict.split(" / ")[0]
         rank = ORDER.index(first) if first in ORDER else len(ORDER)
-        return (rank, label(dataset, e.provision or e.resulting).lower(), str(e.provision or e.resulting))
+        return (rank, name_of(e.provision or e.resulting).lower(), str(e.provision or e.resulting))
     return sorted(entries, key=key)
 
 

@@ -35,3 +35,21 @@ def live():
     server = LiveServer(workers=2, max_workers=12, timeout=2, idle_seconds=2, max_query_length=50_000)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_app(built_dist):
+    """An app over the real build of the shipped data (the test client's view of the site)."""
+    from peacegraph.server.app import close_app
+
+    app = create_app(ServerConfig(data=[built_dist / "peacegraph.trig"], workers=2, max_workers=4, timeout=20))
+    yield app
+    close_app(app)
+
+
+@pytest.fixture(scope="session")
+def live_real(built_dist):
+    """The real server in its own process over the real build, for the browser tests."""
+    server = LiveServer(data=[built_dist / "peacegraph.trig"], workers=2, max_workers=4, timeout=20)
+    yield server
+    server.stop()

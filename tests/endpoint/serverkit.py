@@ -91,3 +91,14 @@ def ask_person(live):
     return [b["s"]["value"] for b in json.loads(body)["results"]["bindings"]]
 
 
+
+
+BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
+
+
+def html_page(client, path: str) -> str:
+    """The HTML of a page through a Flask test client, which must answer 200 with text/html."""
+    r = client.get(path, headers={"Accept": BROWSER})
+    assert r.status_code == 200, (path, r.status_code)
+    assert r.headers["Content-Type"].startswith("text/html")
+    return r.data.decode()

@@ -17,7 +17,7 @@ def browser():
 @pytest.mark.browser
 def test_entity_page_shows_a_highlighted_quote(browser, live):
     browser.get(live.url + "id/us-28-point-plan")
-    marks = browser.find_elements(By.CSS_SELECTOR, "blockquote.evidence mark.quote")
+    marks = browser.find_elements(By.CSS_SELECTOR, "blockquote.q mark.quote")
     texts = [m.text for m in marks]
     assert "Jared Kushner and Steve Witkoff drafted the 28-point plan" in texts
     mark = marks[texts.index("Jared Kushner and Steve Witkoff drafted the 28-point plan")]
@@ -28,4 +28,6 @@ def test_entity_page_shows_a_highlighted_quote(browser, live):
     WebDriverWait(browser, 10).until(EC.url_contains("/source/test_source#char="))
     fragment = browser.current_url.split("#", 1)[1]
     target = browser.find_element(By.ID, fragment)
-    assert target.get_attribute("class") == "span-anchor"
+    assert target.tag_name == "span" and target.text == ""
+    marked = browser.find_elements(By.CSS_SELECTOR, "#source-text mark.is-target")
+    assert "".join(m.text for m in marked) == "Jared Kushner and Steve Witkoff drafted the 28-point plan"

@@ -16,7 +16,7 @@ from selenium.common.exceptions import JavascriptException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from endpoint.serverkit import LiveServer
 
@@ -32,7 +32,10 @@ PAGES = {"home": "", "search": "search?q=frozen+assets", "browse": "id/", "brows
          "on-topic": "id/?topic=territory", "topics": "id/topic/", "sources": "source/",
          "pictures": "pictures/", "picture-lineage": "pictures/lineage", "picture-actors": "pictures/actors",
          "picture-stances": "pictures/stances", "picture-events": "pictures/events",
-         "not-found": "id/jared-kushnr", "entity": "id/us-28-point-plan", "source": SOURCE}
+         "not-found": "id/jared-kushnr", "entity": "id/us-28-point-plan", "source": SOURCE,
+         "compare": "compare/", "comparison": "compare/us-28-point-plan/european-28-point-counterproposal",
+         "matrix": "compare/matrix"}
+US_PLAN, EUROPEAN = "us-28-point-plan", "european-28-point-counterproposal"
 @pytest.fixture(scope="module")
 def site(built_dist):
     server = LiveServer(data=[built_dist / "peacegraph.trig"], workers=2, max_workers=4, timeout=10)
@@ -185,6 +188,34 @@ def test_everything_on_territory_across_documents(browser, site):
     click(browser, browser.find_element(By.CSS_SELECTOR, 'a[href="/id/?topic=territory"]'))
     wait_for(browser, EC.url_contains("/id/?topic=territory"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Everything on territory"
+
+
+@pytest.mark.browser
+def test_compare_the_us_plan_and_the_european_counterproposal_from_home(browser, site):
+    browser.get(site.url)
+    click(browser, browser.find_element(By.CSS_SELECTOR, 'main a[href="/compare/"]'))
+    wait_for(browser, EC.url_to_be(site.url + "compare/"))
+    pair = browser.find_elements(By.CSS_SELECTOR, f'main a[href="/compare/{US_PLAN}/{EUROPEAN}"]')
+    if pair:
+        click(browser, pair[0])
+    else:
+        Select(browser.find_element(By.NAME, "a")).select_by_value(US_PLAN)
+        Select(browser.find_element(By.NAME, "b")).select_by_value(EUROPEAN)
+        click(browser, browser.find_element(By.CSS_SELECTOR, "form.choose button"))
+    wait_for(browser, EC.url_contains(f"/compare/{US_PLAN}/{EUROPEAN}"))
+    heading = browser.find_element(By.TAG_NAME, "h1").text
+    assert "U.S.-backed 28-point peace plan" in heading and "European 28-point counterproposal" in heading
+    softened = [row for row in browser.find_elements(By.CSS_SELECTOR, "table.diff tbody tr")
+                if "softened" in row.find_element(By.CSS_SELECTOR, "td").text]
+    assert softened, "the counterproposal softened provisions of the plan"
+    # the plan's words and the change's words side by side, each a link to its span
+    quotes = softened[0].find_elements(By.CSS_SELECTOR, "blockquote")
+    assert len(quotes) >= 2
+    assert any("territory" in row.text.lower() for row in softened)
+    spans = [a.get_attribute("href") for a in softened[0].find_elements(By.CSS_SELECTOR, "a[href*='#char=']")]
+    assert len(spans) >= 2
+    assert_no_sideways_scroll(browser)
+    shot(browser, "compare-flow", whole=False)
 
 
 @pytest.mark.browser
