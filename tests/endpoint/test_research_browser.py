@@ -34,7 +34,7 @@ PAGES = {"home": "", "search": "search?q=frozen+assets", "browse": "id/", "brows
          "picture-stances": "pictures/stances", "picture-events": "pictures/events",
          "not-found": "id/jared-kushnr", "entity": "id/us-28-point-plan", "source": SOURCE,
          "compare": "compare/", "comparison": "compare/us-28-point-plan/european-28-point-counterproposal",
-         "matrix": "compare/matrix"}
+         "matrix": "compare/matrix", "topic": "id/topic/territory"}
 US_PLAN, EUROPEAN = "us-28-point-plan", "european-28-point-counterproposal"
 @pytest.fixture(scope="module")
 def site(built_dist):
