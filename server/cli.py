@@ -80,5 +80,11 @@ def serve(cfg: ServerConfig, ready=None) -> None:
 def cli_serve(args) -> int:
     cfg = ServerConfig.from_args(args)
     _check(cfg)
+    if not cfg.data and cfg.store_url is None:
+        # the build of the shipped graph, made first when it is missing (e.g. a wheel run outside
+        # a checkout); a build older than its sources is served with a warning
+        from peacegraph.build import BuildConfig
+        from peacegraph.freshness import ensure_built
+        ensure_built(BuildConfig.defaults(out=cfg.dist_dir), rebuild_stale=False, quiet=True)
     serve(cfg)
     return 0

@@ -152,10 +152,10 @@ def test_a_quote_never_starts_inside_a_word():
     assert TEXT[start - 4:start] == "U.S."
 
 
-def test_source_is_required_when_there_are_several_texts():
+def test_without_pg_source_a_top_level_file_quotes_the_founding_text():
     texts = {A: TEXT, B: "Another text about Geneva."}
-    with pytest.raises(AnchorError, match="pg:source is required"):
-        anchor("Geneva", texts=texts)
+    with pytest.raises(AnchorError, match="not found in src:alpha"):
+        anchor("Another text", texts=texts)
     g, (span, start, end) = anchor("Geneva", texts=texts, source=B)
     assert str(span).startswith(f"{SRC}beta#char=") and texts[B][start:end] == "Geneva"
     with pytest.raises(AnchorError, match="not a source text"):

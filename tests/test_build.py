@@ -143,7 +143,12 @@ def test_missing_quote_stops_the_build(pipeline_config):
     graph_file = pipeline_config.graph / "core.ttl"
     graph_file.write_text(graph_file.read_text(encoding="utf-8").replace(
         '"a ceasefire commission"', '"a peace commission"'), encoding="utf-8")
-    with pytest.raises(AnchorError, match=r"graph/core.ttl: pgid:pared-plan-commission: quote 'a peace commission' not found"):
+    text = graph_file.read_text(encoding="utf-8")
+    at = text.index('"a peace commission"')
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    with pytest.raises(AnchorError, match=rf"graph/core.ttl:{line}:{column}: pgid:pared-plan-commission: "
+                                          "quote 'a peace commission' not found"):
         build(pipeline_config)
     assert not pipeline_config.out.exists()
 
@@ -263,8 +268,9 @@ def test_anchors_shifted_one_character_late_stop_the_build(pipeline_config, monk
     first = "drops the amnesty clause"  # the first evidence in anchoring order
     alpha = (pipeline_config.seeds / "alpha.txt").read_bytes().decode("utf-8")
     at = alpha.index(first) + 1
+    # the message points at the quote in the curated file: line 8, column 28 of changes.ttl
     assert str(info.value) == (
-        f"graph/changes.ttl: pgid:change-pared-plan-amnesty: anchoring error: quote {first!r} was "
+        f"graph/changes.ttl:8:28: pgid:change-pared-plan-amnesty: anchoring error: quote {first!r} was "
         f"anchored at {at}-{at + len(first)} of src:alpha, which reads "
         f"{' '.join(alpha[at:at + len(first)].split())!r}")
     assert not pipeline_config.out.exists()
@@ -274,7 +280,7 @@ def test_shipped_data_with_anchors_one_character_late_fails_to_build(tmp_path, m
     _one_late(monkeypatch, "choose")
     assert main(["build", "--out", str(tmp_path / "dist"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert re.fullmatch(r"peacegraph build: error: graph/\w+\.ttl: pgid:[\w-]+: anchoring error: "
+    assert re.fullmatch(r"peacegraph build: error: graph/\w+\.ttl:\d+:\d+: pgid:[\w-]+: anchoring error: "
                         r"quote '[^']+' was anchored at \d+-\d+ of src:000_c087f7d81efda06d, "
                         r"which reads '[^']+'\n", err), err
     assert not (tmp_path / "dist").exists()

@@ -3,6 +3,7 @@ peacegraph.paths finds them in an installed wheel."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -83,3 +84,35 @@ def test_paths_resolve_inside_an_installed_wheel(wheel, tmp_path):
         assert any(Path(folder).iterdir())
     assert (Path(info["data"]["seeds"]) / "000_c087f7d81efda06d.txt").is_file()
     assert list(Path(info["queries"]).glob("01-*.rq"))
+
+
+def test_serve_from_the_wheel_outside_a_checkout_builds_the_shipped_graph_first(wheel, tmp_path):
+    import site
+    import urllib.request
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    # the dependencies from this environment; peacegraph itself from the wheel (an editable
+    # install is found through a .pth file, which PYTHONPATH entries do not read)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(site.getsitepackages())}
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    proc = subprocess.Popen([str(venv / "bin" / "peacegraph"), "serve", "--port", "0", "--workers", "1"],
+                            cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if "SPARQL endpoint at" in line:
+                break
+        assert any("dist/peacegraph.trig is missing; building it first" in s for s in lines), lines
+        url = line.rsplit(" ", 1)[-1].strip()
+        with urllib.request.urlopen(url + "?query=ASK%7B%3Fs%20a%20%3Chttps%3A%2F%2Fw3id.org%2Fpeacegraph%2Fontology%23Provision%3E%7D",
+                                    timeout=30) as resp:
+            assert b"true" in resp.read()
+        assert (work / "dist" / "peacegraph.trig").is_file()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -106,8 +106,8 @@ def q(built_dataset, oxigraph_store):
 
 def test_every_research_question_has_a_documented_stored_query():
     queries = {sq.name: sq for sq in stored_queries()}
-    assert len(queries) == 13
-    assert [n[:2] for n in sorted(queries)] == [f"{i:02d}" for i in range(1, 14)]
+    assert len(queries) == 14
+    assert [n[:2] for n in sorted(queries)] == [f"{i:02d}" for i in range(1, 15)]
     for sq in queries.values():
         assert sq.title and sq.title != sq.name, sq.name
         assert sq.description, sq.name

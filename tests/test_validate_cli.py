@@ -150,7 +150,7 @@ def test_cli_violations_exit_1_with_a_readable_report():
     assert result.returncode == 1, result.stderr
     out = result.stdout
     assert "Violation of pgsh:Stance-position" in out
-    assert "focus:   pgid:s1   (defined in invalid.ttl)" in out
+    assert "focus:   pgid:s1   (defined in invalid.ttl:16:" in out
     assert "path:    pg:position" in out
     assert "value:   pg:Likes" in out
     assert "message: A stance needs exactly one pg:position" in out

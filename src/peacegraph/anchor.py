@@ -32,6 +32,7 @@ from rdflib.namespace import RDF, XSD
 
 from peacegraph.errors import AnchorError, InputError
 from peacegraph.namespaces import OA, PG, PGID, SRC, bind_prefixes, selector_iri, span_iri
+from peacegraph.sources import default_source
 from peacegraph.terms import short_name
 
 CONTEXT_CHARS = 32
@@ -362,7 +363,8 @@ def _name_attestations(cg: _Curated, names: dict, out: list) -> None:
 
 
 def _evidence_source(cg: _Curated, node, texts: dict, who, file):
-    """The source text a piece of evidence quotes: its pg:source, or the only text there is."""
+    """The source text a piece of evidence quotes: its pg:source, else the one its file's folder
+    names (peacegraph.sources)."""
     sources = cg.objects(node, PG.source)
     if len(sources) > 1:
         raise InputError(f"{who}: evidence has more than one pg:source", file=file)
@@ -371,11 +373,9 @@ def _evidence_source(cg: _Curated, node, texts: dict, who, file):
             raise AnchorError(f"{who}: pg:source {_short(sources[0])} is not a source text in seeds/",
                               file=file)
         return sources[0]
-    if len(texts) == 1:
-        return next(iter(texts))
     if not texts:
         raise AnchorError(f"{who}: no source texts to anchor quotes in", file=file)
-    raise AnchorError(f"{who}: pg:source is required: seeds/ holds {len(texts)} texts", file=file)
+    return default_source(file, texts)
 
 
 def _anchor_evidence(cg: _Curated, anchorer: Anchorer, node, subject) -> tuple[URIRef, Match]:
@@ -401,13 +401,21 @@ def _anchor_evidence(cg: _Curated, anchorer: Anchorer, node, subject) -> tuple[U
 
     prefix, suffix, occ = one(PG.prefix), one(PG.suffix), one(PG.occurrence)
     quote = str(quotes[0])
-    m = anchorer.choose(source, quote,
-                        prefix=None if prefix is None else str(prefix),
-                        suffix=None if suffix is None else str(suffix),
-                        occurrence=None if occ is None else _int(occ, "pg:occurrence", file, who),
-                        file=file, subject=subject)
-    check_span(anchorer.texts[source], m, quote, source, file=file, subject=subject)
+    try:
+        m = _choose(anchorer, source, quote, prefix, suffix, occ, file, who, subject)
+        check_span(anchorer.texts[source], m, quote, source, file=file, subject=subject)
+    except AnchorError as exc:
+        exc.quote, exc.subject = quote, subject  # for the file:line:column of the quote
+        raise
     return source, m
+
+
+def _choose(anchorer, source, quote, prefix, suffix, occ, file, who, subject) -> Match:
+    return anchorer.choose(source, str(quote),
+                           prefix=None if prefix is None else str(prefix),
+                           suffix=None if suffix is None else str(suffix),
+                           occurrence=None if occ is None else _int(occ, "pg:occurrence", file, who),
+                           file=file, subject=subject)
 
 
 def check_span(text: str, m: Match, quote: str, source, *, file=None, subject=None) -> None:

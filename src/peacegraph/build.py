@@ -23,9 +23,11 @@ from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import export
 from peacegraph.gcpause import paused_gc
 from peacegraph.load import load_folder, load_sources
+from peacegraph.locate import locate_results, located, sources_paths
 from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, SOURCES_GRAPH, bind_prefixes
 from peacegraph.progress import Progress, progress_wanted
 from peacegraph.reason import infer
+from peacegraph.sources import default_source, load_graph_folder, stem_of
 from peacegraph.validate import load_shapes, validate_graph
 from peacegraph.void import Release
 
@@ -68,6 +70,8 @@ class Assembly:
     origin: dict
     texts: dict
     seconds: dict = field(default_factory=dict)
+    # the names in `origin` -> their files, for file:line:column in reports
+    paths: dict = field(default_factory=dict)
 
     def graph(self, name: URIRef) -> Graph:
         return self.dataset.graph(name)
@@ -134,19 +138,18 @@ def _changed_sources_error(sources, curated: Graph, origin: dict) -> ValidationF
     no longer match its current text."""
     lines = []
     anchorer = Anchorer(sources.texts)
-    only = next(iter(sources.texts)) if len(sources.texts) == 1 else None
     for source, (recorded, actual) in sorted(sources.changed.items()):
         path = sources.text_files[source]
         broken = []
         total = 0
         for node in set(curated.subjects(PG.quote, None)):
-            src = curated.value(node, PG.source) or only
+            owner = next(iter(curated.subjects(PG.evidence, node)), None)
+            src = curated.value(node, PG.source) or default_source(origin.get(owner), sources.texts)
             if src != source:
                 continue
             total += 1
             quote = str(curated.value(node, PG.quote))
             prefix, suffix, occ = (curated.value(node, k) for k in (PG.prefix, PG.suffix, PG.occurrence))
-            owner = next(iter(curated.subjects(PG.evidence, node)), None)
             try:
                 anchorer.choose(source, quote, prefix=None if prefix is None else str(prefix),
                                 suffix=None if suffix is None else str(suffix),
@@ -178,7 +181,7 @@ def assemble(config: BuildConfig, progress: Progress | None = None, reason: bool
     seconds = {}
     with paused_gc():
         # Millions of acyclic terms are created here; cycle collection would rescan them all.
-        dataset, origin, texts = _load_and_anchor(config, progress, seconds)
+        dataset, origin, texts, origin_paths = _load_and_anchor(config, progress, seconds)
 
     inferred_graph = dataset.graph(INFERRED_GRAPH)
     if reason:
@@ -191,7 +194,7 @@ def assemble(config: BuildConfig, progress: Progress | None = None, reason: bool
             inferred_graph.addN((s, p, o, inferred_graph) for s, p, o in inferred)
             tick(len(inferred))
         seconds["reason"] = time.perf_counter() - t0
-    return Assembly(dataset=dataset, origin=origin, texts=texts, seconds=seconds)
+    return Assembly(dataset=dataset, origin=origin, texts=texts, seconds=seconds, paths=origin_paths)
 
 
 def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
@@ -201,7 +204,7 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
         tick(len(ontology.files))
         sources = load_sources(config.seeds)
         tick(len(sources.files))
-        curated = load_folder(config.graph)
+        curated = load_graph_folder(config.graph, {stem_of(s) for s in sources.texts})
         tick(len(curated.files))
     if not ontology.files:
         raise InputError("no ontology files", file=str(config.ontology))
@@ -215,8 +218,9 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
     dataset = Dataset(default_union=True)
     bind_prefixes(dataset)
     with progress.stage("anchor", total=len(curated.graph), unit="triples") as tick:
-        anchor_graph(curated.graph, sources.texts, curated.origin,
-                     into=dataset.graph(ASSERTED_GRAPH))
+        with located(curated.paths):
+            anchor_graph(curated.graph, sources.texts, curated.origin,
+                         into=dataset.graph(ASSERTED_GRAPH))
         tick(len(curated.graph))
     curated.graph = None  # the anchored copy replaces it; free the memory early
     ontology_graph = skolemize(ontology.graph, ontology.origin)
@@ -227,7 +231,8 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
     origin = dict(ontology.origin)
     origin.update(sources.origin)
     origin.update(curated.origin)
-    return dataset, origin, sources.texts
+    origin_paths = {**sources_paths(config.seeds, sources), **curated.paths}
+    return dataset, origin, sources.texts, origin_paths
 
 
 def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progress | None = None):
@@ -236,7 +241,7 @@ def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progres
     with progress.stage("validate", unit="shapes"):
         # A Dataset is validated in place (ontology ∪ sources ∪ asserted), not merged first.
         report = validate_graph(assembly.dataset, shapes, origin=assembly.origin)
-    return report
+    return locate_results(report, assembly.dataset, assembly.paths)
 
 
 def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:

@@ -22,6 +22,8 @@ COMMANDS = {
     "synth": ("peacegraph.commands.synth", "cli_synth"),
     "push": ("peacegraph.commands.push", "cli_push"),
     "bench": ("peacegraph.commands.bench", "cli_bench"),
+    "source": ("peacegraph.commands.source", "cli_source"),
+    "mentions": ("peacegraph.commands.mentions", "cli_mentions"),
 }
 
 
@@ -48,6 +50,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv-bom", action="store_true",
                    help="start the CSV tables with a UTF-8 byte order mark (for spreadsheet programs that need one)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--watch", action="store_true", help="rebuild whenever a source file changes (Ctrl+C stops)")
+    p.add_argument("--interval", type=float, default=1.0, help="with --watch: seconds between checks (default 1)")
 
     p = sub.add_parser("release", help="build a versioned, immutable set of dumps and the changelog from a previous release")
     _add_source_options(p)
@@ -64,7 +68,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the data against the SHACL shapes")
     _add_source_options(p)
     p.add_argument("--data", type=Path, nargs="*", help="validate these RDF files (e.g. a built dist/peacegraph.trig) instead of the source folders")
-    p.add_argument("--format", choices=["text", "turtle"], default="text", help="report format")
+    p.add_argument("--format", choices=["text", "turtle", "github", "junit", "sarif"], default="text",
+                   help="report format: text, the SHACL report as Turtle, GitHub Actions annotations, JUnit XML or SARIF 2.1.0")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("query", help="run a SPARQL query (a .rq file, a stored query name, or the query text) and print a table")
@@ -105,6 +110,25 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="HTTP basic auth user")
     p.add_argument("--password", help="HTTP basic auth password")
     p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("source", help="add a source text to seeds/ and describe it in sources.ttl")
+    source_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = source_sub.add_parser("add", help="copy a text into seeds/ verbatim, describe it, print a graph file stub")
+    p.add_argument("file", type=Path, help="the text (UTF-8), copied byte for byte")
+    p.add_argument("--title", required=True)
+    p.add_argument("--url", help="where the text was published")
+    p.add_argument("--publisher")
+    p.add_argument("--author", action="append", default=[], help="an author (repeat for several)")
+    p.add_argument("--published", metavar="DATE", help="publication date, YYYY-MM-DD")
+    p.add_argument("--retrieved", metavar="DATE", help="the day the text was retrieved, YYYY-MM-DD")
+    p.add_argument("--language", help="language tag of the text, e.g. en")
+    p.add_argument("--seeds", type=Path, help="the seeds folder (default: the checkout's seeds/, else ./seeds)")
+
+    p = sub.add_parser("mentions", help="the spans of a source text that name a known thing")
+    p.add_argument("source", help="a source stem (000_c087f7d81efda06d), src: name or IRI")
+    _add_source_options(p)
+    p.add_argument("--unused", action="store_true", help="only the mentions no statement from that source uses")
+    p.add_argument("--format", choices=["table", "tsv", "json"], default="table")
 
     p = sub.add_parser("bench", help="benchmark the pipeline and the endpoint against Oxigraph server")
     p.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated triple counts")

@@ -309,6 +309,17 @@ class ValidationResult:
     source_shape: object
     value: object
     file: str | None
+    # the node whose definition is at fault, and where it is (peacegraph.locate)
+    node: object = None
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def where(self) -> str | None:
+        """``file:line:column`` (as much of it as is known)."""
+        if not self.file:
+            return None
+        return ":".join(str(x) for x in (self.file, self.line, self.column) if x is not None)
 
 
 @dataclass
@@ -336,7 +347,7 @@ class ValidationReport:
             severity = _qname(names, r.severity).split(":")[-1] if r.severity is not None else "Violation"
             lines.append(f"{n}. {severity} of {_show(names, r.source_shape)}")
             lines.append(f"   focus:   {_show(names, r.focus)}"
-                         + (f"   (defined in {r.file})" if r.file else ""))
+                         + (f"   (defined in {r.where})" if r.file else ""))
             if r.path is not None:
                 lines.append(f"   path:    {_show(names, r.path)}")
             if r.value is not None:
@@ -355,7 +366,7 @@ class ValidationReport:
                 lines.append(f"   {len(quotes)} {verb} the text at its offsets:")
                 for r in quotes:
                     lines.append(f"     {_show(names, r.focus)}"
-                                 + (f" (evidence in {r.file})" if r.file else "")
+                                 + (f" (evidence in {r.where})" if r.file else "")
                                  + f": {_short(str(r.value), 80)}")
             lines.append("")
         return "\n".join(lines)
@@ -517,6 +528,7 @@ def _results(report: Graph, data: Graph, origin: dict) -> list[ValidationResult]
              for r in report.objects(rep, SH.result)}
     for node in nodes:
         focus = report.value(node, SH.focusNode)
+        defined_by = _defining_node(focus, data, origin)
         messages = sorted(str(m) for m in report.objects(node, SH.resultMessage))
         out.append(ValidationResult(
             focus=focus,
@@ -525,7 +537,7 @@ def _results(report: Graph, data: Graph, origin: dict) -> list[ValidationResult]
             severity=report.value(node, SH.resultSeverity),
             source_shape=report.value(node, SH.sourceShape),
             value=report.value(node, SH.value),
-            file=_defining_file(focus, data, origin)))
+            file=origin.get(defined_by), node=defined_by))
     out.sort(key=lambda r: (str(r.source_shape), str(r.focus), str(r.path), str(r.value), r.message))
     return out
 
@@ -541,18 +553,18 @@ def _readable(message: str, data: Graph) -> str:
     return _IRI_IN_TEXT.sub(short, message)
 
 
-def _defining_file(focus, data: Graph, origin: dict) -> str | None:
-    """The file that defines the focus node; for nodes the build made (evidence spans,
-    selectors) the file of the node they are evidence for."""
+def _defining_node(focus, data: Graph, origin: dict):
+    """The node whose definition the focus node comes from: itself, or for nodes the build made
+    (evidence spans, selectors) the node they are evidence for."""
     if focus in origin:
-        return origin[focus]
+        return focus
     frontier, seen = [focus], {focus}
     for _ in range(3):
         nxt = []
         for node in frontier:
             for s in data.subjects(None, node):
                 if s in origin:
-                    return origin[s]
+                    return s
                 if s not in seen:
                     seen.add(s)
                     nxt.append(s)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import sys
 
 from peacegraph.build import BuildConfig, build
-from peacegraph.errors import ValidationFailed
+from peacegraph.errors import InputError, ValidationFailed
 
 
 def cli_build(args) -> int:
     config = BuildConfig.from_args(args)
+    if getattr(args, "watch", False):
+        from peacegraph.freshness import watch
+        if args.interval <= 0:
+            raise InputError("--interval must be a positive number of seconds")
+        config.quiet = True
+        return watch(config, args.interval, report=lambda line: print(line, flush=True))
     try:
         result = build(config)
     except ValidationFailed as exc:

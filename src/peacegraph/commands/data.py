@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from peacegraph import paths
-from peacegraph.build import BuildConfig, build
+from peacegraph.build import BuildConfig
+from peacegraph.freshness import ensure_built
 
 
 def default_data(quiet: bool = True) -> list[Path]:
-    """dist/peacegraph.trig, built first if it is missing."""
-    trig = paths.default_dist() / "peacegraph.trig"
-    if not trig.is_file():
-        print(f"{trig} is missing; building it first", file=sys.stderr)
-        build(BuildConfig.defaults(quiet=quiet))
-    return [trig]
+    """dist/peacegraph.trig, built first if it is missing and rebuilt if its sources are newer."""
+    return [ensure_built(BuildConfig.defaults(quiet=quiet), rebuild_stale=True, quiet=quiet)]
