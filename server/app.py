@@ -10,13 +10,13 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, request
 
 from peacegraph.errors import PeacegraphError
-from peacegraph.server import compare, linked_data, links, sparql
+from peacegraph.server import compare, linked_data, links, research, sparql
 from peacegraph.server.backend import Backend
 from peacegraph.server.config import ServerConfig, open_backend
 from peacegraph.server.views import EXTENSION, Site, error_response, site
 
 # Registered in this order; a blueprint owns its routes, so none may repeat another's.
-BLUEPRINTS: list[Blueprint] = [sparql.blueprint, linked_data.blueprint, compare.blueprint]
+BLUEPRINTS: list[Blueprint] = [sparql.blueprint, linked_data.blueprint, research.blueprint, compare.blueprint]
 
 
 def create_app(config: ServerConfig | None = None, backend: Backend | None = None) -> Flask:

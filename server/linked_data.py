@@ -26,6 +26,7 @@ from peacegraph.server import protocol, views
 from peacegraph.server.compare import topic_matrix
 from peacegraph.server.describe import dataset_graph, dataset_schema_org, ox_triples
 from peacegraph.server.entity_page import EntityView, class_name, kind_of
+from peacegraph.server.nearest import missing_thing
 from peacegraph.server.quotes import quote_in_context, source_text
 from peacegraph.server.results import TRUNCATED_HEADER
 from peacegraph.server.stored import page_query
@@ -101,7 +102,7 @@ def describe_thing(site, iri: str, fmt: str, title_hint: str = ""):
     node = ox.NamedNode(iri)
     exists = site.run(page_query("exists"), bindings={"thing": node})
     if not exists.boolean:
-        abort(404)
+        return missing_thing(iri)
     if fmt != "html":
         res = site.run(page_query("describe"), bindings={"thing": node})
         return rdf_response(res.triples, fmt)

@@ -1,5 +1,5 @@
 """The SPARQL 1.1 query protocol as a blueprint: the endpoint, its service description, the query
-page, the home page and the status report.
+page and the status report.
 
 Every query from a client passes the guard and goes through the backend with the configured
 time and row limits; a query that fails answers with the status its error carries.
@@ -128,13 +128,6 @@ def query_page(prefill: str | None = None, autorun: bool = False) -> Response:
                                                    "SELECT * WHERE { ?s ?p ?o } LIMIT 10")
     return html_response("query.html", initial=initial, autorun=autorun, prefilled=prefill is not None,
                          **context)
-
-
-@blueprint.route("/", methods=["GET"])
-def home():
-    if protocol.wants_html(request.headers.get("Accept")) or not request.headers.get("Accept"):
-        return query_page()
-    return service_description(request.headers.get("Accept"))
 
 
 @blueprint.route("/status", methods=["GET"])

@@ -344,8 +344,11 @@
   }
 
   if (window.innerWidth < 700) { document.getElementById("examples").open = false; }
+  // ?example=NAME (the home page's research questions) opens that question and runs it.
+  var asked = new URLSearchParams(window.location.search).get("example");
+  if (asked && !document.getElementById("example-" + asked)) { asked = null; }
   if (!cfg.prefilled && exampleButtons.length) {
-    loadExample(exampleButtons[0].getAttribute("data-name"), cfg.autorun);
+    loadExample(asked || exampleButtons[0].getAttribute("data-name"), cfg.autorun || !!asked);
   } else if (cfg.autorun) {
     run();
   }

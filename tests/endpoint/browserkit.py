@@ -44,3 +44,25 @@ def requested_urls(driver) -> list[str]:
         if message["method"] == "Network.requestWillBeSent":
             urls.append(message["params"]["request"]["url"])
     return urls
+
+
+_AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(
+  r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                    nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))),
+  e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));
+"""
+
+
+def axe_violations(driver) -> list[dict]:
+    """What axe-core (server/static/vendor/axe.min.js, from npm) finds wrong with the page as it
+    is now: [{id, impact, help, nodes}]; a failure to run is one critical violation."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("""
+      const s = document.createElement('script'); s.src = '/static/vendor/axe.min.js';
+      document.head.appendChild(s);""")
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return !!window.axe"))
+    driver.set_script_timeout(60)
+    return driver.execute_async_script(_AXE_RUN)

@@ -54,7 +54,7 @@ def test_entity_rdf_formats(client):
     "/id/nobody", "/id/%3E", "/id/a%20b", "/id/%22quoted%22", "/id/a%00b", "/id/..%2F..%2Fetc%2Fpasswd",
     "/id/../../etc/passwd", "/id/%C3%A9l%C3%A9ment", "/id/%FF%FE", "/id/a%3Cscript%3E", "/id/" + "a" * 5000,
     "/source/..%2Fseeds%2F000", "/source/nope", "/source/%00", "/graph/nope", "/graph/..%2Fasserted",
-    "/download/..%2Fpyproject.toml", "/download/nothing.ttl", "/id/",
+    "/download/..%2Fpyproject.toml", "/download/nothing.ttl",
 ])
 def test_unknown_and_malformed_paths_are_404(client, path):
     for accept in (BROWSER, "text/turtle"):

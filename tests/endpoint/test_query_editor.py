@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .browserkit import chromium, requested_urls
+from .browserkit import axe_violations, chromium, requested_urls
 from .serverkit import BASE, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -284,27 +284,13 @@ def test_nothing_is_requested_from_another_host(browser, site):
     assert foreign == []
 
 
-AXE_RUN = """
-const done = arguments[arguments.length - 1];
-axe.run(document, {resultTypes: ['violations']}).then(
-  r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                    nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))),
-  e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));
-"""
-
-
 @pytest.mark.browser
 def test_axe_finds_no_serious_or_critical_violation(browser, site):
     open_editor(browser, site.endpoint)
     browser.find_element(By.ID, "run").click()          # with the first question's form and table
     wait_for_answer(browser)
     assert result_rows(browser)
-    browser.execute_script("""
-      const s = document.createElement('script'); s.src = '/static/vendor/axe.min.js';
-      document.head.appendChild(s);""")
-    WebDriverWait(browser, 20).until(lambda d: d.execute_script("return !!window.axe"))
-    browser.set_script_timeout(60)
-    violations = browser.execute_async_script(AXE_RUN)
+    violations = axe_violations(browser)
     shot(browser, "axe")
     bad = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert bad == [], bad
