@@ -53,7 +53,7 @@ class Site:
             text=text, form=checked.form, result_format=result_format,
             default_graphs=default_graphs, named_graphs=named_graphs, bindings=dict(bindings or {}),
             max_rows=self.config.max_rows if max_rows is None else max_rows,
-            timeout=self.config.timeout))
+            timeout=self.config.timeout, max_bytes=self.config.max_result_bytes))
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples in each named graph (the data does not change while it is served)."""

@@ -96,6 +96,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="HTTP threads")
     p.add_argument("--timeout", type=float, default=None, help="query time limit in seconds")
     p.add_argument("--max-rows", type=int, default=None, help="row limit per query")
+    p.add_argument("--max-result-bytes", type=int, default=None, metavar="BYTES",
+                   help="size limit of a query result; a longer one is cut and marked truncated (default 8 MiB)")
+    p.add_argument("--worker-memory", dest="worker_memory_mb", type=int, default=None, metavar="MB",
+                   help="memory a query worker may use for one query; over it the query gets a 503 (default 512)")
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("synth", help="generate a synthetic corpus in the authoring form of graph/")
