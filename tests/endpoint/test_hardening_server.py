@@ -16,9 +16,11 @@ from .serverkit import KUSHNER, SLOW_Q, SMALL, LiveServer, ask_person, http
 
 JSON_ACCEPT = {"Accept": "application/sparql-results+json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded", **JSON_ACCEPT}
-# About a second of work on the small fixture (4 x 148^3 solutions counted).
-MEDIUM_Q = ("SELECT (COUNT(*) AS ?n) WHERE { VALUES ?k { 1 2 3 4 } ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
-MEDIUM_N = 4 * 148 ** 3
+# Several seconds of work on the small fixture (24 x 148^3 solutions counted): longer than
+# waitress gives its threads when it stops.
+LONG_Q = ("SELECT (COUNT(*) AS ?n) WHERE { VALUES ?k { " + " ".join(map(str, range(24)))
+          + " } ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+LONG_N = 24 * 148 ** 3
 
 
 def doubling(times: int, select: str = "?a{n}") -> str:
@@ -181,18 +183,18 @@ def test_dead_idle_workers_are_replaced_before_any_client_meets_them():
 
 
 def test_sigterm_drains_queries_in_flight_and_exits_cleanly():
-    live = LiveServer(workers=2, max_workers=4, timeout=30)
+    live = LiveServer(workers=2, max_workers=4, timeout=90)
     try:
-        threads = [in_background(post, live, MEDIUM_Q) for _ in range(2)]
+        threads = [in_background(post, live, LONG_Q, 200) for _ in range(2)]
         wait_for(lambda: live.status()["backend"]["busy"] == 2, 10, "two queries running")
         live.proc.send_signal(signal.SIGTERM)
         for t, _ in threads:
-            t.join(60)
+            t.join(200)
         for _, out in threads:
             status, _, body = out["result"]
             assert status == 200, (status, body)
-            assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == MEDIUM_N
-        assert live.proc.wait(30) == 0
+            assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == LONG_N
+        assert live.proc.wait(60) == 0
         stderr = live.proc.stderr.read().decode(errors="replace")
         assert "Traceback" not in stderr, stderr
         with pytest.raises(OSError):
