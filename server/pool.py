@@ -30,8 +30,16 @@ import time
 from multiprocessing.connection import Connection
 
 from peacegraph.errors import InputError, PeacegraphError, QueryError, StoreError
-from peacegraph.server.backend import (EngineFault, QueryCrashed, QueryOutOfMemory, QueryRequest,
-                                       QueryResult, QuerySyntaxError, QueryTimeout, ServerBusy)
+from peacegraph.server.backend import (
+    EngineFault,
+    QueryCrashed,
+    QueryOutOfMemory,
+    QueryRequest,
+    QueryResult,
+    QuerySyntaxError,
+    QueryTimeout,
+    ServerBusy,
+)
 
 # A query busy longer than SLOW_AFTER seconds has its worker reniced, so fast queries and fresh
 # workers get the CPU first while slow ones use what is left until their time limit.

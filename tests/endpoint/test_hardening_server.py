@@ -366,7 +366,7 @@ def closed_by_server(sock) -> bool:
         return sock.recv(100) == b""
     except ConnectionResetError:
         return True
-    except socket.timeout:
+    except TimeoutError:
         return False
 
 
