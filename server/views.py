@@ -32,6 +32,26 @@ PAGE_OFFERS = [("text/turtle", "turtle"), ("text/html", "html"), ("application/x
 FORMAT_LINKS = [("Turtle", "turtle"), ("JSON-LD", "jsonld"), ("N-Triples", "ntriples"), ("RDF/XML", "rdfxml")]
 
 
+def safe_href(url: str) -> str | None:
+    """The one check every link of every page passes: a path on this server, a fragment or query
+    of the page itself, or an http(s) URL. Anything else (javascript:, data:, vbscript:, a scheme
+    behind characters a browser drops, a host behind `//`) is shown as text, never linked:
+    served data (--data, --store) is not validated, and a link is where it could run script."""
+    if not url or any(ch <= " " or ch in "\x7f\\" for ch in url):
+        return None
+    if url[0] in "#?" or (url[0] == "/" and not url.startswith("//")):
+        return url
+    scheme, sep, rest = url.partition(":")
+    if sep and scheme.lower() in ("http", "https") and rest.startswith("//"):
+        return url
+    return None
+
+
+def href_filter(url) -> str:
+    """safe_href for templates: every dynamic href of a page goes through it."""
+    return safe_href(str(url)) or "#"
+
+
 class Site:
     """What the views share: the config, the backend and small caches of immutable data."""
 

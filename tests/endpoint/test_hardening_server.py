@@ -386,3 +386,93 @@ def test_a_request_that_does_not_arrive_within_the_deadline_is_closed():
         assert ask_person(live) == [KUSHNER]
     finally:
         live.stop()
+
+
+# ------------------------------------------------------------------------------ downloads
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_download_serves_only_the_published_dumps_and_follows_no_link(tmp_path, small_config, small_backend):
+    import dataclasses
+    import hashlib
+
+    from peacegraph.server.app import create_app
+
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    (folder / "x.trig").write_bytes(SMALL.read_bytes())
+    (folder / "peacegraph.trig").write_bytes(SMALL.read_bytes())
+    (folder / "notes.txt").write_text("private notes\n")
+    (folder / "passwd").symlink_to("/etc/passwd")
+    (folder / "peacegraph.nq").symlink_to("/etc/passwd")
+    digest = hashlib.sha256(SMALL.read_bytes()).hexdigest()
+    (folder / "SHA256SUMS").write_text("".join(f"{digest}  {n}\n" for n in
+                                               ("peacegraph.trig", "peacegraph.nq", "passwd", "notes.txt", "x.trig")))
+    app = create_app(dataclasses.replace(small_config, data=[folder / "x.trig"]), backend=small_backend)
+    c = app.test_client()
+    listing = c.get("/download/", headers={"Accept": "text/plain"}).data.decode()
+    assert [line.split()[-1] for line in listing.splitlines()] == ["peacegraph.trig", "SHA256SUMS"]
+    page = c.get("/download/", headers=BROWSER).data.decode()
+    assert "passwd" not in page and "notes.txt" not in page and "peacegraph.nq" not in page
+    for name in ("passwd", "peacegraph.nq", "notes.txt", "x.trig", "..%2Fpasswd"):
+        r = c.get(f"/download/{name}")
+        assert r.status_code == 404, name
+        assert b"root:" not in r.data
+    r = c.get("/download/peacegraph.trig")
+    assert r.status_code == 200 and hashlib.sha256(r.data).hexdigest() == digest
+    r.close()
+
+
+# ------------------------------------------------------------------------------ stored XSS
+
+HOSTILE_LINKS = """
+@prefix pg: <https://w3id.org/peacegraph/ontology#> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
+@prefix id: <https://w3id.org/peacegraph/id/> .
+id:x pg:evidence id:span ;
+    <http://www.w3.org/2000/01/rdf-schema#label> "x" ;
+    <http://www.w3.org/2000/01/rdf-schema#seeAlso> <JaVaScRiPt:alert(2)> , <data:text/html,hi> ,
+        <vbscript:msgbox> , <https://example.org/ok> .
+id:span oa:hasSource <javascript:alert(document.domain)> ; oa:hasSelector id:q , id:p .
+id:q oa:exact "hostile words" .
+id:p oa:start 0 ; oa:end 13 .
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory, small_config):
+    import dataclasses
+
+    from peacegraph.server.app import close_app, create_app
+
+    data = tmp_path_factory.mktemp("xss") / "x.ttl"
+    data.write_text(HOSTILE_LINKS)
+    app = create_app(dataclasses.replace(small_config, data=[data]))
+    yield app
+    close_app(app)
+
+
+def test_no_link_of_an_entity_page_runs_script(hostile_app):
+    import re
+
+    page = hostile_app.test_client().get("/id/x", headers=BROWSER).data.decode()
+    assert "hostile words" in page                        # the evidence is shown ...
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert hrefs and all(h.startswith(("/", "#", "?", "http://", "https://")) for h in hrefs), hrefs
+    assert "https://example.org/ok" in hrefs               # ... and safe links stay links
+    assert "javascript:alert(document.domain)" in page     # shown as text, not linked
+
+
+@pytest.mark.parametrize("path", ["/id/x", "/sparql", "/ontology", "/download/", "/nowhere"])
+def test_pages_forbid_inline_script_and_framing(hostile_app, path):
+    import re
+
+    r = hostile_app.test_client().get(path, headers=BROWSER)
+    csp = r.headers.get("Content-Security-Policy", "")
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp and r.headers.get("X-Frame-Options") == "DENY"
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
+    page = r.data.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page), "inline script"
+    assert not re.search(r"\son[a-z]+\s*=", page), "inline event handler"
