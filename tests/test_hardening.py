@@ -162,3 +162,65 @@ def test_a_build_removes_the_temporary_folders_of_crashed_builds_only(pipeline_d
     finally:
         holder.kill()
         holder.wait()
+
+
+# ------------------------------------------------------------------------------ long reports
+
+PREFIXES = """@prefix pg: <https://w3id.org/peacegraph/ontology#> .
+@prefix pgid: <https://w3id.org/peacegraph/id/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+"""
+
+
+def many_invalid(path: Path, count: int, kind: str = "pg:Person") -> Path:
+    """`count` things without a name and without evidence: results of more than one shape each
+    under the shipped shapes."""
+    path.write_text(PREFIXES + "pg:Person rdfs:subClassOf pg:Actor .\n"
+                    + "".join(f"pgid:nameless-{i:05d} a {kind} .\n" for i in range(count)),
+                    encoding="utf-8")
+    return path
+
+
+def test_validate_summarises_a_long_report_per_shape(tmp_path):
+    data = many_invalid(tmp_path / "many.ttl", 3000)
+    proc = run_cli("validate", "--data", data)
+    assert proc.returncode == 1, proc.stderr
+    out = proc.stdout
+    assert len(out.splitlines()) < 200 and len(out) < 20_000, len(out)
+    assert "Results per shape:" in out and "3,000" in out
+    assert "… and 2,990 more of" in out
+    assert out.count("focus:   pgid:nameless-") == 10 * (out.count("… and ") or 1)
+    few = run_cli("validate", "--data", data, "--max-results", "2").stdout
+    assert few.count("focus:") == 2 * few.count("… and ")
+
+
+def test_validate_writes_the_full_report_to_a_file_on_request(tmp_path):
+    data = many_invalid(tmp_path / "many.ttl", 3000)
+    full = tmp_path / "report.txt"
+    proc = run_cli("validate", "--data", data, "--report", full)
+    assert proc.returncode == 1
+    text = full.read_text(encoding="utf-8")
+    assert all(f"pgid:nameless-{i:05d}" in text for i in range(3000))
+    assert "… and" not in text and len(proc.stdout) < len(text) / 10
+    everything = run_cli("validate", "--data", data, "--max-results", "0").stdout
+    assert everything.count("focus:") == text.count("focus:")
+    turtle = tmp_path / "report.ttl"
+    assert run_cli("validate", "--data", data, "--format", "turtle", "--report", turtle).returncode == 1
+    assert "sh:ValidationReport" in turtle.read_text(encoding="utf-8")
+
+
+def test_validate_refuses_a_negative_max_results(tmp_path):
+    data = many_invalid(tmp_path / "many.ttl", 3)
+    one_line_error(run_cli("validate", "--data", data, "--max-results", "-1"), "validate")
+
+
+def test_a_build_that_fails_validation_summarises_on_stderr_and_reports_in_full(pipeline_dirs, tmp_path):
+    many_invalid(pipeline_dirs["graph"] / "many.ttl", 2000, "pg:Provision")   # the fixture's shape
+    full = tmp_path / "build-report.txt"
+    proc = run_cli(*build_args(pipeline_dirs), "--report", full)
+    assert proc.returncode == 1
+    assert len(proc.stderr) < 20_000 and "… and" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("peacegraph build: error: ")
+    text = full.read_text(encoding="utf-8")
+    assert all(f"pgid:nameless-{i:05d}" in text for i in range(2000))
+    assert not pipeline_dirs["out"].exists()
