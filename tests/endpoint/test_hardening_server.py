@@ -1,6 +1,7 @@
 """The server under the second hardening round (issue 12): process faults, memory and result
 size, slow clients, leftovers. Each case runs the real server (waitress, the app, its worker
 processes) on 127.0.0.1 and asserts the safe outcome."""
+import contextlib
 import json
 import os
 import signal
@@ -92,6 +93,24 @@ def busy_worker(live) -> psutil.Process:
     raise AssertionError("no worker is busy")
 
 
+def slow_query_meets(live, action):
+    """SLOW_Q in the background, `action(busy worker)` while it runs, then its (status, headers, body)."""
+    thread, out = in_background(post, live, SLOW_Q)
+    action(busy_worker(live))
+    thread.join(60)
+    return out["result"]
+
+
+@contextlib.contextmanager
+def serving(**config):
+    """The real server with `config`, stopped when the test is done with it."""
+    live = LiveServer(**config)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
 def tree_rss(pid: int) -> int:
     procs = [psutil.Process(pid)] + psutil.Process(pid).children(recursive=True)
     total = 0
@@ -133,41 +152,30 @@ def test_workers_die_with_a_killed_server():
 
 
 def test_a_worker_ends_its_query_itself_when_the_server_cannot_stop_it():
-    live = LiveServer(workers=1, max_workers=3, timeout=2)
-    try:
-        thread, out = in_background(post, live, SLOW_Q)
-        busy = busy_worker(live)
-        live.proc.send_signal(signal.SIGSTOP)         # the server can no longer enforce the limit
-        try:
-            wait_for(lambda: not alive(busy.pid), 2 + 10, "the worker ended at its own time limit")
-        finally:
-            live.proc.send_signal(signal.SIGCONT)
-        thread.join(30)
-        assert out["result"][0] == 503 and b"time limit" in out["result"][2]
+    with serving(workers=1, max_workers=3, timeout=2) as live:
+        def stop_the_server(busy):
+            live.proc.send_signal(signal.SIGSTOP)     # the server can no longer enforce the limit
+            try:
+                wait_for(lambda: not alive(busy.pid), 2 + 10, "the worker ended at its own time limit")
+            finally:
+                live.proc.send_signal(signal.SIGCONT)
+        status, _, body = slow_query_meets(live, stop_the_server)
+        assert status == 503 and b"time limit" in body
         assert ask_person(live) == [KUSHNER]
-    finally:
-        live.stop()
 
 
 # ------------------------------------------------------------------------------ status codes on faults
 
 def test_a_worker_killed_from_outside_gives_a_503_not_a_400():
-    live = LiveServer(workers=2, max_workers=4, timeout=60)
-    try:
-        thread, out = in_background(post, live, SLOW_Q)
-        busy_worker(live).kill()
-        thread.join(30)
-        status, _, body = out["result"]
+    with serving(workers=2, max_workers=4, timeout=60) as live:
+        status, _, body = slow_query_meets(live, lambda busy: busy.kill())
         assert status == 503, (status, body)
         assert b"nested too deeply" not in body and b"retry" in body
         assert ask_person(live) == [KUSHNER]
-    finally:
-        live.stop()
 
 
 def test_dead_idle_workers_are_replaced_before_any_client_meets_them():
-    live = LiveServer(workers=3, max_workers=6, timeout=5)
-    try:
+    with serving(workers=3, max_workers=6, timeout=5) as live:
         assert ask_person(live) == [KUSHNER]
         wait_for(lambda: live.status()["backend"]["busy"] == 0, 5, "idle")
         workers = workers_of(live)
@@ -178,13 +186,10 @@ def test_dead_idle_workers_are_replaced_before_any_client_meets_them():
             w.wait(5)
         statuses = [post(live, "ASK { ?s ?p ?o }")[0] for _ in range(8)]
         assert statuses == [200] * 8
-    finally:
-        live.stop()
 
 
 def test_sigterm_drains_queries_in_flight_and_exits_cleanly():
-    live = LiveServer(workers=2, max_workers=4, timeout=90)
-    try:
+    with serving(workers=2, max_workers=4, timeout=90) as live:
         threads = [in_background(post, live, LONG_Q, 200) for _ in range(2)]
         wait_for(lambda: live.status()["backend"]["busy"] == 2, 10, "two queries running")
         live.proc.send_signal(signal.SIGTERM)
@@ -199,15 +204,12 @@ def test_sigterm_drains_queries_in_flight_and_exits_cleanly():
         assert "Traceback" not in stderr, stderr
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", live.port), timeout=2).close()
-    finally:
-        live.stop()
 
 
 # ------------------------------------------------------------------------------ memory and result size
 
 def test_a_result_over_the_byte_limit_is_cut_and_marked_truncated():
-    live = LiveServer(workers=1, max_workers=3, timeout=20, max_result_bytes=1_000_000)
-    try:
+    with serving(workers=1, max_workers=3, timeout=20, max_result_bytes=1_000_000) as live:
         # 4 MB in one value: over the limit by itself
         status, headers, body = post(live, doubling(22))
         assert status == 200, body[:300]
@@ -223,13 +225,10 @@ def test_a_result_over_the_byte_limit_is_cut_and_marked_truncated():
         assert headers.get("Peacegraph-Truncated", "").startswith("true; max-bytes=")
         assert body.count(b"\r\n") > 2
         assert ask_person(live) == [KUSHNER]
-    finally:
-        live.stop()
 
 
 def test_a_query_over_the_worker_memory_gets_a_503_and_the_host_is_spared():
-    live = LiveServer(workers=2, max_workers=4, timeout=30, worker_memory_mb=256)
-    try:
+    with serving(workers=2, max_workers=4, timeout=30, worker_memory_mb=256) as live:
         base = tree_rss(live.proc.pid)
         peak = [base]
         done = threading.Event()
@@ -254,13 +253,10 @@ def test_a_query_over_the_worker_memory_gets_a_503_and_the_host_is_spared():
         assert peak[0] < base + 2 * 256 * 2**20, (base >> 20, peak[0] >> 20)
         assert ask_person(live) == [KUSHNER]
         wait_for(lambda: live.status()["backend"]["workers"] >= 2, 10, "workers replaced")
-    finally:
-        live.stop()
 
 
 def test_six_memory_hungry_queries_at_once_cost_the_host_a_bounded_amount():
-    live = LiveServer(workers=2, max_workers=8, timeout=30, worker_memory_mb=256)
-    try:
+    with serving(workers=2, max_workers=8, timeout=30, worker_memory_mb=256) as live:
         base = tree_rss(live.proc.pid)
         runs = [in_background(post, live, doubling(31, "STRLEN(?a{n})")) for _ in range(6)]
         peak = base
@@ -273,8 +269,6 @@ def test_six_memory_hungry_queries_at_once_cost_the_host_a_bounded_amount():
         assert [out["result"][0] for _, out in runs] == [503] * 6
         assert peak < base + 6 * 300 * 2**20, (base >> 20, peak >> 20)
         assert ask_person(live) == [KUSHNER]
-    finally:
-        live.stop()
 
 
 # ------------------------------------------------------------------------------ leftovers
@@ -371,8 +365,7 @@ def closed_by_server(sock) -> bool:
 
 
 def test_a_request_that_does_not_arrive_within_the_deadline_is_closed():
-    live = LiveServer(workers=1, max_workers=2, timeout=5, request_timeout=1, channel_timeout=60)
-    try:
+    with serving(workers=1, max_workers=2, timeout=5, request_timeout=1, channel_timeout=60) as live:
         quiet = socket.create_connection(("127.0.0.1", live.port), timeout=10)
         slow = socket.create_connection(("127.0.0.1", live.port), timeout=10)
         slow.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n")
@@ -384,8 +377,6 @@ def test_a_request_that_does_not_arrive_within_the_deadline_is_closed():
                 break
         assert closed_by_server(slow) and closed_by_server(quiet)
         assert ask_person(live) == [KUSHNER]
-    finally:
-        live.stop()
 
 
 # ------------------------------------------------------------------------------ downloads
