@@ -46,6 +46,9 @@ from peacegraph.server.backend import (
 SLOW_AFTER = 1.0
 SLOW_NICENESS = 5
 
+# Seconds a retired zygote is kept for the queries its workers are still answering.
+RETIRE_WAIT = 600.0
+
 _POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 # Oxigraph lists the characters it expected as Unicode ranges in brackets; a reader needs the words.
 _CHAR_CLASS = re.compile(r"\[[^\]]*\]")
@@ -352,6 +355,13 @@ class WorkerPool:
         for w in retire:
             w.stop()
         if old_zygote is not None:
+            # Its workers die with it: wait until those still answering have finished.
+            deadline = time.monotonic() + RETIRE_WAIT
+            while time.monotonic() < deadline:
+                with self._cond:
+                    if self._closed or not any(w.zygote is old_zygote for w in self._busy):
+                        break
+                time.sleep(0.1)
             old_zygote.close()
 
     def close(self) -> None:

@@ -467,3 +467,23 @@ def test_pages_forbid_inline_script_and_framing(hostile_app, path):
     page = r.data.decode()
     assert not re.search(r"<script(?![^>]*\bsrc=)", page), "inline script"
     assert not re.search(r"\son[a-z]+\s*=", page), "inline event handler"
+
+
+def test_a_query_in_flight_while_the_store_moves_to_memory_is_answered(tmp_path):
+    from peacegraph.server.backend import QueryRequest
+    from peacegraph.server.config import ServerConfig
+    from peacegraph.server.embedded import EmbeddedBackend, memory_settings
+
+    backend = EmbeddedBackend(ServerConfig(data=[SMALL], store_dir=tmp_path / "store", workers=1,
+                                           max_workers=3, memory=False, timeout=60))
+    backend.start()
+    try:
+        request = QueryRequest(LONG_Q, "SELECT", "python", timeout=60)
+        thread, out = in_background(backend.query, request)
+        wait_for(lambda: backend.pool.stats()["busy"] == 1, 10, "the query running")
+        backend.pool.switch_to(backend._settings(sources=memory_settings([SMALL])))
+        thread.join(120)
+        assert "error" not in out, out
+        assert int(out["result"].rows[0][0].value) == LONG_N
+    finally:
+        backend.close()
