@@ -25,6 +25,7 @@ from peacegraph.namespaces import PREFIXES
 from peacegraph.paths import default_dist
 from peacegraph.server.backend import SEARCH_INDEX_FILE, Backend, QueryRequest, QueryResult
 from peacegraph.server.pool import WorkerPool
+from peacegraph.server.worker import bulk_load_file
 
 MANIFEST = "peacegraph-store.json"
 MANIFEST_VERSION = 2  # 2: the store folder holds the literals the store rewrites
@@ -67,7 +68,7 @@ def load_store(sources: list[Path], folder: Path) -> dict:
             fmt = ox_format(path)
             try:
                 # bulk_load skips transactions; the whole folder is discarded if any file fails.
-                store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
+                bulk_load_file(store, path, fmt, path.resolve().as_uri())
             except (SyntaxError, ValueError) as exc:
                 raise _parse_error(path, exc) from None
             except OSError as exc:

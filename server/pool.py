@@ -544,6 +544,10 @@ class WorkerPool:
             error = self._death_error(worker, request)
             self._discard(worker)
             raise error from None
+        if reply[0] == "error" and reply[1] == "memory":
+            # the worker survived its MemoryError, but with the heap the query grew: replace it
+            self._discard(worker)
+            raise self._out_of_memory()
         self._release(worker)
         if reply[0] == "ok":
             return reply[1]
@@ -552,8 +556,6 @@ class WorkerPool:
             raise syntax_error(message, request.text)
         if kind == "crash":
             raise QueryCrashed(message)
-        if kind == "memory":
-            raise self._out_of_memory()
         if kind == "store":
             raise StoreError(f"the store failed: {message}")
         raise QueryError(message)

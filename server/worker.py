@@ -147,6 +147,16 @@ def parse_error_message(path, exc: Exception) -> str:
     return f"{where}: {text}"
 
 
+def bulk_load_file(store, path, rdf_format, base_iri: str) -> None:
+    """store.bulk_load of one file, skipping a UTF-8 byte order mark at its start (Windows
+    editors write one; the parser would take it for the first term)."""
+    with open(path, "rb") as fh:
+        if fh.read(3) == b"\xef\xbb\xbf":
+            store.bulk_load(input=fh, format=rdf_format, base_iri=base_iri)
+            return
+    store.bulk_load(path=str(path), format=rdf_format, base_iri=base_iri)
+
+
 def load_memory_store(sources: list[list[str]]):
     """Parse the dumps into an in-memory store; the one place the data is read in memory mode."""
     import pyoxigraph as ox
@@ -156,7 +166,7 @@ def load_memory_store(sources: list[list[str]]):
     store = ox.Store()
     for path, fmt, base in sources:
         try:
-            store.bulk_load(path=path, format=getattr(ox.RdfFormat, fmt), base_iri=base)
+            bulk_load_file(store, path, getattr(ox.RdfFormat, fmt), base)
         except Exception as exc:  # the file is named in the one-line message
             raise ValueError(parse_error_message(path, exc)) from None
     literals = DumpLiterals(rewritten_quads([(path, getattr(ox.RdfFormat, fmt), base)

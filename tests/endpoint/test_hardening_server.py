@@ -487,3 +487,21 @@ def test_a_query_in_flight_while_the_store_moves_to_memory_is_answered(tmp_path)
         assert int(out["result"].rows[0][0].value) == LONG_N
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("store_dir", [False, True], ids=["memory", "store-dir"])
+def test_a_turtle_file_with_a_utf8_bom_is_served(tmp_path, store_dir):
+    from peacegraph.server.backend import QueryRequest
+    from peacegraph.server.config import ServerConfig
+    from peacegraph.server.embedded import EmbeddedBackend
+
+    data = tmp_path / "bom.ttl"
+    data.write_bytes(b"\xef\xbb\xbf<https://w3id.org/peacegraph/id/a> <http://www.w3.org/2000/01/rdf-schema#label> \"a\" .\n")
+    backend = EmbeddedBackend(ServerConfig(data=[data], workers=1, max_workers=1, memory=False,
+                                           store_dir=tmp_path / "store" if store_dir else None))
+    backend.start()
+    try:
+        result = backend.query(QueryRequest("SELECT ?o WHERE { ?s ?p ?o }", "SELECT", "python"))
+        assert [r[0].value for r in result.rows] == ["a"]
+    finally:
+        backend.close()
