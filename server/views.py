@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, render_template, request
 from rdflib import Graph
@@ -37,12 +38,15 @@ def safe_href(url: str) -> str | None:
     of the page itself, or an http(s) URL. Anything else (javascript:, data:, vbscript:, a scheme
     behind characters a browser drops, a host behind `//`) is shown as text, never linked:
     served data (--data, --store) is not validated, and a link is where it could run script."""
-    if not url or any(ch <= " " or ch in "\x7f\\" for ch in url):
+    if not url or any(ch <= " " or ch in "\x7f\\" or ch.isspace() for ch in url):
         return None
     if url[0] in "#?" or (url[0] == "/" and not url.startswith("//")):
         return url
-    scheme, sep, rest = url.partition(":")
-    if sep and scheme.lower() in ("http", "https") and rest.startswith("//"):
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and url[len(parts.scheme):].startswith("://"):
         return url
     return None
 
