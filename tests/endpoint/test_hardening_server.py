@@ -455,7 +455,7 @@ def test_no_link_of_an_entity_page_runs_script(hostile_app):
     assert "javascript:alert(document.domain)" in page     # shown as text, not linked
 
 
-@pytest.mark.parametrize("path", ["/id/x", "/sparql", "/ontology", "/download/", "/nowhere"])
+@pytest.mark.parametrize("path", ["/id/x", "/sparql", "/", "/dataset", "/ontology", "/download/", "/nowhere"])
 def test_pages_forbid_inline_script_and_framing(hostile_app, path):
     import re
 
@@ -466,7 +466,7 @@ def test_pages_forbid_inline_script_and_framing(hostile_app, path):
     assert r.headers.get("X-Content-Type-Options") == "nosniff"
     page = r.data.decode()
     # a JSON data block is never run; any other script element must load its code from a file
-    assert not re.search(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))", page), "inline script"
+    assert not re.search(r"<script(?![^>]*\b(?:src=|type=\"application/(?:ld\+)?json\"))", page), "inline script"
     assert not re.search(r"\son[a-z]+\s*=", page), "inline event handler"
 
 
