@@ -8,6 +8,7 @@ parent -> worker: a QueryRequest; worker -> parent: ("ok", QueryResult) or ("err
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from peacegraph.errors import parser_message
@@ -147,14 +148,19 @@ def parse_error_message(path, exc: Exception) -> str:
     return f"{where}: {text}"
 
 
-def bulk_load_file(store, path, rdf_format, base_iri: str) -> None:
-    """store.bulk_load of one file, skipping a UTF-8 byte order mark at its start (Windows
-    editors write one; the parser would take it for the first term)."""
+@contextlib.contextmanager
+def rdf_source(path):
+    """What a pyoxigraph parser reads `path` from: the file by name or, when it starts with a
+    UTF-8 byte order mark (Windows editors write one; the parser would take it for the first
+    term), the open file after it."""
     with open(path, "rb") as fh:
-        if fh.read(3) == b"\xef\xbb\xbf":
-            store.bulk_load(input=fh, format=rdf_format, base_iri=base_iri)
-            return
-    store.bulk_load(path=str(path), format=rdf_format, base_iri=base_iri)
+        yield {"input": fh} if fh.read(3) == b"\xef\xbb\xbf" else {"path": str(path)}
+
+
+def bulk_load_file(store, path, rdf_format, base_iri: str) -> None:
+    """store.bulk_load of one file (see rdf_source)."""
+    with rdf_source(path) as source:
+        store.bulk_load(**source, format=rdf_format, base_iri=base_iri)
 
 
 def load_memory_store(sources: list[list[str]]):
