@@ -35,7 +35,7 @@ def rewritten_quads(sources: list[tuple]) -> list:
     """The quads of `sources` ((path, RdfFormat, base IRI) each) whose literal the store rewrites."""
     import pyoxigraph as ox
 
-    from peacegraph.server.worker import rdf_source
+    from peacegraph.server.rdf_input import rdf_source
 
     candidates = []
     for path, fmt, base in sources:

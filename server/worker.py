@@ -8,11 +8,11 @@ parent -> worker: a QueryRequest; worker -> parent: ("ok", QueryResult) or ("err
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 from peacegraph.errors import parser_message
 from peacegraph.server.backend import GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest, QueryResult
+from peacegraph.server.rdf_input import rdf_source
 
 # beside the on-disk store: the quads whose literal the store rewrote (peacegraph.server.literals)
 LITERALS_FILE = "literals.nq"
@@ -146,15 +146,6 @@ def parse_error_message(path, exc: Exception) -> str:
     if line:
         where += f":{line}" + (f":{column}" if column else "")
     return f"{where}: {text}"
-
-
-@contextlib.contextmanager
-def rdf_source(path):
-    """What a pyoxigraph parser reads `path` from: the file by name or, when it starts with a
-    UTF-8 byte order mark (Windows editors write one; the parser would take it for the first
-    term), the open file after it."""
-    with open(path, "rb") as fh:
-        yield {"input": fh} if fh.read(3) == b"\xef\xbb\xbf" else {"path": str(path)}
 
 
 def bulk_load_file(store, path, rdf_format, base_iri: str) -> None:
