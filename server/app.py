@@ -13,8 +13,10 @@ from peacegraph.errors import PeacegraphError
 from peacegraph.server import compare, linked_data, links, research, sparql
 from peacegraph.server.backend import Backend
 from peacegraph.server.config import ServerConfig, open_backend
-from peacegraph.server.views import EXTENSION, Site, error_response, site
+from peacegraph.server.views import EXTENSION, Site, error_response, href_filter, site
 
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # Registered in this order; a blueprint owns its routes, so none may repeat another's.
 BLUEPRINTS: list[Blueprint] = [sparql.blueprint, linked_data.blueprint, research.blueprint, compare.blueprint]
 
@@ -31,6 +33,7 @@ def create_app(config: ServerConfig | None = None, backend: Backend | None = Non
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.add_template_filter(_local, "local")
+    app.add_template_filter(href_filter, "href")
     app.add_template_global(links.page_links, "page_links")
     app.add_template_global(linked_data.dataset_jsonld, "dataset_jsonld")
     app.after_request(links.add_link_header)
@@ -50,6 +53,10 @@ def _local(iri) -> str:
 def _headers(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Pages run only the scripts and styles served from here (none inline), and no other site
+    # may frame them.
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 

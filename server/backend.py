@@ -42,13 +42,16 @@ Subclass ``Backend`` and implement:
     of GRAPH_FORMATS for CONSTRUCT/DESCRIBE), or, when it is ``"python"``, return the
     pyoxigraph terms in ``QueryResult.variables``/``rows`` (SELECT), ``.boolean`` (ASK) or
     ``.triples`` (CONSTRUCT/DESCRIBE) for the HTML pages. Stop after ``request.max_rows`` rows
-    (or triples) and set ``truncated=True`` if there were more. peacegraph.server.results has
+    (or triples), or before the serialized result grows over ``request.max_bytes``, and set
+    ``truncated=True`` (and ``truncated_by`` "rows" or "bytes") if there were more. peacegraph.server.results has
     the serializers (``serialize_solutions``, ``serialize_boolean``, ``serialize_triples``)
     that add the truncation marker, so a backend can collect terms and call them.
     Limits: give up after ``request.timeout`` seconds and raise ``QueryTimeout`` (the work must
     really stop: a remote backend closes its connection). Errors: ``QuerySyntaxError`` for a
     query the engine rejects (message with line and column), ``QueryCrashed`` when the
     evaluator died on this query, ``ServerBusy`` when no capacity frees up in time,
+    ``QueryOutOfMemory`` when the query needed more memory than an evaluator may use,
+    ``EngineFault`` when the evaluator was lost for a reason that is not the query's,
     ``peacegraph.errors.StoreError`` when a remote store fails. Each carries the HTTP status the
     server answers with (``http_status``). Any other exception is a bug.
 ``stats(self) -> dict``
@@ -126,6 +129,19 @@ class ServerBusy(QueryError):
     http_status = 503
 
 
+class QueryOutOfMemory(QueryError):
+    """The query needed more memory than a worker may use; its worker was replaced."""
+
+    http_status = 503
+
+
+class EngineFault(QueryError):
+    """The evaluator stopped for a reason that is not the query's (its process was killed from
+    outside, or the server is stopping); the same query may well succeed when retried."""
+
+    http_status = 503
+
+
 @dataclass
 class QueryRequest:
     text: str
@@ -136,6 +152,7 @@ class QueryRequest:
     bindings: dict[str, Any] = field(default_factory=dict)
     max_rows: int = 10_000
     timeout: float = 10.0
+    max_bytes: int = 8 * 2**20
 
 
 @dataclass
@@ -145,6 +162,7 @@ class QueryResult:
     media_type: str = ""
     body: bytes = b""
     truncated: bool = False
+    truncated_by: str = ""          # "rows" or "bytes": the limit that cut the result
     count: int = 0
     variables: list[str] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 
@@ -19,6 +18,10 @@ def _check(cfg: ServerConfig) -> None:
         raise InputError("--timeout must be a positive number of seconds")
     if cfg.max_rows < 1:
         raise InputError("--max-rows must be at least 1")
+    if cfg.max_result_bytes < 1024:
+        raise InputError("--max-result-bytes must be at least 1024")
+    if cfg.worker_memory_mb < 64:
+        raise InputError("--worker-memory must be at least 64 (MB)")
     if not 0 <= cfg.port <= 65535:
         raise InputError(f"--port {cfg.port} is not a TCP port")
 
@@ -34,8 +37,9 @@ def _limit_malloc_arenas() -> None:
 
 
 def serve(cfg: ServerConfig, ready=None) -> None:
-    """Serve until interrupted. `ready(url)` is called once the socket listens."""
-    import waitress
+    """Serve until SIGTERM or SIGINT, then finish the requests in flight (up to the grace
+    period) and stop. `ready(url)` is called once the socket listens."""
+    from peacegraph.server.http_server import HttpServer
 
     _limit_malloc_arenas()
 
@@ -44,10 +48,11 @@ def serve(cfg: ServerConfig, ready=None) -> None:
     started = time.monotonic()
     app = create_app(cfg)
     try:
-        server = waitress.create_server(app, host=cfg.host, port=cfg.port, threads=cfg.threads,
-                                        connection_limit=cfg.connection_limit,
-                                        channel_timeout=cfg.channel_timeout, ident="peacegraph",
-                                        max_request_body_size=cfg.max_body + 1)
+        server = HttpServer(app, host=cfg.host, port=cfg.port, threads=cfg.threads,
+                            connection_limit=cfg.connection_limit,
+                            channel_timeout=cfg.channel_timeout,
+                            request_timeout=cfg.request_timeout, per_client=cfg.per_client,
+                            max_body=cfg.max_body + 1)
     except OSError as exc:
         close_app(app)
         raise InputError(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}") from None
@@ -62,17 +67,9 @@ def serve(cfg: ServerConfig, ready=None) -> None:
               f"{time.monotonic() - started:.1f} s; SPARQL endpoint at {url}sparql", file=sys.stderr, flush=True)
     if ready is not None:
         ready(url)
-
-    def _stop(_signum, _frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+        server.serve_until_stopped(grace=cfg.shutdown_grace)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         server.close()
         close_app(app)
 

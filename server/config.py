@@ -30,14 +30,17 @@ class ServerConfig:
     threads: int = 16                                 # HTTP threads of the WSGI server
     connection_limit: int = 1000                      # open connections the WSGI server accepts
     channel_timeout: int = 60                         # seconds an idle connection is kept
+    request_timeout: float = 15.0                     # seconds a request (headers and body) may take to arrive
+    per_client: int = 64                              # open connections one client address may hold
     # limits
     workers: int = 2                                  # warm query worker processes
     max_workers: int = 12                             # workers at most (slow queries get extra ones)
     idle_seconds: float = 30.0                        # extra workers idle this long are retired
-    worker_memory_mb: int = 1024                      # an idle worker holding more private memory is replaced
+    worker_memory_mb: int = 512                       # memory a worker may grow by (over what it starts with)
     timeout: float = 10.0                             # seconds per query
     queue_timeout: float | None = None                # seconds to wait for a free worker (default: timeout)
     max_rows: int = 10_000                            # rows (or triples) per result
+    max_result_bytes: int = 8 * 2**20                 # bytes of a serialized result
     max_query_length: int = 32_768                    # characters of query text
     max_body: int = 100_000                           # bytes of request body
     quiet: bool = False
@@ -48,6 +51,11 @@ class ServerConfig:
             self.base += "/"
         if self.max_workers < self.workers:
             self.max_workers = self.workers
+
+    @property
+    def shutdown_grace(self) -> float:
+        """Seconds a stopping server gives the queries in flight: enough for any to finish."""
+        return self.wait_timeout + self.timeout + 2.0
 
     @property
     def wait_timeout(self) -> float:
@@ -62,8 +70,8 @@ class ServerConfig:
             cfg.base = args.base if args.base.endswith(("/", "#")) else args.base + "/"
         if args.public_url:
             cfg.public_url = args.public_url
-        for name in ("workers", "threads", "timeout", "max_rows"):
-            value = getattr(args, name)
+        for name in ("workers", "threads", "timeout", "max_rows", "max_result_bytes", "worker_memory_mb"):
+            value = getattr(args, name, None)
             if value is not None:
                 setattr(cfg, name, value)
         if args.workers is not None:

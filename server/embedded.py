@@ -15,16 +15,17 @@ import gc
 import hashlib
 import json
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 
 from peacegraph.errors import InputError, PeacegraphError, StoreError
+from peacegraph.leftovers import claimed_temp_folder, remove_stale
 from peacegraph.load import OX_FORMAT_NAMES, check_jsonld_file, guess_format, ox_format
 from peacegraph.namespaces import PREFIXES
 from peacegraph.paths import default_dist
 from peacegraph.server.backend import SEARCH_INDEX_FILE, Backend, QueryRequest, QueryResult
 from peacegraph.server.pool import WorkerPool
+from peacegraph.server.worker import bulk_load_file
 
 MANIFEST = "peacegraph-store.json"
 MANIFEST_VERSION = 2  # 2: the store folder holds the literals the store rewrites
@@ -67,7 +68,7 @@ def load_store(sources: list[Path], folder: Path) -> dict:
             fmt = ox_format(path)
             try:
                 # bulk_load skips transactions; the whole folder is discarded if any file fails.
-                store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
+                bulk_load_file(store, path, fmt, path.resolve().as_uri())
             except (SyntaxError, ValueError) as exc:
                 raise _parse_error(path, exc) from None
             except OSError as exc:
@@ -171,6 +172,7 @@ class EmbeddedBackend(Backend):
             self._loader.join(timeout)
 
     def _persistent_store(self, folder: Path, manifest: dict) -> Path:
+        remove_stale(folder.parent, (".peacegraph-store-", ".peacegraph-old-"))
         recorded = folder / MANIFEST
         if recorded.is_file():
             try:
@@ -187,21 +189,25 @@ class EmbeddedBackend(Backend):
             raise StoreError(f"{folder} exists and is not a peacegraph store folder (no {MANIFEST}); "
                              "choose an empty or new folder for --store-dir")
         folder.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=".peacegraph-store-", dir=folder.parent))
+        fresh, claim = claimed_temp_folder(folder.parent, ".peacegraph-store-")
         try:
             self.info = load_store(self.sources(), fresh / "store")
             (fresh / MANIFEST).write_text(json.dumps({**manifest, **self.info}, indent=1),
                                           encoding="utf-8")
+            claim.release()
             if folder.exists():
-                old = Path(tempfile.mkdtemp(prefix=".peacegraph-old-", dir=folder.parent))
+                old, old_claim = claimed_temp_folder(folder.parent, ".peacegraph-old-")
                 folder.rename(old / "store")
                 fresh.rename(folder)
                 shutil.rmtree(old, ignore_errors=True)
+                old_claim.release()
             else:
                 fresh.rename(folder)
         except BaseException:
             shutil.rmtree(fresh, ignore_errors=True)
             raise
+        finally:
+            claim.release()
         return folder / "store"
 
     def graph_names(self) -> list[str]:

@@ -11,12 +11,15 @@ status its error carries (the app's error handler).
 from __future__ import annotations
 
 import html
+import mimetypes
+import os
 import re
+import stat
 from itertools import pairwise
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, request, send_from_directory
+from flask import Blueprint, Response, abort, request, send_file
 from markupsafe import Markup
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL
 
@@ -63,9 +66,8 @@ def _valid(pattern: re.Pattern, value: str) -> bool:
 def term_view(site, term, label=None) -> dict:
     """How a term is shown: a link (local when the IRI is ours) or a literal."""
     if isinstance(term, ox.NamedNode):
-        href = site.local_path(term.value) or term.value
-        if not href.startswith(("/", "http://", "https://")):
-            # javascript:, data: and the like are shown, never linked
+        href = views.safe_href(site.local_path(term.value) or term.value)
+        if href is None:
             return {"kind": "literal", "value": term.value, "lang": "", "datatype": ""}
         return {"kind": "iri", "iri": term.value, "href": href,
                 "label": term_value(label) or short_name(term.value)}
@@ -287,21 +289,47 @@ def dist_dir(site) -> Path | None:
     return default_dist()
 
 
+def _open_dump(folder: Path, name: str) -> int | None:
+    """A file descriptor of `folder/name` if it is a regular file in the folder itself (no link
+    followed, in the name or at the last step), else None."""
+    try:
+        fd = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
 def dumps(site) -> list[dict]:
+    """The files a build publishes (peacegraph.export.FILES), by exact name, that the folder's
+    SHA256SUMS lists (it is what the build writes last): nothing else in the folder is served."""
+    from peacegraph.export import FILES
+
     folder = dist_dir(site)
     if folder is None or not folder.is_dir():
         return []
+    fd = _open_dump(folder, "SHA256SUMS")
+    if fd is None:
+        return []
+    with os.fdopen(fd, "rb") as fh:
+        listing = fh.read(1 << 20).decode("utf-8", errors="replace")
     sums = {}
-    sums_file = folder / "SHA256SUMS"
-    if sums_file.is_file():
-        for line in sums_file.read_text(encoding="utf-8", errors="replace").splitlines():
-            digest, _, name = line.partition("  ")
-            if digest and name:
-                sums[name.strip().lstrip("*")] = digest.strip()
+    for line in listing.splitlines():
+        digest, _, name = line.partition("  ")
+        if digest and name:
+            sums[name.strip().lstrip("*")] = digest.strip()
     out = []
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.name.startswith(".") and FILE_NAME.fullmatch(path.name):
-            out.append({"name": path.name, "size": path.stat().st_size, "sha256": sums.get(path.name, "")})
+    for name in FILES:
+        if name != "SHA256SUMS" and name not in sums:
+            continue
+        fd = _open_dump(folder, name)
+        if fd is None:
+            continue
+        size = os.fstat(fd).st_size
+        os.close(fd)
+        out.append({"name": name, "size": size, "sha256": sums.get(name, "")})
     return out
 
 
@@ -321,7 +349,11 @@ def download_file(name: str):
         abort(404)
     if name not in {f["name"] for f in dumps(s)}:
         abort(404)
-    return send_from_directory(dist_dir(s), name, as_attachment=False)
+    fd = _open_dump(dist_dir(s), name)
+    if fd is None:
+        abort(404)
+    return send_file(os.fdopen(fd, "rb"), mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                     download_name=name, as_attachment=False)
 
 
 def dataset_files(site) -> list[DumpFile]:

@@ -35,12 +35,15 @@ def rewritten_quads(sources: list[tuple]) -> list:
     """The quads of `sources` ((path, RdfFormat, base IRI) each) whose literal the store rewrites."""
     import pyoxigraph as ox
 
+    from peacegraph.server.rdf_input import rdf_source
+
     candidates = []
     for path, fmt, base in sources:
-        for q in ox.parse(path=str(path), format=fmt, base_iri=base):
-            o = q.object
-            if isinstance(o, ox.Literal) and o.datatype.value not in _VERBATIM:
-                candidates.append(q)
+        with rdf_source(path) as source:
+            for q in ox.parse(**source, format=fmt, base_iri=base):
+                o = q.object
+                if isinstance(o, ox.Literal) and o.datatype.value not in _VERBATIM:
+                    candidates.append(q)
     stored = _stored_forms(q.object for q in candidates)
     return [q for q in candidates if stored[q.object] != q.object]
 

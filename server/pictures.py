@@ -27,10 +27,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from peacegraph.namespaces import PG as _PG
 from peacegraph.namespaces import SKOS as _SKOS
+from peacegraph.server import views
 from peacegraph.server.stored import page_query
 
 PG = str(_PG)
@@ -137,24 +137,17 @@ class _Labels:
 
 
 def safe_href(href: Href, iri: str) -> str | None:
-    """The URL ``href`` gives for ``iri`` when it is a local path or an http(s) URL, else None."""
+    """The URL ``href`` gives for ``iri`` when it may be a link (the pages' one check,
+    peacegraph.server.views.safe_href) and XML can carry it, else None."""
     if not iri:
         return None
     try:
         url = href(iri)
     except Exception:  # a caller's mapping that fails on odd input must not break the picture
         return None
-    if not isinstance(url, str) or not url or _NOT_XML.search(url) or any(c.isspace() for c in url):
+    if not isinstance(url, str) or _NOT_XML.search(url):
         return None
-    if url.startswith("/"):
-        return None if url.startswith("//") or "\\" in url else url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return url
-    return None
+    return views.safe_href(url)
 
 
 # -- text measure ----------------------------------------------------------------------------

@@ -4,17 +4,24 @@ Workers are forked by a zygote process that has the engine imported (and, in mem
 data loaded), so a new worker is ready in milliseconds. `warm` workers are always kept; while
 queries run the pool keeps a spare worker ready (up to `max_workers`), so fast queries still find
 one while slow queries hold theirs, and a worker busy for more than SLOW_AFTER seconds runs at a
-lower CPU priority. Extra workers idle for longer than `idle_seconds` are retired, and an idle
-worker holding more than `worker_memory` bytes of private memory is replaced. A query over
-its time limit has its worker killed (SIGKILL: the CPU comes back at once) and replaced; a worker
-that dies during a query (Oxigraph aborts on a stack overflow) is replaced the same way, and
-only that query fails.
+lower CPU priority. Extra workers idle for longer than `idle_seconds` are retired. A worker may
+grow by `worker_memory` bytes of address space at most (an allocation over it fails, and only
+that query with it); an idle worker holding more than half of that in private memory is replaced.
+A query over its time limit has its worker killed (SIGKILL: the CPU comes back at once) and
+replaced; a worker that dies during a query is replaced the same way, and only that query fails:
+with a 400 when the query crashed the engine (Oxigraph aborts on a stack overflow), a 503 when
+it ran out of memory or the worker was killed from outside. Workers never outlive the server:
+each is killed by the kernel when the zygote ends, the zygote ends when the server's end of its
+socket closes, and a worker also ends itself shortly after its query's time limit.
+An idle worker found dead is replaced before any query is given to it.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -23,12 +30,24 @@ import time
 from multiprocessing.connection import Connection
 
 from peacegraph.errors import InputError, PeacegraphError, QueryError, StoreError
-from peacegraph.server.backend import QueryCrashed, QueryRequest, QueryResult, QuerySyntaxError, QueryTimeout, ServerBusy
+from peacegraph.server.backend import (
+    EngineFault,
+    QueryCrashed,
+    QueryOutOfMemory,
+    QueryRequest,
+    QueryResult,
+    QuerySyntaxError,
+    QueryTimeout,
+    ServerBusy,
+)
 
 # A query busy longer than SLOW_AFTER seconds has its worker reniced, so fast queries and fresh
 # workers get the CPU first while slow ones use what is left until their time limit.
 SLOW_AFTER = 1.0
 SLOW_NICENESS = 5
+
+# Seconds a retired zygote is kept for the queries its workers are still answering.
+RETIRE_WAIT = 600.0
 
 _POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 # Oxigraph lists the characters it expected as Unicode ranges in brackets; a reader needs the words.
@@ -116,7 +135,8 @@ class _ForkedProcess:
 
 
 class _Zygote:
-    """The process that forks workers (peacegraph.server.worker.zygote_main)."""
+    """The process that forks workers (peacegraph.server.worker.zygote_main). A thread reads what
+    it says: the pid of each new worker, and how each worker ended."""
 
     def __init__(self, settings: dict, start_timeout: float):
         import json
@@ -143,20 +163,59 @@ class _Zygote:
                 raise InputError(f"cannot load the data: {line[6:]}")
             raise StoreError(f"the query engine process did not start (exit code {self.popen.returncode})")
         self.info = json.loads(line[5:].strip() or "{}")
+        self.control.settimeout(None)
+        self._pids: queue.Queue = queue.Queue()
+        self._exits: dict[int, tuple[int, int, str]] = {}
+        self._exited = threading.Condition()
+        threading.Thread(target=self._listen, name="peacegraph-zygote-listener", daemon=True).start()
+
+    def _listen(self) -> None:
+        try:
+            for raw in self.reader:
+                line = raw.decode("ascii", "replace").split()
+                if len(line) == 1 and line[0].isdigit():
+                    self._pids.put(int(line[0]))
+                elif len(line) == 5 and line[0] == "exit":
+                    with self._exited:
+                        self._exits[int(line[1])] = (int(line[2]), int(line[3]),
+                                                     "" if line[4] == "-" else line[4])
+                        while len(self._exits) > 1000:
+                            self._exits.pop(next(iter(self._exits)))
+                        self._exited.notify_all()
+        except (OSError, ValueError):
+            pass
+        self._pids.put(None)
 
     def fork(self, fd: int, timeout: float) -> int:
         with self.lock:
-            self.control.settimeout(timeout)
             socket.send_fds(self.control, [b"w"], [fd])
-            line = self.reader.readline()
-        if not line.strip().isdigit():
+            try:
+                pid = self._pids.get(timeout=timeout)
+            except queue.Empty:
+                pid = None
+        if pid is None:
             raise OSError("the worker zygote stopped")
-        return int(line)
+        return pid
+
+    def exit_status(self, pid: int, timeout: float) -> tuple[int, int, str] | None:
+        """(signal, exit code, cause) of a worker once the zygote has seen it end, else None."""
+        deadline = time.monotonic() + timeout
+        with self._exited:
+            while pid not in self._exits:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.alive():
+                    return None
+                self._exited.wait(min(left, 0.1))
+            return self._exits.pop(pid)
 
     def alive(self) -> bool:
         return self.popen.poll() is None
 
     def close(self) -> None:
+        try:
+            self.control.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.reader.close()
             self.control.close()
@@ -177,6 +236,7 @@ class _Worker:
         self.busy_since: float | None = None
         self.niced = False
         self.generation = 0
+        self.zygote: _Zygote | None = None
 
     def lower_priority(self) -> None:
         try:
@@ -191,6 +251,14 @@ class _Worker:
             self.niced = False
             return True
         except (OSError, AttributeError):
+            return False
+
+    def usable(self) -> bool:
+        """Alive and waiting: an idle worker never writes first, so a readable pipe means its
+        end is closed."""
+        try:
+            return self.process.is_alive() and not self.conn.poll(0)
+        except (OSError, ValueError, EOFError):
             return False
 
     def kill(self) -> None:
@@ -221,8 +289,12 @@ class WorkerPool:
     def __init__(self, settings: dict, *, warm: int = 2, max_workers: int = 12,
                  idle_seconds: float = 30.0, start_timeout: float = 60.0, load_timeout: float = 1800.0,
                  worker_memory: int = 0):
-        self.settings = dict(settings)
-        self.worker_memory = worker_memory          # bytes of private memory; 0 = no limit
+        # bytes a worker may grow by for a query (0 = no limit): the address space of each
+        # worker is capped there, so a query over it fails in its worker, not on the host
+        self.memory_limit = worker_memory
+        self.settings = {**settings, "memory_limit": worker_memory}
+        # a worker keeps the heap its biggest query grew; an idle one holding half its limit is replaced
+        self.worker_memory = worker_memory // 2
         self.recycled = 0
         self.warm = max(1, warm)
         self.max_workers = max(self.warm, max_workers)
@@ -266,13 +338,14 @@ class WorkerPool:
         """Serve from `settings` from now on (e.g. from memory once loaded, after starting on
         the persisted disk store): a new zygote is prepared while the current workers keep
         answering, then each old worker is replaced once it is idle."""
-        zygote = _Zygote(dict(settings), self.load_timeout)
+        settings = {**settings, "memory_limit": self.memory_limit}
+        zygote = _Zygote(settings, self.load_timeout)
         with self._cond:
             if self._closed:
                 zygote.close()
                 return
             old_zygote, self._zygote = self._zygote, zygote
-            self.settings = dict(settings)
+            self.settings = settings
             self.generation += 1
             retire = list(self._idle)
             self._idle.clear()
@@ -282,6 +355,13 @@ class WorkerPool:
         for w in retire:
             w.stop()
         if old_zygote is not None:
+            # Its workers die with it: wait until those still answering have finished.
+            deadline = time.monotonic() + RETIRE_WAIT
+            while time.monotonic() < deadline:
+                with self._cond:
+                    if self._closed or not any(w.zygote is old_zygote for w in self._busy):
+                        break
+                time.sleep(0.1)
             old_zygote.close()
 
     def close(self) -> None:
@@ -317,6 +397,7 @@ class WorkerPool:
         parent = Connection(parent_sock.detach())
         worker = _Worker(process, parent)
         worker.generation = generation
+        worker.zygote = zygote
         if not parent.poll(self.start_timeout):
             worker.kill()
             raise StoreError(f"a query worker did not start within {self.start_timeout:.0f} s")
@@ -392,6 +473,12 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise ServerBusy("the server is shutting down")
+                while self._idle and not self._idle[-1].usable():
+                    # killed while idle (from outside, or by the kernel): replaced, never used
+                    self.restarts += 1
+                    dead = self._idle.pop()
+                    threading.Thread(target=dead.kill, daemon=True).start()
+                    self._spawn_in_background()
                 if self._idle:
                     worker = self._idle.pop()
                     self._busy.add(worker)
@@ -443,7 +530,7 @@ class WorkerPool:
             worker.conn.send(request)
         except (OSError, ValueError):
             self._discard(worker)
-            raise QueryCrashed("a query worker was lost before the query started; please retry") from None
+            raise EngineFault("a query worker was lost before the query started; please retry") from None
         ready = worker.conn.poll(request.timeout)
         if not ready:
             self.timeouts += 1
@@ -453,14 +540,14 @@ class WorkerPool:
         try:
             reply = worker.conn.recv()
         except (EOFError, OSError):
-            worker.process.join(timeout=1)
-            code = worker.process.exitcode
             self.crashes += 1
+            error = self._death_error(worker, request)
             self._discard(worker)
-            how = f" (exit code {code})" if isinstance(code, int) else ""
-            raise QueryCrashed(
-                f"the query engine crashed while evaluating this query{how}; typically an "
-                "expression or pattern nested too deeply for its stack. Only this query was affected.") from None
+            raise error from None
+        if reply[0] == "error" and reply[1] == "memory":
+            # the worker survived its MemoryError, but with the heap the query grew: replace it
+            self._discard(worker)
+            raise self._out_of_memory()
         self._release(worker)
         if reply[0] == "ok":
             return reply[1]
@@ -472,6 +559,35 @@ class WorkerPool:
         if kind == "store":
             raise StoreError(f"the store failed: {message}")
         raise QueryError(message)
+
+    def _out_of_memory(self) -> QueryOutOfMemory:
+        limit = f" ({self.memory_limit / 2**20:.0f} MB)" if self.memory_limit else ""
+        return QueryOutOfMemory(f"query stopped: it needed more memory than a query worker may "
+                                f"use{limit}; its worker was replaced")
+
+    def _death_error(self, worker: _Worker, request: QueryRequest) -> QueryError:
+        """Why a worker died during a query, as the error its client gets: the query's fault (a
+        stack overflow: 400) or not (killed from outside, out of memory, shutdown: 5xx)."""
+        if self._closed:
+            return EngineFault("the server is stopping; please retry")
+        status = None
+        if worker.zygote is not None:
+            status = worker.zygote.exit_status(worker.process.pid, timeout=2.0)
+        signum, code, cause = status if status is not None else (0, -1, "")
+        if cause == "memory":
+            return self._out_of_memory()
+        if cause == "stack" or signum in (signal.SIGSEGV, signal.SIGBUS):
+            return QueryCrashed(
+                "the query engine crashed while evaluating this query: an expression or pattern "
+                "nested too deeply for its stack. Only this query was affected.")
+        if signum == signal.SIGALRM:
+            self.timeouts += 1
+            return QueryTimeout(f"query stopped: it ran longer than the time limit of "
+                                f"{request.timeout:g} s")
+        how = (f"killed by signal {signum}" if signum else
+               f"exit code {code}" if code >= 0 else "for an unknown reason")
+        return EngineFault(f"the query worker stopped ({how}) from outside the query, not "
+                           "because of it; it was replaced, please retry")
 
     def stats(self) -> dict:
         with self._cond:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from peacegraph.server.stored import page_query
+from peacegraph.server.views import safe_href
 from peacegraph.server.views import term_value as _value
 
 CONTEXT = 160
@@ -31,6 +32,7 @@ def quote_in_context(site, source: str, start: int, end: int, exact: str, span: 
         before, after = "", ""
     return {"before": ("…" if start > CONTEXT else "") + before, "exact": exact,
             "after": after + ("…" if end + CONTEXT < len(text) else ""),
-            "href": (site.local_path(source) or source) + f"#char={start},{end}",
+            "href": safe_href((site.local_path(source) or source) + f"#char={start},{end}"),
+            "fragment": f"char={start},{end}",
             "source": source, "title": found[1] if found else "",
             "span": span or f"{source}#char={start},{end}", "chars": f"{start}–{end}"}

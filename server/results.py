@@ -1,5 +1,5 @@
 """Result serializers: SPARQL results (JSON, XML, CSV, TSV) from pyoxigraph terms, graphs through
-Oxigraph's own RDF serializers, each marking a result cut at the row limit.
+Oxigraph's own RDF serializers, each marking a result cut at the row or byte limit.
 
 The marker for a truncated result is the HTTP header TRUNCATED_HEADER (set by the app) and, in
 JSON, a top-level "peacegraph" member that standard clients ignore; in XML, a `<link>` in the head
@@ -85,13 +85,16 @@ def _csv_field(term) -> str:
 
 
 def serialize_solutions(variables: list[str], rows, fmt: str, truncated: bool = False,
-                        max_rows: int | None = None) -> bytes:
-    """SELECT results: `rows` are sequences of pyoxigraph terms (None = unbound) in `variables` order."""
+                        max_rows: int | None = None, max_bytes: int | None = None) -> bytes:
+    """SELECT results: `rows` are sequences of pyoxigraph terms (None = unbound) in `variables`
+    order. `max_bytes` is given when the result was cut at the byte limit rather than the row limit."""
     if fmt == "json":
         bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None} for row in rows]
         doc: dict = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
         if truncated:
             doc["peacegraph"] = {"truncated": True, "maxRows": max_rows}
+            if max_bytes is not None:
+                doc["peacegraph"]["maxBytes"] = max_bytes
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if fmt == "xml":
         parts = ['<?xml version="1.0" encoding="UTF-8"?>\n'

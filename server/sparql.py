@@ -79,14 +79,16 @@ def endpoint():
     result = s.backend.query(QueryRequest(
         text=text, form=checked.form, result_format=fmt,
         default_graphs=default_graphs, named_graphs=named_graphs,
-        max_rows=cfg.max_rows, timeout=cfg.timeout))
+        max_rows=cfg.max_rows, timeout=cfg.timeout, max_bytes=cfg.max_result_bytes))
     media = result.media_type
     if media.startswith("text/") or media.endswith(("json", "xml")) or media in _TEXT_MEDIA:
         media += "; charset=utf-8"
     resp = Response(result.body, status=200, content_type=media)
     resp.headers["Vary"] = "Accept"
     if result.truncated:
-        resp.headers[TRUNCATED_HEADER] = f"true; max-rows={cfg.max_rows}"
+        limit = (f"max-bytes={cfg.max_result_bytes}" if result.truncated_by == "bytes"
+                 else f"max-rows={cfg.max_rows}")
+        resp.headers[TRUNCATED_HEADER] = f"true; {limit}"
     resp.headers["Access-Control-Expose-Headers"] = TRUNCATED_HEADER
     return resp
 
@@ -137,4 +139,5 @@ def status():
     backend = {k: v for k, v in s.backend.stats().items() if k not in ("store", "pids")}
     return {"backend": backend, "graphs": s.graphs(), "uptime": round(time.time() - s.started, 1),
             "limits": {"timeout": s.config.timeout, "max_rows": s.config.max_rows,
+                       "max_result_bytes": s.config.max_result_bytes,
                        "max_query_length": s.config.max_query_length, "max_body": s.config.max_body}}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, render_template, request
 from rdflib import Graph
@@ -32,6 +33,29 @@ PAGE_OFFERS = [("text/turtle", "turtle"), ("text/html", "html"), ("application/x
 FORMAT_LINKS = [("Turtle", "turtle"), ("JSON-LD", "jsonld"), ("N-Triples", "ntriples"), ("RDF/XML", "rdfxml")]
 
 
+def safe_href(url: str) -> str | None:
+    """The one check every link of every page passes: a path on this server, a fragment or query
+    of the page itself, or an http(s) URL. Anything else (javascript:, data:, vbscript:, a scheme
+    behind characters a browser drops, a host behind `//`) is shown as text, never linked:
+    served data (--data, --store) is not validated, and a link is where it could run script."""
+    if not url or any(ch <= " " or ch in "\x7f\\" or ch.isspace() for ch in url):
+        return None
+    if url[0] in "#?" or (url[0] == "/" and not url.startswith("//")):
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and url[len(parts.scheme):].startswith("://"):
+        return url
+    return None
+
+
+def href_filter(url) -> str:
+    """safe_href for templates: every dynamic href of a page goes through it."""
+    return safe_href(str(url)) or "#"
+
+
 class Site:
     """What the views share: the config, the backend and small caches of immutable data."""
 
@@ -53,7 +77,7 @@ class Site:
             text=text, form=checked.form, result_format=result_format,
             default_graphs=default_graphs, named_graphs=named_graphs, bindings=dict(bindings or {}),
             max_rows=self.config.max_rows if max_rows is None else max_rows,
-            timeout=self.config.timeout))
+            timeout=self.config.timeout, max_bytes=self.config.max_result_bytes))
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples in each named graph (the data does not change while it is served)."""

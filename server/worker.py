@@ -12,6 +12,7 @@ import time
 
 from peacegraph.errors import parser_message
 from peacegraph.server.backend import GRAPH_FORMATS, PYTHON_FORMAT, SOLUTION_FORMATS, QueryRequest, QueryResult
+from peacegraph.server.rdf_input import rdf_source
 
 # beside the on-disk store: the quads whose literal the store rewrote (peacegraph.server.literals)
 LITERALS_FILE = "literals.nq"
@@ -54,36 +55,70 @@ def evaluate(store, request: QueryRequest, union_default: bool = True, prefixes=
     elif isinstance(answer, ox.QuerySolutions):
         variables = [v.value for v in answer.variables]
         width = len(variables)
-        rows = []
-        limit = request.max_rows
-        for solution in answer:
-            if len(rows) >= limit:
-                out.truncated = True
-                break
-            rows.append(tuple(solution[i] for i in range(width)))
-        out.count = len(rows)
+        rows = _collect(out, (tuple(solution[i] for i in range(width)) for solution in answer),
+                        request, ROW_OVERHEAD * max(width, 1), lambda row: row)
         if fmt == PYTHON_FORMAT:
             out.variables, out.rows = variables, rows
         else:
-            out.body = results.serialize_solutions(variables, rows, fmt, out.truncated, limit)
+            out.body = _fit(out, rows, request.max_bytes, lambda part: results.serialize_solutions(
+                variables, part, fmt, out.truncated, request.max_rows,
+                request.max_bytes if out.truncated_by == "bytes" else None))
             out.media_type = SOLUTION_FORMATS[fmt]
     else:
-        triples = []
-        for triple in answer:
-            if len(triples) >= request.max_rows:
-                out.truncated = True
-                break
-            triples.append(triple)
+        triples = _collect(out, answer, request, ROW_OVERHEAD,
+                           lambda t: (t.subject, t.predicate, t.object))
         if literals is not None:
             triples = literals.triples(triples)
-        out.count = len(triples)
         if fmt == PYTHON_FORMAT:
             out.triples = triples
         else:
-            out.body = results.serialize_triples(triples, fmt, prefixes)
+            out.body = _fit(out, triples, request.max_bytes,
+                            lambda part: results.serialize_triples(part, fmt, prefixes))
             out.media_type = GRAPH_FORMATS[fmt]
     out.elapsed = time.perf_counter() - started
     return out
+
+
+# Bytes a result row costs beyond the text of its terms (markup, quotes, datatypes), as counted
+# while rows are collected; the serialized result is measured exactly afterwards.
+ROW_OVERHEAD = 64
+
+
+def _term_size(term) -> int:
+    if term is None:
+        return 0
+    value = getattr(term, "value", None)
+    return len(value) if isinstance(value, str) else len(str(term))
+
+
+def _collect(out: QueryResult, items, request: QueryRequest, overhead: int, terms_of) -> list:
+    """The rows (or triples) of an answer up to the row limit and, by an estimate of their
+    serialized size, the byte limit; `out` is marked truncated if more were left."""
+    collected = []
+    size = 0
+    for item in items:
+        if len(collected) >= request.max_rows:
+            out.truncated, out.truncated_by = True, "rows"
+            break
+        size += overhead + sum(_term_size(t) for t in terms_of(item))
+        if size > request.max_bytes:
+            out.truncated, out.truncated_by = True, "bytes"
+            break
+        collected.append(item)
+    out.count = len(collected)
+    return collected
+
+
+def _fit(out: QueryResult, rows: list, max_bytes: int, serialize) -> bytes:
+    """`serialize(rows)`, cut to fewer rows (and marked truncated) while it is over max_bytes:
+    escaping can make a result longer than the collected estimate."""
+    body = serialize(rows)
+    while len(body) > max_bytes and rows:
+        keep = min(len(rows) - 1, int(len(rows) * max_bytes / len(body) * 0.9))
+        rows = rows[:max(keep, 0)]
+        out.truncated, out.truncated_by, out.count = True, "bytes", len(rows)
+        body = serialize(rows)
+    return body
 
 
 def open_store(settings: dict):
@@ -113,6 +148,12 @@ def parse_error_message(path, exc: Exception) -> str:
     return f"{where}: {text}"
 
 
+def bulk_load_file(store, path, rdf_format, base_iri: str) -> None:
+    """store.bulk_load of one file (see rdf_source)."""
+    with rdf_source(path) as source:
+        store.bulk_load(**source, format=rdf_format, base_iri=base_iri)
+
+
 def load_memory_store(sources: list[list[str]]):
     """Parse the dumps into an in-memory store; the one place the data is read in memory mode."""
     import pyoxigraph as ox
@@ -122,7 +163,7 @@ def load_memory_store(sources: list[list[str]]):
     store = ox.Store()
     for path, fmt, base in sources:
         try:
-            store.bulk_load(path=path, format=getattr(ox.RdfFormat, fmt), base_iri=base)
+            bulk_load_file(store, path, getattr(ox.RdfFormat, fmt), base)
         except Exception as exc:  # the file is named in the one-line message
             raise ValueError(parse_error_message(path, exc)) from None
     literals = DumpLiterals(rewritten_quads([(path, getattr(ox.RdfFormat, fmt), base)
@@ -137,8 +178,18 @@ def dataset_info(store) -> dict:
     return {"graphs": graphs, "triples": len(store)}
 
 
+# Seconds a worker lets a query run past its time limit before it ends itself: the server
+# stops it at the limit, so this only matters when the server cannot (stopped, or gone).
+OWN_LIMIT_GRACE = 2.0
+# What a worker's last words on stderr say about why it died (Rust aborts the process on both).
+_STACK_OVERFLOW = b"overflowed its stack"
+_OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError")
+
+
 def worker_main(conn, settings: dict, store=None, literals=None) -> None:
     """Entry point of a worker process: answer QueryRequests until the pipe closes."""
+    import signal
+
     if store is None:
         try:
             store = open_store(settings)
@@ -146,8 +197,13 @@ def worker_main(conn, settings: dict, store=None, literals=None) -> None:
         except (OSError, RuntimeError, SyntaxError) as exc:
             conn.send(("failed", f"cannot open the store: {exc}"))
             return
+    # only now: opening an on-disk store maps much address space that queries never grow into
+    _limit_memory(int(settings.get("memory_limit", 0)))
     union_default, prefixes = settings["union"], settings["prefixes"]
     conn.send(("ready", None))
+    # SIGALRM left at its default action ends the process even while the engine holds the CPU
+    # in native code: the worker's own time limit.
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
     while True:
         try:
             request = conn.recv()
@@ -155,6 +211,7 @@ def worker_main(conn, settings: dict, store=None, literals=None) -> None:
             return
         if request is None:
             return
+        signal.setitimer(signal.ITIMER_REAL, request.timeout + OWN_LIMIT_GRACE)
         try:
             reply = ("ok", evaluate(store, request, union_default, prefixes, literals))
         except SyntaxError as exc:
@@ -166,13 +223,56 @@ def worker_main(conn, settings: dict, store=None, literals=None) -> None:
         except RecursionError:
             reply = ("error", "query", "query nested too deeply")
         except MemoryError:
-            reply = ("error", "crash", "the query needed more memory than a worker may use")
+            reply = ("error", "memory", "")
         except Exception as exc:  # the engine's own evaluation errors (RuntimeError and others)
             reply = ("error", "query", f"the query could not be evaluated: {exc}")
         try:
             conn.send(reply)
         except (OSError, ValueError):
             return
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this process when the process that forked it ends (Linux)."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)        # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:                     # the parent ended before the call
+        os._exit(0)
+
+
+def _limit_memory(extra_bytes: int) -> None:
+    """Let this process grow by at most `extra_bytes` of address space over what it has now (the
+    shared store included): an allocation over it fails, and the query with it."""
+    import os
+    import resource
+
+    if extra_bytes <= 0:
+        return
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            current = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = current + extra_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError):
+        pass
+
+
+def death_cause(last_words: bytes) -> str:
+    """"stack", "memory" or "" from the end of what a dead worker wrote on stderr."""
+    if _STACK_OVERFLOW in last_words:
+        return "stack"
+    if any(mark in last_words for mark in _OUT_OF_MEMORY):
+        return "memory"
+    return ""
 
 
 def zygote_main(control, settings: dict) -> None:
@@ -184,10 +284,16 @@ def zygote_main(control, settings: dict) -> None:
     zygote parses the dumps once into an in-memory store, and every worker shares it
     copy-on-write; in disk mode each worker opens the on-disk store read-only after the fork.
     The zygote itself never evaluates a query. It first writes one line: `ready {json}` with the
-    graph names and triple count, or `error message`.
+    graph names and triple count, or `error message`; then `PID` for every worker it forks, and
+    `exit PID SIGNAL CODE CAUSE` when one ends (CAUSE: see death_cause; `-` if none), so the
+    server can tell a query that crashed its engine from a worker killed from outside.
+
+    The zygote ends when the server closes `control` (also when the server is killed), and each
+    worker is killed by the kernel when the zygote ends, so no worker outlives the server.
     """
     import json
     import os
+    import select
     import signal
     import socket
     from multiprocessing.connection import Connection
@@ -207,23 +313,101 @@ def zygote_main(control, settings: dict) -> None:
             control.sendall(f"error {text}\n".encode())
             return
     control.sendall(f"ready {json.dumps(info)}\n".encode())
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
+    zygote_pid = os.getpid()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)      # wakes the poll below through wake_w
+    stderr_of: dict[int, tuple[int, bytearray]] = {}    # worker pid -> (its stderr, last words)
+    poller = select.poll()
+    poller.register(control.fileno(), select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
+
+    def drain(fd: int, tail: bytearray) -> bool:
+        """Read what is there; False once the worker's end is closed."""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            tail.extend(chunk)
+            del tail[:-4096]
+
+    def reap() -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            cause = ""
+            if pid in stderr_of:
+                fd, tail = stderr_of.pop(pid)
+                drain(fd, tail)
+                try:
+                    poller.unregister(fd)
+                except KeyError:
+                    pass
+                os.close(fd)
+                cause = death_cause(bytes(tail))
+            signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+            control.sendall(f"exit {pid} {signum} {code} {cause or '-'}\n".encode())
+
     while True:
+        try:
+            events = poller.poll()
+        except KeyboardInterrupt:
+            return
+        for fd, _event in events:
+            if fd == wake_r:
+                try:
+                    while os.read(wake_r, 512):
+                        pass
+                except OSError:
+                    pass
+                try:
+                    reap()
+                except OSError:
+                    return
+            elif fd != control.fileno():
+                for err_fd, tail in list(stderr_of.values()):
+                    if err_fd == fd and not drain(fd, tail):
+                        poller.unregister(fd)
+        if not any(fd == control.fileno() for fd, _ in events):
+            continue
         try:
             msg, fds, _flags, _addr = socket.recv_fds(control, 64, 1)
         except (OSError, KeyboardInterrupt):
             return
         if not msg or not fds:
             return
+        err_r, err_w = os.pipe()
         pid = os.fork()
         if pid == 0:
             control.close()
+            signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for fd in [wake_r, wake_w, err_r] + [fd for fd, _ in stderr_of.values()]:
+                os.close(fd)
+            os.dup2(err_w, 2)
+            os.close(err_w)
             try:
+                _die_with_parent(zygote_pid)
                 worker_main(Connection(fds[0]), settings, store, literals)
             finally:
                 os._exit(0)
         os.close(fds[0])
+        os.close(err_w)
+        os.set_blocking(err_r, False)
+        stderr_of[pid] = (err_r, bytearray())
+        poller.register(err_r, select.POLLIN)
         try:
             control.sendall(f"{pid}\n".encode())
         except OSError:

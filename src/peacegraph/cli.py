@@ -34,6 +34,12 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shapes", type=Path, help="folder of SHACL shapes (default: the shipped shapes/)")
 
 
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-results", type=int, default=10, metavar="N",
+                   help="results of each shape shown in the report (default 10; 0 shows all)")
+    p.add_argument("--report", type=Path, metavar="FILE", help="also write the full validation report to FILE")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peacegraph",
@@ -49,6 +55,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="the public SPARQL endpoint named in void.ttl (default: https://w3id.org/peacegraph/sparql)")
     p.add_argument("--csv-bom", action="store_true",
                    help="start the CSV tables with a UTF-8 byte order mark (for spreadsheet programs that need one)")
+    _add_report_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--watch", action="store_true", help="rebuild whenever a source file changes (Ctrl+C stops)")
     p.add_argument("--interval", type=float, default=1.0, help="with --watch: seconds between checks (default 1)")
@@ -70,6 +77,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, nargs="*", help="validate these RDF files (e.g. a built dist/peacegraph.trig) instead of the source folders")
     p.add_argument("--format", choices=["text", "turtle", "github", "junit", "sarif"], default="text",
                    help="report format: text, the SHACL report as Turtle, GitHub Actions annotations, JUnit XML or SARIF 2.1.0")
+    _add_report_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("query", help="run a SPARQL query (a .rq file, a stored query name, or the query text) and print a table")
@@ -96,6 +104,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="HTTP threads")
     p.add_argument("--timeout", type=float, default=None, help="query time limit in seconds")
     p.add_argument("--max-rows", type=int, default=None, help="row limit per query")
+    p.add_argument("--max-result-bytes", type=int, default=None, metavar="BYTES",
+                   help="size limit of a query result; a longer one is cut and marked truncated (default 8 MiB)")
+    p.add_argument("--worker-memory", dest="worker_memory_mb", type=int, default=None, metavar="MB",
+                   help="memory a query worker may use for one query; over it the query gets a 503 (default 512)")
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("synth", help="generate a synthetic corpus in the authoring form of graph/")

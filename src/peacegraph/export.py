@@ -35,6 +35,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from peacegraph import __version__
 from peacegraph.errors import ExportError
+from peacegraph.leftovers import Claim, claimed_temp_folder, remove_stale
 from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, NAMED_GRAPHS, OA, PG, VOID
 from peacegraph.terms import Terms
 from peacegraph.void import DATA_LICENSE, DESCRIPTION_FILE, SOURCE_RIGHTS, DumpFile, Release, dataset_iri, version_iri, void_graph
@@ -359,12 +360,15 @@ def _swap_in(tmp: Path, out: Path) -> None:
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
         os.rmdir(old)
         os.rename(out, old)
+        claim = Claim(old)
         try:
             os.rename(tmp, out)
         except OSError:
+            claim.release()
             os.rename(old, out)
             raise
         shutil.rmtree(old, ignore_errors=True)
+        claim.release()
     _fsync_dir(out.parent)
 
 
@@ -416,7 +420,8 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
     ]
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        remove_stale(out.parent, (f".{out.name}.tmp-", f".{out.name}.old-"))
+        tmp, claim = claimed_temp_folder(out.parent, f".{out.name}.tmp-")
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     try:
@@ -429,6 +434,7 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
                                          download_url=download_url, release=release), terms)
         sums[DESCRIPTION_FILE] = write_file(tmp / DESCRIPTION_FILE, write_turtle(void, terms))
         write_file(tmp / "SHA256SUMS", [f"{sums[n]}  {n}\n" for n in sorted(sums)])
+        claim.release()
         os.chmod(tmp, 0o755)
         _fsync_dir(tmp)
         _swap_in(tmp, out)
@@ -442,4 +448,6 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        claim.release()
     return [name for name, _ in writers] + [DESCRIPTION_FILE, "SHA256SUMS"]

@@ -281,6 +281,8 @@ def _parse_rows(path: Path, format: str | None, dataset: bool) -> list[tuple]:
     path = Path(path)
     fmt = _normal_format(path, format)
     data = _read_bytes(path)
+    # Windows editors often start a UTF-8 file with a byte order mark; it carries no content.
+    data = data.removeprefix(b"\xef\xbb\xbf")
     text = _check_utf8(path, data)
     if fmt == "xml":
         _refuse_xml_declarations(path, data)
@@ -333,13 +335,26 @@ def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
     return result
 
 
+def refuse_link_out(folder: Path, path: Path) -> None:
+    """A file of an input folder that is a link to somewhere outside the folder is refused: the
+    build would read it, and publish or quote whatever it points at."""
+    if not Path(path).is_symlink():
+        return
+    if not Path(path).resolve().is_relative_to(Path(folder).resolve()):
+        raise InputError("is a symbolic link that leads out of its folder; refused (copy the "
+                         "file into the folder instead)", file=str(path))
+
+
 def rdf_files(folder: Path) -> list[Path]:
     """The RDF files of a folder, in name order (README and other files are ignored)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("no such folder", file=str(folder))
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in FORMATS and not p.name.startswith("."))
+    candidates = sorted(p for p in folder.iterdir()
+                        if p.suffix.lower() in FORMATS and not p.name.startswith("."))
+    for p in candidates:
+        refuse_link_out(folder, p)
+    return [p for p in candidates if p.is_file()]
 
 
 def _display(path: Path) -> str:
@@ -414,6 +429,7 @@ def load_sources(seeds_dir) -> Loaded:
             raise InputError(f"dcterms:identifier {name!r} of {_n3(source)} must be a plain file "
                              "name in seeds/", file=loaded.origin.get(source))
         path = seeds_dir / name
+        refuse_link_out(seeds_dir, path)
         if not path.is_file():
             raise InputError(f"{_n3(source)} describes {name}, which is not in {seeds_dir}",
                              file=loaded.origin.get(source))
@@ -428,6 +444,7 @@ def load_sources(seeds_dir) -> Loaded:
         graph.remove((source, PG.text, None))
         graph.add((source, PG.text, Literal(text)))
     for path in sorted(seeds_dir.glob("*.txt")):
+        refuse_link_out(seeds_dir, path)
         if path.name not in used_files:
             raise InputError("source text not described in sources.ttl (add a pg:SourceText "
                              "with its dcterms:identifier and pg:sha256)", file=str(path))

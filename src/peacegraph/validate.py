@@ -19,6 +19,7 @@ fixture and on the shipped graph, valid and broken):
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,9 +333,10 @@ class ValidationReport:
     triples: int = 0
     names: Graph | None = None
 
-    def text(self) -> str:
-        """A report for a person: one block per result, then what the results mean for the
-        source texts (which files changed and which of their quotes no longer match)."""
+    def text(self, max_per_shape: int | None = None) -> str:
+        """A report for a person: the number of results per shape, then the results of each
+        shape (the first `max_per_shape` of each; all when None), then what the results mean
+        for the source texts (which files changed and which of their quotes no longer match)."""
         names = self.names if self.names is not None else self.graph
         if self.conforms and not self.results:
             return f"Valid: {self.triples:,} triples conform to the shapes.\n"
@@ -343,19 +345,35 @@ class ValidationReport:
                  f"{len(self.results)} result{'s' if len(self.results) != 1 else ''} "
                  f"({violations} violation{'s' if violations != 1 else ''}) "
                  f"in {self.triples:,} triples.", ""]
-        for n, r in enumerate(self.results, 1):
-            severity = _qname(names, r.severity).split(":")[-1] if r.severity is not None else "Violation"
-            lines.append(f"{n}. {severity} of {_show(names, r.source_shape)}")
-            lines.append(f"   focus:   {_show(names, r.focus)}"
-                         + (f"   (defined in {r.where})" if r.file else ""))
-            if r.path is not None:
-                lines.append(f"   path:    {_show(names, r.path)}")
-            if r.value is not None:
-                lines.append(f"   value:   {_short(_show(names, r.value))}")
-            lines.append(f"   message: {r.message}")
+        by_shape: dict = {}
+        for r in self.results:
+            by_shape.setdefault(r.source_shape, []).append(r)
+        shapes = sorted(by_shape, key=lambda shape: (-len(by_shape[shape]), _show(names, shape)))
+        if len(shapes) > 1:
+            lines.append("Results per shape:")
+            lines.extend(f"   {len(by_shape[shape]):>8,}  {_show(names, shape)}" for shape in shapes)
             lines.append("")
-        changed = [r for r in self.results if r.source_shape == URIRef(SHAPES_NS + "SourceHashShape")]
-        quotes = [r for r in self.results if r.source_shape == URIRef(SHAPES_NS + "QuoteMatchesTextShape")]
+        n = 0
+        for shape in shapes:
+            results = by_shape[shape]
+            shown = results if max_per_shape is None else results[:max_per_shape]
+            for r in shown:
+                n += 1
+                severity = _qname(names, r.severity).split(":")[-1] if r.severity is not None else "Violation"
+                lines.append(f"{n}. {severity} of {_show(names, r.source_shape)}")
+                lines.append(f"   focus:   {_show(names, r.focus)}"
+                             + (f"   (defined in {r.where})" if r.file else ""))
+                if r.path is not None:
+                    lines.append(f"   path:    {_show(names, r.path)}")
+                if r.value is not None:
+                    lines.append(f"   value:   {_short(_show(names, r.value))}")
+                lines.append(f"   message: {r.message}")
+                lines.append("")
+            if len(shown) < len(results):
+                lines.append(f"   … and {len(results) - len(shown):,} more of {_show(names, shape)}")
+                lines.append("")
+        changed = by_shape.get(URIRef(SHAPES_NS + "SourceHashShape"), [])
+        quotes = by_shape.get(URIRef(SHAPES_NS + "QuoteMatchesTextShape"), [])
         if changed or quotes:
             lines.append("Source texts:")
             for r in changed:
@@ -364,16 +382,49 @@ class ValidationReport:
             if quotes:
                 verb = "quote no longer matches" if len(quotes) == 1 else "quotes no longer match"
                 lines.append(f"   {len(quotes)} {verb} the text at its offsets:")
-                for r in quotes:
+                shown = quotes if max_per_shape is None else quotes[:max_per_shape]
+                for r in shown:
                     lines.append(f"     {_show(names, r.focus)}"
                                  + (f" (evidence in {r.where})" if r.file else "")
                                  + f": {_short(str(r.value), 80)}")
+                if len(shown) < len(quotes):
+                    lines.append(f"     … and {len(quotes) - len(shown):,} more")
+            lines.append("")
+        if max_per_shape is not None and any(len(rs) > max_per_shape for rs in by_shape.values()):
+            lines.append(f"The first {max_per_shape} results of each shape are shown; "
+                         "--max-results 0 shows them all, --report FILE writes them all to FILE.")
             lines.append("")
         return "\n".join(lines)
 
     def turtle(self) -> str:
         """The standard SHACL validation report (sh:ValidationReport) as Turtle."""
         return self.graph.serialize(format="turtle")
+
+
+# Results of one shape a report shows unless asked for more: enough to see the pattern.
+MAX_RESULTS_PER_SHAPE = 10
+
+
+def report_limit(args) -> int | None:
+    """Results per shape a command shows: --max-results, 0 meaning all."""
+    limit = getattr(args, "max_results", MAX_RESULTS_PER_SHAPE)
+    if limit is not None and limit < 0:
+        raise InputError("--max-results must be 0 (all) or more")
+    return limit or None
+
+
+def write_report(path, report: ValidationReport, fmt: str = "text") -> None:
+    """The full report (every result) to `path`, as text or Turtle; the file appears whole or not
+    at all."""
+    path = Path(path)
+    body = report.turtle() if fmt == "turtle" else report.text()
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write the report: {exc.strerror or exc}", file=str(path)) from None
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -9,12 +9,13 @@ from peacegraph.build import BuildConfig, assemble
 from peacegraph.errors import PeacegraphError
 from peacegraph.locate import locate_results
 from peacegraph.report_formats import FORMATS, finding_from_error, findings_from_report, render
-from peacegraph.validate import load_data_files, load_shapes, validate_graph
+from peacegraph.validate import load_data_files, load_shapes, report_limit, validate_graph, write_report
 
 
 def cli_validate(args) -> int:
     """Validate the source folders (anchored, not reasoned) or, with --data, built dumps.
     Prints the report; exit 0 valid, 1 violations, 2 bad input or shapes."""
+    limit = report_limit(args)
     if args.format in FORMATS:
         try:
             report, origin_paths = _validate(args)
@@ -23,10 +24,14 @@ def cli_validate(args) -> int:
             sys.stdout.write(render(args.format, [finding_from_error(exc)]))
             sys.stdout.flush()
             raise
+        if getattr(args, "report", None):
+            write_report(args.report, report)
         sys.stdout.write(render(args.format, findings_from_report(report, origin_paths)))
     else:
         report, _ = _validate(args)
-        sys.stdout.write(report.turtle() if args.format == "turtle" else report.text())
+        if getattr(args, "report", None):
+            write_report(args.report, report, args.format)
+        sys.stdout.write(report.turtle() if args.format == "turtle" else report.text(limit))
     sys.stdout.flush()
     return 0 if report.conforms else 1
 
