@@ -141,7 +141,8 @@ def source(stem: str):
     ev = rows(s.run(page_query("source_evidence"), bindings={"source": ox.NamedNode(iri)}))
     spans = source_spans(s, found[0], ev)
     return html_response("source.html", iri=iri, stem=stem, title=found[1] or stem, sha256=found[2],
-                         body=mark_spans(found[0], spans), spans=spans, format_links=FORMAT_LINKS)
+                         body=mark_spans(found[0], spans), spans=spans, facts=facts_with_spans(spans),
+                         format_links=FORMAT_LINKS)
 
 
 def source_spans(site, text: str, ev: list[dict]) -> list[dict]:
@@ -170,12 +171,25 @@ def source_spans(site, text: str, ev: list[dict]) -> list[dict]:
     return [spans[k] for k in sorted(spans)]
 
 
+def facts_with_spans(spans: list[dict]) -> list[dict]:
+    """Each fact the text is evidence for once, in the order of its first span, with all the spans
+    supporting it: many spans support the same fact, and listing it under each of them would
+    weigh the page down with copies."""
+    facts: dict[tuple, dict] = {}
+    for sp in spans:
+        for fact in sp["facts"]:
+            key = tuple(tuple(sorted(part.items())) for part in fact["parts"])
+            facts.setdefault(key, {"parts": fact["parts"], "spans": []})["spans"].append(sp)
+    return list(facts.values())
+
+
 def mark_spans(text: str, spans: list[dict]) -> Markup:
     """The text as HTML with every evidence span highlighted: each piece of text covered by spans
     is a <mark> naming them (data-spans), and each span's start carries an empty element whose id
     is the span's fragment (`char=S,E`), so the span's IRI addresses it. A piece where some span
     starts is focusable, so the keyboard reaches every span and the facts it supports (the page's
-    script makes it a button that opens them)."""
+    script makes it a button that opens them). Where spans overlap, data-spans names more than one,
+    which the stylesheet shows darker."""
     bounds = sorted({0, len(text)} | {b for sp in spans for b in (sp["start"], sp["end"])})
     starts: dict[int, list[dict]] = {}
     for sp in spans:
@@ -189,9 +203,8 @@ def mark_spans(text: str, spans: list[dict]) -> Markup:
         chunk = html.escape(text[a:b])
         if covering:
             ids = " ".join(sp["id"] for sp in covering)
-            deep = ' class="deep"' if len(covering) > 1 else ""
             focus = ' tabindex="0"' if opening else ""
-            parts.append(f'<mark{deep} data-spans="{ids}"{focus}>{chunk}</mark>')
+            parts.append(f'<mark data-spans="{ids}"{focus}>{chunk}</mark>')
         else:
             parts.append(chunk)
     return Markup("".join(parts))

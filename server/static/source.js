@@ -1,13 +1,19 @@
 // The source page: a link to a span (#char=S,E, RFC 5147) marks that span; pointing at, tapping
-// or focusing a highlight shows the facts it supports, copied from the page's list of spans.
+// or focusing a highlight shows the facts it supports, copied from the page's list of facts (each
+// listed once, with links to the spans supporting it).
 (function () {
   "use strict";
   var pop, note, text, current = null, pinned = false, hideTimer = null, quiet = false;
+  var factsOf = {};   // span id -> the list items of the facts it supports
 
   function marksOf(id) {
     return Array.prototype.filter.call(text.querySelectorAll("mark"), function (m) {
       return (" " + m.getAttribute("data-spans") + " ").indexOf(" " + id + " ") >= 0;
     });
+  }
+
+  function quoteOf(id) {
+    return marksOf(id).map(function (m) { return m.textContent; }).join("");
   }
 
   // The span a fragment names: exactly, or else the shortest one holding the position or range.
@@ -17,10 +23,10 @@
     var s = +m[1], e = m[2] === undefined ? s + 1 : +m[2];
     if (document.getElementById("char=" + s + "," + e)) { return "char=" + s + "," + e; }
     var best = null, bestLen = Infinity;
-    Array.prototype.forEach.call(document.querySelectorAll("ol.spans > li"), function (li) {
-      var p = /^ev-(char=(\d+),(\d+))$/.exec(li.id);
-      var a = +p[2], b = +p[3];
-      if (a <= s && e <= b && b - a < bestLen) { best = p[1]; bestLen = b - a; }
+    Array.prototype.forEach.call(text.querySelectorAll("span[id^='char=']"), function (anchor) {
+      var p = /^char=(\d+),(\d+)$/.exec(anchor.id);
+      var a = +p[1], b = +p[2];
+      if (a <= s && e <= b && b - a < bestLen) { best = anchor.id; bestLen = b - a; }
     });
     return best;
   }
@@ -33,9 +39,7 @@
     if (!id) { note.hidden = true; return; }
     var marks = marksOf(id);
     marks.forEach(function (m) { m.classList.add("is-target"); });
-    var item = document.getElementById("ev-" + id);
-    note.textContent = "Showing characters " + id.slice(5).replace(",", "–") +
-      (item ? ": “" + item.querySelector("q").textContent + "”" : "");
+    note.textContent = "Showing characters " + id.slice(5).replace(",", "–") + ": “" + quoteOf(id) + "”";
     note.hidden = false;
     if (marks.length) { marks[0].scrollIntoView({block: "center"}); }
   }
@@ -43,15 +47,24 @@
   function fill(mark) {
     pop.textContent = "";
     (mark.getAttribute("data-spans") || "").split(" ").forEach(function (id) {
-      var item = document.getElementById("ev-" + id);
-      if (!item) { return; }
+      var facts = factsOf[id];
+      if (!facts) { return; }
       var q = document.createElement("p");
       q.className = "pop-quote";
-      var a = item.querySelector("a").cloneNode(true);
+      var a = document.createElement("a");
+      a.href = "#" + id;
+      a.textContent = id.slice(5).replace(",", "–");
       q.appendChild(a);
-      q.appendChild(document.createTextNode(" “" + item.querySelector("q").textContent + "”"));
+      q.appendChild(document.createTextNode(" “" + quoteOf(id) + "”"));
       pop.appendChild(q);
-      pop.appendChild(item.querySelector("ul").cloneNode(true));
+      var ul = document.createElement("ul");
+      facts.forEach(function (li) {
+        var copy = li.cloneNode(true);
+        Array.prototype.forEach.call(copy.querySelectorAll("a[href^='#']"), function (a) { a.remove(); });
+        copy.normalize();
+        ul.appendChild(copy);
+      });
+      pop.appendChild(ul);
     });
   }
 
@@ -84,6 +97,12 @@
     note = document.getElementById("target-note");
     text = document.getElementById("source-text");
     if (!pop || !text) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("ul.facts > li"), function (li) {
+      Array.prototype.forEach.call(li.querySelectorAll("a[href^='#']"), function (a) {
+        var id = a.getAttribute("href").slice(1);
+        (factsOf[id] = factsOf[id] || []).push(li);
+      });
+    });
     Array.prototype.forEach.call(text.querySelectorAll("mark[tabindex]"), function (m) {
       m.setAttribute("role", "button");
       m.setAttribute("aria-controls", "span-pop");
