@@ -15,7 +15,7 @@ VENDOR_FILES := server/node_modules/@zazuko/yasgui/build/yasgui.min.js \
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install build validate run lint test browser java virtuoso bench soak clean
+.PHONY: install build validate run lint test browser java virtuoso allocator bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,14 +65,20 @@ virtuoso:
 	@command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin >/dev/null; }
 
+# jemalloc for the query engine's processes (peacegraph.server.allocator: about 20% faster queries
+# than under glibc's malloc), from Debian. The server runs without it, on the system's allocator.
+allocator:
+	@/sbin/ldconfig -p 2>/dev/null | grep -q libjemalloc.so.2 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2 >/dev/null; }
+
 # pyflakes, import order, bugbear and pyupgrade rules; pyproject.toml [tool.ruff] says which.
 lint: install
 	$(BIN)/ruff check src server tests
 
-test: install browser java virtuoso lint
+test: install browser java virtuoso allocator lint
 	$(BIN)/python -m pytest
 
-bench: install
+bench: install allocator
 	$(BIN)/peacegraph bench --out bench-results
 
 soak: install

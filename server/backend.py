@@ -106,6 +106,9 @@ PYTHON_FORMAT = "python"
 SEARCH_INDEX_FILE = "search.sqlite"
 SEARCH_INDEX_TIMEOUT = 1800.0       # seconds the index query may take at start
 SEARCH_INDEX_ROWS = 100_000_000
+# The index rows stay in the worker's terms and are never serialized: the byte limit of a
+# client's result does not apply to them (at 1M triples they are ~100 MB of text).
+SEARCH_INDEX_BYTES = 2**40
 
 
 class QuerySyntaxError(QueryError):
@@ -207,11 +210,14 @@ class Backend(ABC):
         try:
             try:
                 result = self.query(QueryRequest(search.index_query(), "SELECT", PYTHON_FORMAT,
-                                                 max_rows=SEARCH_INDEX_ROWS, timeout=SEARCH_INDEX_TIMEOUT))
+                                                 max_rows=SEARCH_INDEX_ROWS, timeout=SEARCH_INDEX_TIMEOUT,
+                                                 max_bytes=SEARCH_INDEX_BYTES))
             except QueryError as exc:
                 raise StoreError(f"the search index could not be built: {exc}") from None
             if result.truncated:
-                raise StoreError(f"the search index query returned more than {SEARCH_INDEX_ROWS:,} rows")
+                limit = (f"{SEARCH_INDEX_ROWS:,} rows" if result.truncated_by == "rows"
+                         else f"{SEARCH_INDEX_BYTES:,} bytes")
+                raise StoreError(f"the search index query returned more than {limit}")
             search.build_index(search.rows_from_solutions(result.variables, result.rows), path, fingerprint)
             self.search_index = search.SearchIndex(path)
         except BaseException:

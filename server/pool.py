@@ -30,6 +30,7 @@ import time
 from multiprocessing.connection import Connection
 
 from peacegraph.errors import InputError, PeacegraphError, QueryError, StoreError
+from peacegraph.server.allocator import engine_environment
 from peacegraph.server.backend import (
     EngineFault,
     QueryCrashed,
@@ -142,12 +143,13 @@ class _Zygote:
         import json
 
         self.settings = settings
+        env, self.allocator = engine_environment()
         self.control, child = socket.socketpair()
         try:
             self.popen = subprocess.Popen(
                 [sys.executable, "-m", "peacegraph.server.worker", "--zygote", str(child.fileno()),
                  json.dumps(settings)],
-                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True, env=env)
         finally:
             child.close()
         self.lock = threading.Lock()
@@ -595,4 +597,5 @@ class WorkerPool:
             return {"workers": live, "busy": len(self._busy), "starting": self._starting,
                     "restarts": self.restarts, "timeouts": self.timeouts, "crashes": self.crashes,
                     "recycled": self.recycled,
+                    "allocator": self._zygote.allocator if self._zygote is not None else "",
                     "pids": sorted(w.process.pid for w in list(self._idle) + list(self._busy))}

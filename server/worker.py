@@ -53,16 +53,16 @@ def evaluate(store, request: QueryRequest, union_default: bool = True, prefixes=
             out.body = results.serialize_boolean(out.boolean, fmt)
             out.media_type = SOLUTION_FORMATS[fmt]
     elif isinstance(answer, ox.QuerySolutions):
-        variables = [v.value for v in answer.variables]
-        width = len(variables)
-        rows = _collect(out, (tuple(solution[i] for i in range(width)) for solution in answer),
-                        request, ROW_OVERHEAD * max(width, 1), lambda row: row)
         if fmt == PYTHON_FORMAT:
-            out.variables, out.rows = variables, rows
+            variables = [v.value for v in answer.variables]
+            width = len(variables)
+            out.variables = variables
+            out.rows = _collect(out, (tuple(solution[i] for i in range(width)) for solution in answer),
+                                request, ROW_OVERHEAD * max(width, 1), lambda row: row)
         else:
-            out.body = _fit(out, rows, request.max_bytes, lambda part: results.serialize_solutions(
-                variables, part, fmt, out.truncated, request.max_rows,
-                request.max_bytes if out.truncated_by == "bytes" else None))
+            out.body, out.count, cut = results.native_solutions(answer, fmt, request.max_rows,
+                                                                request.max_bytes)
+            out.truncated, out.truncated_by = bool(cut), cut
             out.media_type = SOLUTION_FORMATS[fmt]
     else:
         triples = _collect(out, answer, request, ROW_OVERHEAD,
@@ -184,6 +184,8 @@ OWN_LIMIT_GRACE = 2.0
 # What a worker's last words on stderr say about why it died (Rust aborts the process on both).
 _STACK_OVERFLOW = b"overflowed its stack"
 _OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError")
+# Bytes kept of the start and of the end of what a worker writes on stderr.
+LAST_WORDS = 4096
 
 
 def worker_main(conn, settings: dict, store=None, literals=None) -> None:
@@ -336,7 +338,9 @@ def zygote_main(control, settings: dict) -> None:
             if not chunk:
                 return False
             tail.extend(chunk)
-            del tail[:-4096]
+            if len(tail) > 2 * LAST_WORDS:
+                # the first words name the cause, a backtrace (RUST_BACKTRACE) may follow them
+                del tail[LAST_WORDS:-LAST_WORDS]
 
     def reap() -> None:
         while True:

@@ -1,0 +1,123 @@
+"""SELECT answers written by the engine's own serializers (results.native_solutions): the same
+solutions as the Python serializers give, cut at the row and byte limits and marked the same way."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pyoxigraph as ox
+import pytest
+
+from peacegraph.server import results
+from peacegraph.server.results import TRUNCATED_LINK, native_solutions
+
+EX = "http://example.org/"
+FORMATS = ("json", "xml", "csv", "tsv")
+READABLE = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+            "tsv": ox.QueryResultsFormat.TSV}
+QUERY = "SELECT ?s ?o ?missing WHERE { ?s ?p ?o } ORDER BY ?s ?o"
+
+
+@pytest.fixture(scope="module")
+def store():
+    s = ox.Store()
+    g = ox.NamedNode(EX + "g")
+    objects = [ox.Literal("plain"), ox.Literal("tab\tnew\nline \"quoted\" back\\slash", language="en"),
+               ox.Literal("7", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+               ox.Literal("2025-11-20", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
+               ox.NamedNode(EX + "target"), ox.BlankNode("b1"), ox.Literal("comma, and \"quote\"")]
+    for i in range(30):
+        s.add(ox.Quad(ox.NamedNode(f"{EX}s{i:02d}"), ox.NamedNode(EX + "p"), objects[i % len(objects)], g))
+    return s
+
+
+def _answer(store, query=QUERY):
+    return store.query(query, use_default_graph_as_union=True)
+
+
+def _python(store, fmt, query=QUERY) -> bytes:
+    answer = _answer(store, query)
+    variables = [v.value for v in answer.variables]
+    rows = [tuple(solution[v] for v in variables) for solution in answer]
+    return results.serialize_solutions(variables, rows, fmt)
+
+
+def _solutions(body: bytes, fmt: str) -> list:
+    parsed = ox.parse_query_results(body, format=READABLE[fmt])
+    names = [v.value for v in parsed.variables]
+    return [names] + [tuple(solution[n] for n in names) for solution in parsed]
+
+
+@pytest.mark.parametrize("fmt", ("json", "xml", "tsv"))
+def test_the_engine_writes_the_same_solutions_as_the_python_serializers(store, fmt):
+    body, count, cut = native_solutions(_answer(store), fmt, max_rows=1000, max_bytes=1 << 20)
+    assert (count, cut) == (30, "")
+    assert _solutions(body, fmt) == _solutions(_python(store, fmt), fmt)
+
+
+def _csv_rows(data: bytes) -> list:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def test_csv_has_the_same_cells_as_the_python_serializer(store):
+    body, count, cut = native_solutions(_answer(store), "csv", max_rows=1000, max_bytes=1 << 20)
+    assert _csv_rows(body) == _csv_rows(_python(store, "csv")) and len(_csv_rows(body)) == 31
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_result_over_the_row_limit_is_cut_and_marked(store, fmt):
+    body, count, cut = native_solutions(_answer(store), fmt, max_rows=10, max_bytes=1 << 20)
+    assert (count, cut) == (10, "rows")
+    if fmt in READABLE:
+        assert len(_solutions(body, fmt)) == 11
+    if fmt == "json":
+        assert json.loads(body)["peacegraph"] == {"truncated": True, "maxRows": 10}
+        assert body.index(b'"peacegraph"') < body.index(b'"results"')
+    elif fmt == "xml":
+        head = ET.fromstring(body).find("{http://www.w3.org/2005/sparql-results#}head")
+        assert head.find("{http://www.w3.org/2005/sparql-results#}link").get("href") == TRUNCATED_LINK
+    elif fmt == "csv":
+        assert len(_csv_rows(body)) == 11
+    else:
+        assert body.count(b"\n") == 11
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_result_over_the_byte_limit_is_cut_within_it(store, fmt):
+    whole, _, _ = native_solutions(_answer(store), fmt, max_rows=1000, max_bytes=1 << 20)
+    limit = len(whole) // 2
+    body, count, cut = native_solutions(_answer(store), fmt, max_rows=1000, max_bytes=limit)
+    assert cut == "bytes" and 0 < count < 30
+    assert len(body) <= limit + 100      # + the marker
+    if fmt == "json":
+        doc = json.loads(body)
+        assert doc["peacegraph"] == {"truncated": True, "maxRows": 1000, "maxBytes": limit}
+        assert len(doc["results"]["bindings"]) == count
+    elif fmt in READABLE:
+        assert len(_solutions(body, fmt)) == count + 1
+    else:
+        assert len(_csv_rows(body)) == count + 1
+
+
+def test_a_complete_result_is_not_marked(store):
+    body, count, cut = native_solutions(_answer(store), "json", max_rows=30, max_bytes=1 << 20)
+    assert (count, cut) == (30, "") and "peacegraph" not in json.loads(body)
+
+
+def test_xml_stays_well_formed_with_control_characters():
+    s = ox.Store()
+    s.add(ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.Literal("bell\x07 and \x01"),
+                  ox.NamedNode(EX + "g")))
+    body, count, _ = native_solutions(_answer(s), "xml", max_rows=10, max_bytes=1 << 20)
+    literal = ET.fromstring(body).find(".//{http://www.w3.org/2005/sparql-results#}literal")
+    assert count == 1 and literal.text == "bell\ufffd and \ufffd"
+
+
+@pytest.mark.parametrize("fmt", ("json", "xml", "tsv"))
+def test_solutions_without_variables(fmt):
+    body, count, cut = native_solutions(ox.Store().query("SELECT * WHERE {}"), fmt, max_rows=10,
+                                        max_bytes=1 << 20)
+    assert (count, cut) == (1, "") and _solutions(body, fmt) == [[], ()]
