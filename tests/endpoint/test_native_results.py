@@ -121,3 +121,26 @@ def test_solutions_without_variables(fmt):
     body, count, cut = native_solutions(ox.Store().query("SELECT * WHERE {}"), fmt, max_rows=10,
                                         max_bytes=1 << 20)
     assert (count, cut) == (1, "") and _solutions(body, fmt) == [[], ()]
+
+
+def test_the_search_index_rows_are_not_held_to_a_clients_result_size(tmp_path):
+    from peacegraph.errors import StoreError
+    from peacegraph.server.backend import SEARCH_INDEX_BYTES, Backend, QueryResult
+
+    class Recording(Backend):
+        requests: list = []
+
+        def start(self): ...
+        def graph_names(self): return []
+        def close(self): self.close_search()
+
+        def query(self, request):
+            self.requests.append(request)
+            return QueryResult(form="SELECT", result_format=request.result_format, truncated=True,
+                               truncated_by="bytes")
+
+    backend = Recording(None)
+    with pytest.raises(StoreError, match=f"more than {SEARCH_INDEX_BYTES:,} bytes"):
+        backend.open_search(tmp_path / "search.sqlite")
+    assert [r.max_bytes for r in backend.requests] == [SEARCH_INDEX_BYTES]
+    assert SEARCH_INDEX_BYTES >= 2**30
