@@ -85,4 +85,4 @@ soak: install
 	$(BIN)/python -m pytest tests/soak -m soak --soak-seconds 60
 
 clean:
-	rm -rf dist build bench-results src/*.egg-info .pytest_cache screenshots server/node_modules $(VENDOR)
+	rm -rf dist build src/*.egg-info .pytest_cache screenshots server/node_modules $(VENDOR)
