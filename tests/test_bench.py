@@ -62,13 +62,19 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
         row = f"| {stage} | {st['seconds']:.2f} ({st['cpu_seconds']:.2f}) / {st['peak_rss_mb']:.0f} |"
         assert row in table, (row, [line for line in table if line.startswith(f"| {stage} |")])
     assert f"| built triples | {build['built_triples']:,} |" in table
+    floors = run["floors"]
+    assert set(floors) == {"parse", "anchor", "reason", "validate", "export"}
+    assert all(seconds > 0 for seconds in floors.values()), floors
+    st = build["stages"]["export"]
+    ratio = round(st["seconds"] / floors["export"], 3)
+    assert f"| export | {st['seconds']:.2f} / {floors['export']:.2f} ({ratio:.1f}×) |" in table
     ours, memory, disk = (endpoint[who]["sets"]["research"]
                           for who in ("peacegraph", "oxigraph_memory", "oxigraph_disk"))
     row = f"| 2k | research queries, 1 client, median ms | {ours:.2f} | {memory:.2f} | {disk:.2f} | "
     assert any(line.startswith(row) for line in table), row
     assert "## Targets (issue 14) at 2k" in table
     assert [t["what"].split(" ≤ ")[0].split(" ≥ ")[0] for t in report["targets"]] == [
-        "full build", "build peak RSS", "median latency, research queries and the five-join query",
+        "full build", "build peak RSS", "every build stage within 3× of its floor", "median latency, research queries and the five-join query",
         "median latency, one-pattern queries", "8-client throughput, research queries,",
         "server start with a persisted store", "search median"]
     assert not (out / "work").exists()
