@@ -28,6 +28,8 @@ import os
 import re
 import shutil
 import tempfile
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -44,6 +46,9 @@ FILES = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonl
          "provisions.csv", "stances.csv", "statements.csv", "void.ttl", "SHA256SUMS")
 _XSD_STRING = str(XSD.string)
 _CHUNK = 1 << 20
+# subjects per string the Turtle and JSON-LD writers hand on: fewer, larger writes
+_BATCH = 2000
+_STATEMENT = itemgetter(0, 1, 2)
 
 
 def sorted_triples(graph: Graph, terms: Terms) -> list[tuple]:
@@ -51,8 +56,24 @@ def sorted_triples(graph: Graph, terms: Terms) -> list[tuple]:
     order of every dump."""
     nt = terms.nt
     rows = [(nt(s), nt(p), nt(o), s, p, o) for s, p, o in graph]
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    # No key: the N-Triples forms of a graph's statements differ, so tuple comparison decides
+    # on them alone (in C) and never reaches the terms.
+    rows.sort()
     return rows
+
+
+def _union_rows(*parts: list) -> list:
+    """Sorted rows of several graphs (each from sorted_triples), each statement once."""
+    rows = [r for part in parts for r in part]
+    rows.sort(key=_STATEMENT)
+    out = []
+    last = None
+    for r in rows:
+        key = r[:3]
+        if key != last:
+            out.append(r)
+            last = key
+    return out
 
 
 # -- serializers -------------------------------------------------------------------------------
@@ -61,31 +82,29 @@ def _prefix_lines(terms: Terms) -> list[str]:
     return [f"@prefix {p}: <{ns}> ." for p, ns in terms.prefixes.items()]
 
 
+_SUBJECT, _PREDICATE = itemgetter(0), itemgetter(1)
+
+
 def _turtle_body(rows, terms: Terms, indent: str = ""):
     """Turtle statements grouped by subject and predicate; rows as from sorted_triples."""
     type_nt = f"<{RDF.type}>"
-    ttl = terms.ttl
-    i, n = 0, len(rows)
-    while i < n:
-        subject = rows[i][0]
-        j = i
-        while j < n and rows[j][0] == subject:
-            j += 1
-        group = rows[i:j]
-        # rdf:type first, as readers expect; the rest keep the canonical order
-        group = [r for r in group if r[1] == type_nt] + [r for r in group if r[1] != type_nt]
+    ttl = terms.ttl_of_nt
+    between = f" ;\n{indent}    "
+    done: list[str] = []
+    for subject, group in groupby(rows, _SUBJECT):
         lines = []
-        k = 0
-        while k < len(group):
-            pred = group[k][1]
-            objs = []
-            while k < len(group) and group[k][1] == pred:
-                objs.append(ttl(group[k][5]))
-                k += 1
-            p = "a" if pred == type_nt else ttl(group[k - 1][4])
-            lines.append(f"{p} {' , '.join(objs)}")
-        yield f"{indent}{ttl(rows[i][3])} " + f" ;\n{indent}    ".join(lines) + " .\n\n"
-        i = j
+        for pred, same in groupby(group, _PREDICATE):
+            objs = " , ".join([ttl(r[2], r[5]) for r in same])
+            if pred == type_nt:
+                # rdf:type first, as readers expect; the rest keep the canonical order
+                lines.insert(0, "a " + objs)
+            else:
+                lines.append(ttl(pred) + " " + objs)
+        done.append(indent + ttl(subject) + " " + between.join(lines) + " .\n\n")
+        if len(done) >= _BATCH:
+            yield "".join(done)
+            done = []
+    yield "".join(done)
 
 
 def write_turtle(triples, terms: Terms):
@@ -134,18 +153,30 @@ def _jsonld_value(term, terms: Terms):
 
 def jsonld_nodes(rows, terms: Terms):
     """JSON-LD node objects, one per subject, of rows in canonical order (from sorted_triples)."""
-    i, n = 0, len(rows)
-    while i < n:
-        subject_nt, subject = rows[i][0], rows[i][3]
+    type_nt = f"<{RDF.type}>"
+    names: dict = {}   # N-Triples form of an IRI -> its compact form or the IRI
+
+    def name(nt: str) -> str:
+        found = names.get(nt)
+        if found is None:
+            iri = nt[1:-1]
+            found = names[nt] = terms.compact(iri) or iri
+        return found
+
+    for _, group in groupby(rows, _SUBJECT):
+        group = list(group)
+        subject = group[0][3]
         node: dict = {"@id": terms.compact(subject) or str(subject)}
-        while i < n and rows[i][0] == subject_nt:
-            p, o = rows[i][4], rows[i][5]
-            if p == RDF.type and isinstance(o, URIRef):
-                node.setdefault("@type", []).append(terms.compact(str(o)) or str(o))
-            else:
-                key = terms.compact(p) or str(p)
-                node.setdefault(key, []).append(_jsonld_value(o, terms))
-            i += 1
+        for pred, same in groupby(group, _PREDICATE):
+            for r in same:
+                o_nt = r[2]
+                if o_nt[0] == "<":
+                    if pred == type_nt:
+                        node.setdefault("@type", []).append(name(o_nt))
+                    else:
+                        node.setdefault(name(pred), []).append({"@id": name(o_nt)})
+                else:
+                    node.setdefault(name(pred), []).append(_jsonld_value(r[5], terms))
         yield node
 
 
@@ -167,12 +198,20 @@ def write_jsonld(graphs: dict, terms: Terms, header=()):
     for node in jsonld_nodes(header, terms):
         yield ("" if first_graph else ",") + "\n  " + json.dumps(node, sort_keys=True, ensure_ascii=False)
         first_graph = False
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
     for name in sorted(graphs, key=terms.nt):
         yield ("" if first_graph else ",") + "\n  {\"@id\": " + json.dumps(terms.compact(str(name)) or str(name))
         yield ', "@graph": ['
         first_graph = False
-        for k, node in enumerate(jsonld_nodes(graphs[name], terms)):
-            yield ("," if k else "") + "\n   " + json.dumps(node, sort_keys=True, ensure_ascii=False)
+        done: list[str] = []
+        lead = "\n   "
+        for node in jsonld_nodes(graphs[name], terms):
+            done.append(encode(node))
+            if len(done) >= _BATCH:
+                yield lead + ",\n   ".join(done)
+                done, lead = [], ",\n   "
+        if done:
+            yield lead + ",\n   ".join(done)
         yield "\n  ]}"
     yield "\n ]\n}\n"
 
@@ -189,16 +228,20 @@ class _View:
 
     def __init__(self, graphs: dict, terms: Terms):
         self.terms = terms
-        wanted = {terms.nt(p): p for p in self.WANTED}
         self.index: dict = {p: {} for p in self.WANTED}
-        self.subjects: dict = {}
+        by_nt = {terms.nt(p): self.index[p] for p in self.WANTED}
+        subjects: dict = {}
+        self.subjects = subjects
         self._labels: dict = {}
         for rows in graphs.values():
             for s_nt, p_nt, o_nt, subj, _, obj in rows:
-                p = wanted.get(p_nt)
-                if p is not None:
-                    self.index[p].setdefault(s_nt, {})[o_nt] = obj
-                    self.subjects[s_nt] = subj
+                index = by_nt.get(p_nt)
+                if index is not None:
+                    found = index.get(s_nt)
+                    if found is None:
+                        found = index[s_nt] = {}
+                        subjects[s_nt] = subj
+                    found[o_nt] = obj
 
     def objects(self, s, p) -> list:
         found = self.index[p].get(self.terms.nt(s))
@@ -402,10 +445,7 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
     counts = {name: len(t) for name, t in graphs.items()}
     public = {name: graphs[name] for name in NAMED_GRAPHS}
     header = sorted_triples(dataset_header(base, release), terms)
-    merged = {r[:3]: r for r in graphs[INFERRED_GRAPH]}
-    merged.update((r[:3], r) for r in graphs[ASSERTED_GRAPH])
-    merged.update((r[:3], r) for r in header)
-    union_ai = [merged[k] for k in sorted(merged)]
+    union_ai = _union_rows(graphs[INFERRED_GRAPH], graphs[ASSERTED_GRAPH], header)
     view = _View(graphs, terms)
     bom = ["\ufeff"] if csv_bom else []
 

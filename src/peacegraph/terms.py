@@ -34,6 +34,8 @@ class Terms:
                                  key=lambda x: (-len(x[0]), x[1]))
         self.prefixes = dict(sorted((p, str(ns)) for p, ns in prefixes.items()))
         self._compact: dict = {}
+        self._iri_nt: dict = {}
+        self._iri_ttl: dict = {}
 
     def compact(self, iri: str) -> str | None:
         """prefix:local when the local part is safe in Turtle and JSON-LD, else None."""
@@ -53,7 +55,12 @@ class Terms:
     def nt(self, term) -> str:
         kind = type(term)
         if kind is URIRef:
-            return f"<{term}>"  # URIRef.__add__ would build (and warn about) a new URIRef
+            # one string per IRI, however many statements name it (a dump holds millions)
+            found = self._iri_nt.get(term)
+            if found is None:
+                # URIRef.__add__ would build (and warn about) a new URIRef
+                found = self._iri_nt[term] = f"<{term}>"
+            return found
         if kind is Literal:
             s = '"' + _escape(term) + '"'
             if term.language:
@@ -69,6 +76,19 @@ class Terms:
         if isinstance(term, BNode):
             raise ExportError(f"blank node {term.n3()} in the data; every node must be named")
         raise ExportError(f"cannot export term {term!r}")
+
+    def ttl_of_nt(self, nt: str, term=None) -> str:
+        """The Turtle form of a term given its N-Triples form (`term` itself is read only for
+        literals whose Turtle form differs: datatypes and line breaks)."""
+        if nt[0] == "<":
+            found = self._iri_ttl.get(nt)
+            if found is None:
+                found = self._iri_ttl[nt] = self.compact(nt[1:-1]) or nt
+            return found
+        # a plain or language-tagged literal without a line break reads the same in both
+        if nt[0] == '"' and nt[-1] != ">" and "\\n" not in nt:
+            return nt
+        return self.ttl(term)
 
     def ttl(self, term) -> str:
         if isinstance(term, URIRef):

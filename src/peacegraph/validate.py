@@ -496,7 +496,12 @@ class _UnionView(Graph):
                     yield triple
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.triples((None, None, None)))
+        # Only the smaller graphs are walked: the largest counts whole, as triples() yields it.
+        total = len(self._parts[0]) if self._parts else 0
+        for i, part in enumerate(self._parts[1:], start=1):
+            earlier = self._parts[:i]
+            total += sum(1 for triple in part if not any(triple in e for e in earlier))
+        return total
 
 
 def validate_graph(data, shapes: Graph, origin: dict | None = None,
