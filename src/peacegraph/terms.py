@@ -85,9 +85,13 @@ class Terms:
             if found is None:
                 found = self._iri_ttl[nt] = self.compact(nt[1:-1]) or nt
             return found
-        # a plain or language-tagged literal without a line break reads the same in both
-        if nt[0] == '"' and nt[-1] != ">" and "\\n" not in nt:
-            return nt
+        if nt[0] == '"' and "\\n" not in nt:
+            # a plain or language-tagged literal without a line break reads the same in both
+            if nt[-1] != ">":
+                return nt
+            # a typed one differs in its datatype alone (an IRI holds no '"')
+            at = nt.rfind('"^^<')
+            return nt[:at + 3] + self.ttl_of_nt(nt[at + 3:])
         return self.ttl(term)
 
     def ttl(self, term) -> str:
