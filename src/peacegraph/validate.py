@@ -32,6 +32,7 @@ from peacegraph.errors import InputError, PeacegraphError, ShapesError
 from peacegraph.gcpause import paused_gc
 from peacegraph.load import DATASET_FORMATS, guess_format, load_folder, parse_rdf_file, rdf_files
 from peacegraph.namespaces import INFERRED_GRAPH, SH, bind_prefixes
+from peacegraph.statements import statements
 
 SHAPES_NS = "https://w3id.org/peacegraph/shapes#"
 
@@ -489,6 +490,16 @@ class _UnionView(Graph):
             for s2, o2 in p.eval(self, s, o):
                 yield s2, p, o2
             return
+        if s is None and p is None and o is None:
+            # a whole walk (how the engine reads its input): from each graph's own statements
+            sets = [statements(part) for part in self._parts]
+            yield from sets[0]
+            for i, part in enumerate(sets[1:], start=1):
+                earlier = sets[:i]
+                for triple in part:
+                    if not any(triple in e for e in earlier):
+                        yield triple
+            return
         for i, part in enumerate(self._parts):
             earlier = self._parts[:i]
             for triple in part.triples(pattern):
@@ -497,9 +508,10 @@ class _UnionView(Graph):
 
     def __len__(self) -> int:
         # Only the smaller graphs are walked: the largest counts whole, as triples() yields it.
-        total = len(self._parts[0]) if self._parts else 0
-        for i, part in enumerate(self._parts[1:], start=1):
-            earlier = self._parts[:i]
+        sets = [statements(part) for part in self._parts]
+        total = len(sets[0]) if sets else 0
+        for i, part in enumerate(sets[1:], start=1):
+            earlier = sets[:i]
             total += sum(1 for triple in part if not any(triple in e for e in earlier))
         return total
 
