@@ -462,6 +462,17 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
     result is a new Graph, or ``into`` (e.g. a named graph of a Dataset) with the result added,
     in one step after everything has been anchored, so an error leaves ``into`` untouched.
     """
+    out = anchored_statements(graph, texts, origin)
+    target = into if into is not None else Graph()
+    if into is None:
+        bind_prefixes(target)
+    target.addN((s, p, o, target) for s, p, o in out)
+    return target
+
+
+def anchored_statements(graph: Graph, texts: dict, origin: dict | None = None) -> list[tuple]:
+    """What anchor_graph adds, as a list of (s, p, o): so that a caller can let the curated graph
+    go before it stores them."""
     cg = _Curated(graph, origin or {})
     anchorer = Anchorer(texts)
     out: list = []
@@ -478,11 +489,7 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
             out.extend(span_triples(source, texts[source], m.start, m.end))
         names[node] = span
     _renamed_statements(cg, names, out)
-    target = into if into is not None else Graph()
-    if into is None:
-        bind_prefixes(target)
-    target.addN((s, p, o, target) for s, p, o in out)
-    return target
+    return out
 
 
 def span_triples(source: URIRef, text: str, start: int, end: int) -> list[tuple]:

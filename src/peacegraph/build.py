@@ -18,7 +18,7 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
 from peacegraph import paths
-from peacegraph.anchor import Anchorer, anchor_graph
+from peacegraph.anchor import Anchorer, anchored_statements
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import export
 from peacegraph.gcpause import paused_gc
@@ -219,10 +219,13 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
     bind_prefixes(dataset)
     with progress.stage("anchor", total=len(curated.graph), unit="triples") as tick:
         with located(curated.paths):
-            anchor_graph(curated.graph, sources.texts, curated.origin,
-                         into=dataset.graph(ASSERTED_GRAPH))
+            anchored = anchored_statements(curated.graph, sources.texts, curated.origin)
         tick(len(curated.graph))
-    curated.graph = None  # the anchored copy replaces it; free the memory early
+        # the anchored statements replace the curated graph: it goes before they are stored
+        curated.graph = None
+        asserted = dataset.graph(ASSERTED_GRAPH)
+        asserted.addN((s, p, o, asserted) for s, p, o in anchored)
+        del anchored
     ontology_graph = skolemize(ontology.graph, ontology.origin)
     for name, g in ((ONTOLOGY_GRAPH, ontology_graph), (SOURCES_GRAPH, sources.graph)):
         target = dataset.graph(name)

@@ -365,6 +365,13 @@ def load_folder(folder, *, exclude: tuple[str, ...] = ()) -> Loaded:
     """Parse every RDF file of a folder into one graph; `.origin` maps each subject (and each
     blank node) to the first file, as ``folder/name``, that states something about it. The
     graph is filled only once every file has parsed."""
+    rows, origin, files = folder_rows(folder, exclude=exclude)
+    return Loaded(graph=graph_of(rows), origin=origin, files=files)
+
+
+def folder_rows(folder, *, exclude: tuple[str, ...] = ()) -> tuple[list, dict, list]:
+    """What load_folder reads, before it becomes a graph: the (s, p, o, None) rows of every
+    file, the origin of each subject and the files."""
     origin: dict = {}
     files = [p for p in rdf_files(folder) if p.name not in exclude]
     rows: list = []
@@ -378,10 +385,15 @@ def load_folder(folder, *, exclude: tuple[str, ...] = ()) -> Loaded:
             if isinstance(o, BNode) and o not in origin:
                 origin[o] = name
         rows.extend(part)
+    return rows, origin, files
+
+
+def graph_of(rows) -> Graph:
+    """A graph of (s, p, o, …) rows."""
     graph = Graph()
-    graph.addN((s, p, o, graph) for s, p, o, _ in rows)
+    graph.addN((r[0], r[1], r[2], graph) for r in rows)
     bind_prefixes(graph)
-    return Loaded(graph=graph, origin=origin, files=files)
+    return graph
 
 
 def sha256_hex(data: bytes) -> str:

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 from peacegraph.errors import InputError
-from peacegraph.load import Loaded, load_folder, load_sources, rdf_files, read_text, sha256_hex
-from peacegraph.namespaces import SRC, bind_prefixes
+from peacegraph.load import Loaded, folder_rows, graph_of, load_sources, rdf_files, read_text, sha256_hex
+from peacegraph.namespaces import SRC
 
 _STEM = re.compile(r"(\d{3,})_[0-9a-f]{16}")
 
@@ -67,8 +67,9 @@ def load_graph_folder(folder, stems=None) -> CuratedFiles:
     looked up in). Origins read ``graph/name.ttl`` and ``graph/{stem}/name.ttl``; `.paths` maps
     each such name to its file."""
     folder = Path(folder)
-    top = load_folder(folder)
-    parts = [top]
+    # every folder's rows first, then one graph of them all: a graph per folder merged into
+    # another would store each statement twice over (seconds at a million)
+    rows, origin, files = folder_rows(folder)
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) \
         if folder.is_dir() else []
     for sub in subfolders:
@@ -77,19 +78,12 @@ def load_graph_folder(folder, stems=None) -> CuratedFiles:
         if stems is not None and sub.name not in stems:
             raise InputError(f"folder {sub.name!r} is not named after a source text in seeds/ "
                              f"(expected one of: {', '.join(sorted(stems)) or 'none'})", file=str(sub))
-        part = load_folder(sub)
-        part.origin = {k: f"{folder.name}/{v}" for k, v in part.origin.items()}
-        parts.append(part)
-    graph = Graph()
-    origin: dict = {}
-    files: list = []
-    for part in parts:
-        graph.addN((s, p, o, graph) for s, p, o in part.graph)
-        for k, v in part.origin.items():
-            origin.setdefault(k, v)
-        files.extend(part.files)
-    bind_prefixes(graph)
-    return CuratedFiles(graph=graph, origin=origin, files=files,
+        sub_rows, sub_origin, sub_files = folder_rows(sub)
+        rows.extend(sub_rows)
+        for k, v in sub_origin.items():
+            origin.setdefault(k, f"{folder.name}/{v}")
+        files.extend(sub_files)
+    return CuratedFiles(graph=graph_of(rows), origin=origin, files=files,
                         paths={display_name(folder, f): f for f in files})
 
 
