@@ -15,6 +15,7 @@ from peacegraph.build import BuildConfig, build
 from peacegraph.build_cache import cache_file
 from peacegraph.cli import main
 from peacegraph.errors import ShapesError, ValidationFailed
+from peacegraph.freshness import newer_source
 from testdata import PIPELINE
 
 FOLDERS = ("seeds", "ontology", "graph", "shapes")
@@ -87,9 +88,10 @@ def test_nothing_changed_keeps_dist_until_a_file_of_it_is_altered(small, shape_c
     assert kept.unchanged and "no input changed since the last build" in kept.summary()
     assert (kept.counts, kept.spans, kept.files) == (first.counts, first.spans, first.files)
     assert files_of(small.out) == before and len(shape_checks) == 1
-    # a saved but unchanged file is no change
+    # a saved but unchanged file is no change, and dist/ is then as new as it
     (small.graph / "core.ttl").touch()
     assert build(small).unchanged
+    assert newer_source(small.out / "peacegraph.trig", small) is None
     # a published file that no longer matches what was written is rebuilt, not kept
     (small.out / "stances.csv").write_bytes(b"tampered")
     rebuilt = build(small)
@@ -120,6 +122,21 @@ def test_a_corrupt_record_is_ignored(small, shape_checks, record):
     assert not result.unchanged and len(shape_checks) == calls + 1
     assert files_of(small.out) == expected
     assert json.loads(cache_file(small.out).read_bytes())["format"] == 1  # replaced by a good one
+
+
+@pytest.mark.parametrize("field, value", [
+    ("order", [1, "peacegraph.trig"]), ("order", "peacegraph.trig"), ("files", {"../etc": "x"}),
+    ("counts", {"a": 1}), ("counts", [["a", "1"]]), ("spans", "15"), ("files", []),
+])
+def test_a_malformed_record_with_the_right_key_is_ignored(small, field, value):
+    build(small)
+    before = files_of(small.out)
+    record = json.loads(cache_file(small.out).read_bytes())
+    record["build"][field] = value
+    cache_file(small.out).write_text(json.dumps(record), encoding="utf-8")
+    result = build(small)
+    assert not result.unchanged and files_of(small.out) == before
+    assert build(small).unchanged  # the record was replaced by a good one
 
 
 def test_a_stale_record_is_not_trusted(small, shape_checks):

@@ -137,10 +137,12 @@ class BuildCache:
         last = self.record.get("build")
         if not isinstance(last, dict) or last.get("key") != key:
             return None
-        sums, counts, spans = last.get("files"), last.get("counts"), last.get("spans")
-        order = last.get("order")
-        if not (isinstance(sums, dict) and isinstance(order, list) and sorted(order) == sorted(sums) and isinstance(counts, list) and isinstance(spans, int)
-                and all(isinstance(v, str) for v in sums.values())
+        sums, order = last.get("files"), last.get("order")
+        counts, spans = last.get("counts"), last.get("spans")
+        if not (isinstance(sums, dict) and all(isinstance(v, str) for v in sums.values())
+                and isinstance(order, list) and all(isinstance(n, str) for n in order)
+                and sorted(order) == sorted(sums)
+                and isinstance(counts, list) and isinstance(spans, int)
                 and all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str)
                         and isinstance(c[1], int) for c in counts)):
             return None
