@@ -4,6 +4,7 @@ with nothing changed keeps dist/, and a record that is corrupt or stale is never
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from peacegraph.build import BuildConfig, build
 from peacegraph.build_cache import cache_file
 from peacegraph.cli import main
 from peacegraph.errors import ShapesError, ValidationFailed
-from peacegraph.freshness import newer_source
+from peacegraph.freshness import newer_source, watch
 from testdata import PIPELINE
 
 FOLDERS = ("seeds", "ontology", "graph", "shapes")
@@ -176,3 +177,20 @@ def test_no_cache_option_does_every_stage(small, shape_checks, capsys):
     assert main([*args, "--no-cache"]) == 0
     assert "no input changed" not in capsys.readouterr().out
     assert len(shape_checks) == 2
+
+
+def test_watch_keeps_dist_when_a_file_is_saved_unchanged(small):
+    core = small.graph / "core.ttl"
+    lines = []
+
+    def report(line):
+        lines.append(line)
+        if line.startswith("watching") and len(lines) < 4:
+            stat = core.stat()
+            os.utime(core, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+
+    assert watch(small, interval=0.01, report=report, max_builds=2) == 0
+    built = [line for line in lines if line.startswith("built ")]
+    assert len(built) == 2 and "no input changed" not in built[0]
+    assert built[1].endswith(" s") and "no input changed since the last build" in built[1]
+    assert "changed: " in lines[2]
