@@ -1,6 +1,6 @@
 """What `peacegraph build` need not do again, because it did it for the same inputs.
 
-One small JSON record beside the output folder (`.dist.build-cache.json` next to `dist/`; never
+One small JSON record beside the output folder (`.dist-build-cache.json` next to `dist/`; never
 inside it, so the published files, SHA256SUMS, VoID and /download/ do not know of it) holds two
 facts, each under the sha256 of everything it depends on:
 
@@ -38,8 +38,10 @@ _BUFFER = 1 << 20
 
 
 def cache_file(out) -> Path:
+    """Named apart from the `.dist.tmp-*` and `.dist.old-*` folders of an export, which a build
+    removes when no process holds them."""
     out = Path(out).absolute()
-    return out.parent / f".{out.name}.build-cache.json"
+    return out.parent / f".{out.name}-build-cache.json"
 
 
 def _hash_files(h, root: Path) -> None:
