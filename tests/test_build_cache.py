@@ -194,3 +194,12 @@ def test_watch_keeps_dist_when_a_file_is_saved_unchanged(small):
     assert len(built) == 2 and "no input changed" not in built[0]
     assert built[1].endswith(" s") and "no input changed since the last build" in built[1]
     assert "changed: " in lines[2]
+
+
+def test_other_code_trusts_nothing_of_the_record(small, shape_checks, monkeypatch):
+    import peacegraph.build
+
+    build(small)
+    assert build(small).unchanged and len(shape_checks) == 1
+    monkeypatch.setattr(peacegraph.build, "code_fingerprint", lambda: "another version")
+    assert not build(small).unchanged and len(shape_checks) == 2

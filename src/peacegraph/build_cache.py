@@ -12,11 +12,11 @@ facts, each under the sha256 of everything it depends on:
   When the key matches and the output folder holds exactly those files with those checksums,
   the build has nothing to do.
 
-"The code" is every file of the peacegraph package plus the versions of the libraries whose
-output lands in the dumps, so an upgrade or an edit of the code invalidates the record. A record
-that cannot be read, has another format or was written for other inputs is ignored, never
-trusted; it is replaced (atomically) after the next build that succeeds, and a build that fails
-leaves it as it was.
+"The code" is every `.py` and `.rq` file of the peacegraph package (not its server) plus the
+versions of the libraries whose output lands in the dumps, so an upgrade or an edit of the code
+invalidates the record. A record that cannot be read, has another format or was written for
+other inputs is ignored, never trusted; it is replaced (atomically) after the next build that
+succeeds, and a build that fails leaves it as it was.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from pathlib import Path
 FORMAT = 1
 # The libraries whose behaviour decides the bytes of a build.
 LIBRARIES = ("rdflib", "pyoxigraph", "reasonable", "owlrl", "pyshacl", "pyshacl-turbo")
+CODE_SUFFIXES = (".py", ".rq")
+CODE_SKIPPED = ("server", "_data")
 _BUFFER = 1 << 20
 
 
@@ -74,8 +76,13 @@ def code_fingerprint() -> str:
             version = "-"
         h.update(f"{name} {version}\0".encode())
     package = Path(peacegraph.__file__).parent
-    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(f"{path.relative_to(package).as_posix()}\0".encode())
+    for path in sorted(package.rglob("*")):
+        inside = path.relative_to(package)
+        # the server and the shipped data (in a wheel, both under the package) are no code of
+        # a build; the data folders are hashed as its inputs
+        if inside.parts[0] in CODE_SKIPPED or path.suffix not in CODE_SUFFIXES or not path.is_file():
+            continue
+        h.update(f"{inside.as_posix()}\0".encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
