@@ -167,11 +167,24 @@ class BuildCache:
             return None
         return Reused(counts=dict(counts), spans=spans, files=order)
 
+    def _written_sums(self, files: list) -> dict:
+        """The sha256 of each file just written: those SHA256SUMS lists are taken from it (the
+        export computed them while writing; at a million triples reading the dumps again
+        would cost seconds), the others are computed."""
+        listed = {}
+        try:
+            for line in (self.out / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+                digest, _, name = line.partition("  ")
+                listed[name] = digest
+        except (OSError, UnicodeDecodeError):
+            pass
+        return {name: listed[name] if name in listed else _sha256(self.out / name) for name in files}
+
     def save(self, *, shapes: str, build: str, files: list, counts: dict, spans: int) -> None:
         """Record a build that succeeded. A record that cannot be written only costs the next
         build its shortcuts, so an error here is not the build's."""
         try:
-            sums = {name: _sha256(self.out / name) for name in files}
+            sums = self._written_sums(files)
             record = {"format": FORMAT, "shapes": shapes,
                       "build": {"key": build, "files": sums, "order": list(files),
                                 "counts": [[str(g), n] for g, n in counts.items()], "spans": spans}}
