@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 
 from peacegraph import paths, validate
 from peacegraph.build import BuildConfig, build
-from peacegraph.build_cache import cache_file
+from peacegraph.build_cache import BuildCache, cache_file
 from peacegraph.cli import main
 from peacegraph.errors import ShapesError, ValidationFailed
 from peacegraph.freshness import newer_source, watch
@@ -203,3 +205,19 @@ def test_other_code_trusts_nothing_of_the_record(small, shape_checks, monkeypatc
     assert build(small).unchanged and len(shape_checks) == 1
     monkeypatch.setattr(peacegraph.build, "code_fingerprint", lambda: "another version")
     assert not build(small).unchanged and len(shape_checks) == 2
+
+
+def test_builds_into_one_folder_take_turns_writing_and_recording(small):
+    """While one build writes dist/ and records it, another waits for its turn."""
+    build(small)
+    probe = ("import fcntl, os, sys\n"
+             "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+             "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    print('free')\n"
+             "except BlockingIOError:\n    print('taken')\n")
+    with BuildCache(small.out).turn() as held:
+        assert held
+        inside = subprocess.run([sys.executable, "-c", probe, str(small.out.parent)],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    after = subprocess.run([sys.executable, "-c", probe, str(small.out.parent)],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert (inside, after) == ("taken", "free")

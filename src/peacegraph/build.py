@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -284,14 +285,18 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
         n = len(report.results)
         raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was written "
                                f"to {config.out}", report=report)
-    with progress.stage("export", unit="files"):
-        files = export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
-                       release=config.release, download_url=config.download_url, csv_bom=config.csv_bom)
     counts = {name: len(assembly.dataset.graph(name))
               for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
     spans = len(set(assembly.dataset.graph(ASSERTED_GRAPH).subjects(RDF.type, OA.SpecificResource)))
     if cache is not None:
-        cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
-                   counts={str(g): n for g, n in counts.items()})
+        Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
+    with cache.turn() if cache is not None else nullcontext(False) as recording:
+        with progress.stage("export", unit="files"):
+            files = export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
+                           release=config.release, download_url=config.download_url,
+                           csv_bom=config.csv_bom)
+        if recording:
+            cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
+                       counts={str(g): n for g, n in counts.items()})
     return BuildResult(out=Path(config.out), counts=counts, spans=spans,
                        seconds=time.perf_counter() - started, files=files)

@@ -21,6 +21,8 @@ succeeds, and a build that fails leaves it as it was.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -137,6 +139,28 @@ class BuildCache:
             return {}
         return record
 
+    @contextlib.contextmanager
+    def turn(self):
+        """Builds into one parent folder take turns from writing the output folder to recording
+        it, so that a record never pairs one build's key with the files of another; yields
+        whether the turn was had (without it, nothing may be recorded or kept)."""
+        try:
+            fd = os.open(self.out.parent, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            fd = None
+        try:
+            held = False
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    held = True
+                except OSError:  # a file system without locks: build, but trust nothing
+                    pass
+            yield held
+        finally:
+            if fd is not None:
+                os.close(fd)
+
     def shapes_checked(self, key: str) -> bool:
         return self.record.get("shapes") == key
 
@@ -155,6 +179,10 @@ class BuildCache:
                 and all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str)
                         and isinstance(c[1], int) for c in counts)):
             return None
+        with self.turn() as held:
+            return self._kept(sums, order, counts, spans) if held else None
+
+    def _kept(self, sums: dict, order: list, counts: list, spans: int) -> Reused | None:
         try:
             present = sorted(os.listdir(self.out))
             if present != sorted(sums) or any(_sha256(self.out / n) != sums[n] for n in present):
