@@ -4,13 +4,16 @@
     result = build(config)                    # BuildResult; raises a PeacegraphError on failure
 
 Nothing is written unless every stage succeeds; the export itself swaps the new dist/ in
-atomically (peacegraph.export).
+atomically (peacegraph.export). What a build need not redo for the same inputs (the shapes
+check; the whole build when no input changed) is known from peacegraph.build_cache;
+`cache=False` does everything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from rdflib.namespace import RDF
 
 from peacegraph import paths
 from peacegraph.anchor import Anchorer, anchored_statements
+from peacegraph.build_cache import BuildCache, build_key, code_fingerprint, shapes_key
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import export
 from peacegraph.gcpause import paused_gc
@@ -47,6 +51,7 @@ class BuildConfig:
     csv_bom: bool = False
     release: Release | None = None       # the version the dumps state (default: the package's)
     download_url: str | None = None      # where the files are published (default base/download/)
+    cache: bool = True                   # reuse what an earlier build did for the same inputs
 
     @classmethod
     def defaults(cls, **overrides) -> BuildConfig:
@@ -59,9 +64,11 @@ class BuildConfig:
     @classmethod
     def from_args(cls, args) -> BuildConfig:
         """Fill the folders not given on the command line from peacegraph.paths."""
-        return cls.defaults(**{name: getattr(args, name, None)
-                               for name in ("seeds", "ontology", "graph", "shapes", "out", "quiet",
-                                            "sparql_endpoint", "csv_bom")})
+        config = cls.defaults(**{name: getattr(args, name, None)
+                                 for name in ("seeds", "ontology", "graph", "shapes", "out", "quiet",
+                                              "sparql_endpoint", "csv_bom")})
+        config.cache = not getattr(args, "no_cache", False)
+        return config
 
 
 @dataclass
@@ -92,11 +99,13 @@ class BuildResult:
     spans: int              # evidence spans (oa:SpecificResource)
     seconds: float
     files: list
+    unchanged: bool = False  # no input changed since the last build: its files were kept
 
     def summary(self) -> str:
         per_graph = ", ".join(f"{str(g).rsplit('/', 1)[-1]} {n:,}" for g, n in self.counts.items())
+        kept = "; no input changed since the last build" if self.unchanged else ""
         return (f"built {self.out}: {sum(self.counts.values()):,} triples ({per_graph}); "
-                f"{self.spans:,} evidence spans; {self.seconds:.1f} s")
+                f"{self.spans:,} evidence spans{kept}; {self.seconds:.1f} s")
 
 
 def _node_key(graph: Graph, node: BNode, seen: frozenset = frozenset()) -> str:
@@ -238,9 +247,11 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
     return dataset, origin, sources.texts, origin_paths
 
 
-def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progress | None = None):
+def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progress | None = None,
+                      *, shapes_checked: bool = False):
+    """shapes_checked: the shapes folder is known to pass load_shapes' well-formedness check."""
     progress = progress or Progress(False)
-    shapes = load_shapes(shapes_folder)
+    shapes = load_shapes(shapes_folder, check=not shapes_checked)
     with progress.stage("validate", unit="shapes"):
         # A Dataset is validated in place (ontology ∪ sources ∪ asserted), not merged first.
         report = validate_graph(assembly.dataset, shapes, origin=assembly.origin)
@@ -252,17 +263,43 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     violates the shapes; nothing is written then."""
     progress = progress or Progress(progress_wanted(config.quiet))
     started = time.perf_counter()
+    cache = keys = None
+    if config.cache:
+        cache = BuildCache(config.out)
+        code = code_fingerprint()
+        keys = (build_key(config, code), shapes_key(config.shapes, code))
+        kept = cache.unchanged(keys[0])
+        if kept is not None:
+            return BuildResult(out=Path(config.out), counts={URIRef(g): n for g, n in kept.counts.items()},
+                               spans=kept.spans, seconds=time.perf_counter() - started,
+                               files=kept.files, unchanged=True)
     assembly = assemble(config, progress, reason=config.reason)
-    report = validate_assembly(assembly, config.shapes, progress)
+    checked = cache is not None and cache.shapes_checked(keys[1])
+    report = validate_assembly(assembly, config.shapes, progress, shapes_checked=checked)
+    if cache is not None:
+        # Inputs saved while this build read them: the shapes it loaded may not be those it
+        # knew to be well-formed, and the record must not pair the new inputs with this output.
+        now = (build_key(config, code), shapes_key(config.shapes, code))
+        if checked and now[1] != keys[1]:
+            report = validate_assembly(assembly, config.shapes, progress)
+        if now != keys:
+            cache = None
     if not report.conforms:
         n = len(report.results)
         raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was written "
                                f"to {config.out}", report=report)
-    with progress.stage("export", unit="files"):
-        files = export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
-                       release=config.release, download_url=config.download_url, csv_bom=config.csv_bom)
     counts = {name: len(assembly.dataset.graph(name))
               for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
     spans = len(set(assembly.dataset.graph(ASSERTED_GRAPH).subjects(RDF.type, OA.SpecificResource)))
+    if cache is not None:
+        Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
+    with cache.turn() if cache is not None else nullcontext(False) as recording:
+        with progress.stage("export", unit="files"):
+            files = export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
+                           release=config.release, download_url=config.download_url,
+                           csv_bom=config.csv_bom)
+        if recording:
+            cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
+                       counts={str(g): n for g, n in counts.items()})
     return BuildResult(out=Path(config.out), counts=counts, spans=spans,
                        seconds=time.perf_counter() - started, files=files)

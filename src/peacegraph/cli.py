@@ -57,6 +57,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="start the CSV tables with a UTF-8 byte order mark (for spreadsheet programs that need one)")
     _add_report_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do every stage, trusting nothing an earlier build recorded beside the output folder")
     p.add_argument("--watch", action="store_true", help="rebuild whenever a source file changes (Ctrl+C stops)")
     p.add_argument("--interval", type=float, default=1.0, help="with --watch: seconds between checks (default 1)")
 

@@ -3,7 +3,8 @@
 The sources of a build are every file of its seeds/, ontology/, graph/ (with its per-source
 subfolders) and shapes/ folders; a dump older than the newest of them is stale. Changes are
 found by polling modification times and sizes, which needs no file-system notification service
-and behaves the same on every platform.
+and behaves the same on every platform. A rebuild redoes only what the inputs it finds changed
+require (peacegraph.build_cache): a file saved without a change keeps dist/ as it is.
 """
 
 from __future__ import annotations
