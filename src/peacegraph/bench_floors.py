@@ -132,4 +132,4 @@ def measure(corpus: Path, dump: Path) -> dict:
               "reason": reason_floor(quads),
               "validate": validate_floor(quads, paths.data_dir("shapes")),
               "export": export_floor(quads)}
-    return {stage: round(seconds, 3) for stage, seconds in floors.items()}
+    return {stage: round(seconds, 6) for stage, seconds in floors.items()}
