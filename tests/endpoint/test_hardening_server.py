@@ -111,12 +111,15 @@ def serving(**config):
         live.stop()
 
 
-def tree_rss(pid: int) -> int:
+def tree_pss(pid: int) -> int:
+    """What the server's processes cost the host: each one's proportional share of the pages it
+    shares (PSS), so the interpreter, allocator and store pages that forked workers share with
+    their zygote count once, not once per worker as their RSS would."""
     procs = [psutil.Process(pid)] + psutil.Process(pid).children(recursive=True)
     total = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
         except psutil.NoSuchProcess:
             pass
     return total
@@ -229,14 +232,14 @@ def test_a_result_over_the_byte_limit_is_cut_and_marked_truncated():
 
 def test_a_query_over_the_worker_memory_gets_a_503_and_the_host_is_spared():
     with serving(workers=2, max_workers=4, timeout=30, worker_memory_mb=256) as live:
-        base = tree_rss(live.proc.pid)
+        base = tree_pss(live.proc.pid)
         peak = [base]
         done = threading.Event()
 
         def sample():
             while not done.is_set():
                 try:
-                    peak[0] = max(peak[0], tree_rss(live.proc.pid))
+                    peak[0] = max(peak[0], tree_pss(live.proc.pid))
                 except psutil.NoSuchProcess:
                     pass
                 time.sleep(0.02)
@@ -257,12 +260,12 @@ def test_a_query_over_the_worker_memory_gets_a_503_and_the_host_is_spared():
 
 def test_six_memory_hungry_queries_at_once_cost_the_host_a_bounded_amount():
     with serving(workers=2, max_workers=8, timeout=30, worker_memory_mb=256) as live:
-        base = tree_rss(live.proc.pid)
+        base = tree_pss(live.proc.pid)
         runs = [in_background(post, live, doubling(31, "STRLEN(?a{n})")) for _ in range(6)]
         peak = base
         while any(t.is_alive() for t, _ in runs):
             try:
-                peak = max(peak, tree_rss(live.proc.pid))
+                peak = max(peak, tree_pss(live.proc.pid))
             except psutil.NoSuchProcess:
                 pass
             time.sleep(0.02)
