@@ -28,11 +28,13 @@ from rdflib import BNode, Dataset, Graph, Literal
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from peacegraph.errors import PeacegraphError
+from peacegraph.forward import UnsupportedConstruct, closure as forward_closure, schema_closure
 from peacegraph.gcpause import paused_gc
 from peacegraph.namespaces import INFERRED_GRAPH, bind_prefixes
 
-ENGINES = ("owlrl", "reasonable")
-DEFAULT_ENGINE = "reasonable"
+ENGINES = ("owlrl", "reasonable", "forward")
+# "forward" wherever it covers the input, "reasonable" for the constructs it refuses.
+DEFAULT_ENGINE = "auto"
 
 # Subjects in these namespaces are terms of RDF, OWL or an imported standard vocabulary; what a
 # closure says about them (owl:Thing is a class, rdfs:label is a property...) is not ours to publish.
@@ -65,8 +67,9 @@ def infer(graph, engine: str = DEFAULT_ENGINE) -> Graph:
     left untouched). `graph` is ontology ∪ data: an rdflib Graph, or a Dataset whose named
     graphs (except the inferred one) are taken together — read in place by "reasonable", merged
     into a working copy by "owlrl". `engine` is "owlrl" or "reasonable"."""
-    if engine not in ENGINES:
-        raise ReasoningError(f"unknown reasoning engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine not in ENGINES and engine != "auto":
+        raise ReasoningError(f"unknown reasoning engine {engine!r}; expected one of "
+                             f"{', '.join(ENGINES)} or auto")
     result = Graph()
     bind_prefixes(result)
     if engine == "owlrl":
@@ -78,7 +81,7 @@ def infer(graph, engine: str = DEFAULT_ENGINE) -> Graph:
     with paused_gc():
         # One set serves as the reasoner's input and as the filter of what it returns.
         known = {t for g in graphs for t in g}
-        closure = _reasonable_closure(known)
+        closure = _closure(known, engine)
         result.addN((s, p, o, result) for s, p, o in _informative_known(closure, known, graphs))
     return result
 
@@ -178,6 +181,17 @@ def _owlrl_closure(base: Graph):
     return work
 
 
+def _closure(known: set, engine: str) -> list:
+    if engine == "reasonable":
+        return _reasonable_closure(known)
+    try:
+        return forward_closure(known)
+    except UnsupportedConstruct as exc:
+        if engine == "forward":
+            raise ReasoningError(str(exc)) from None
+    return _reasonable_closure(known)
+
+
 def _reasonable_closure(triples) -> list:
     import reasonable
 
@@ -188,59 +202,4 @@ def _reasonable_closure(triples) -> list:
     except Exception as exc:  # the extension raises its own error types
         raise ReasoningError(f"reasonable failed: {exc}") from None
     closure.extend(schema_closure(closure))
-    return closure
-
-
-def schema_closure(triples) -> list:
-    """The OWL 2 RL schema rules scm-sco, scm-spo, scm-eqc1/2, scm-eqp1/2, scm-dom1/2 and
-    scm-rng1/2 applied to the subclass, subproperty, equivalence, domain and range statements of
-    `triples`; returns only statements not among them."""
-    sub_class: dict = {}
-    sub_prop: dict = {}
-    domains: dict = {}
-    ranges: dict = {}
-    tables = {RDFS.subClassOf: sub_class, RDFS.subPropertyOf: sub_prop,
-              RDFS.domain: domains, RDFS.range: ranges}
-    equivalents = {OWL.equivalentClass: sub_class, OWL.equivalentProperty: sub_prop}
-    # Only schema statements are kept: what is derived is all subclass, subproperty, domain and
-    # range statements, so only those are needed to tell new ones from known ones.
-    existing = set()
-    for s, p, o in triples:
-        table = tables.get(p)
-        if table is not None:
-            table.setdefault(s, set()).add(o)
-            existing.add((s, p, o))
-            continue
-        table = equivalents.get(p)
-        if table is not None:
-            table.setdefault(s, set()).add(o)
-            table.setdefault(o, set()).add(s)
-    supers_c = _transitive(sub_class)
-    supers_p = _transitive(sub_prop)
-    out = set()
-    for c, sups in supers_c.items():
-        out.update((c, RDFS.subClassOf, d) for d in sups)
-    for q, sups in supers_p.items():
-        out.update((q, RDFS.subPropertyOf, r) for r in sups)
-    for table, pred in ((domains, RDFS.domain), (ranges, RDFS.range)):
-        for q in set(table) | set(supers_p):
-            classes = set(table.get(q, ()))
-            for r in supers_p.get(q, ()):
-                classes |= table.get(r, set())
-            for c in list(classes):
-                classes |= supers_c.get(c, set())
-            out.update((q, pred, c) for c in classes)
-    return [t for t in out if t not in existing]
-
-
-def _transitive(edges: dict) -> dict:
-    closure = {}
-    for start in edges:
-        seen, stack = set(), list(edges[start])
-        while stack:
-            node = stack.pop()
-            if node not in seen:
-                seen.add(node)
-                stack.extend(edges.get(node, ()))
-        closure[start] = seen
     return closure
