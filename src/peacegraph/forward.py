@@ -57,29 +57,40 @@ class UnsupportedConstruct(PeacegraphError):
     """The input uses an OWL construct whose rules this engine does not apply."""
 
 
-def _is_schema(s, p, o) -> bool:
-    return p in SCHEMA_PREDICATES or (p == _TYPE and o in CHARACTERISTICS)
+# rdflib compares terms with a Python-level __eq__: a set lookup (hash first) calls it only for
+# the few matching triples, where `p == RDF.type` would call it for every triple.
+_TYPE_ONLY = frozenset({_TYPE})
+_SAME_ONLY = frozenset({_SAME})
+_WATCHED = SCHEMA_PREDICATES | UNSUPPORTED | _TYPE_ONLY | _SAME_ONLY
+
+
+def _is_schema(p, o) -> bool:
+    return p in SCHEMA_PREDICATES or (o in CHARACTERISTICS and p in _TYPE_ONLY)
 
 
 def closure(triples: set) -> list:
     """The triples the OWL 2 RL rules derive from `triples` that are not in it."""
-    schema = set()
+    schema, same_as = set(), []
     for t in triples:
         p = t[1]
+        if p not in _WATCHED:
+            continue
         if p in UNSUPPORTED:
             raise UnsupportedConstruct(
                 f"the ontology or data uses {p.n3()} (on {t[0].n3()}), whose OWL 2 RL rules the "
                 "forward engine does not apply; reason with the 'reasonable' or 'owlrl' engine")
-        if _is_schema(*t):
+        if p in _SAME_ONLY:
+            same_as.append(t)
+        elif _is_schema(p, t[2]):
             schema.add(t)
     derived: set = set()
-    engine = _Rules(schema, triples, derived)
+    engine = _Rules(schema, triples, derived, same_as)
     engine.run(triples)
     while True:
         new_schema = engine.new_schema
         if new_schema:
             schema |= new_schema
-            engine = _Rules(schema, triples, derived)
+            engine = _Rules(schema, triples, derived, same_as)
             engine.run(list(triples) + list(derived))
             continue
         if not engine.apply_same_as():
@@ -90,8 +101,9 @@ def closure(triples: set) -> list:
 class _Rules:
     """The rule tables compiled from one closed schema, and the fixpoint over them."""
 
-    def __init__(self, schema: set, known: set, derived: set):
+    def __init__(self, schema: set, known: set, derived: set, same_as: list):
         self.known = known
+        self.same_as = same_as
         self.derived = derived
         self.schema = schema
         self.new_schema: set = set()
@@ -104,44 +116,49 @@ class _Rules:
                 derived.add(t)
                 self.schema_added.append(t)
         self.super_classes: dict = {}
-        self.super_props: dict = {}
-        self.domains: dict = {}
-        self.ranges: dict = {}
-        self.inverses: dict = {}
-        self.symmetric = set()
-        transitive, functional, inv_functional = set(), set(), set()
-        tables = {_SUB_CLASS: self.super_classes, _SUB_PROP: self.super_props,
-                  _DOMAIN: self.domains, _RANGE: self.ranges}
+        super_props, domains, ranges, inverses = {}, {}, {}, {}
+        symmetric, transitive, functional, inv_functional = set(), set(), set(), set()
+        tables = {_SUB_CLASS: self.super_classes, _SUB_PROP: super_props,
+                  _DOMAIN: domains, _RANGE: ranges}
         for s, p, o in closed:
             table = tables.get(p)
             if table is not None:
                 if s != o:
                     table.setdefault(s, []).append(o)
             elif p == _INVERSE:
-                self.inverses.setdefault(s, []).append(o)
-                self.inverses.setdefault(o, []).append(s)
+                inverses.setdefault(s, []).append(o)
+                inverses.setdefault(o, []).append(s)
             elif p == _TYPE:
                 if o == _SYMMETRIC:
-                    self.symmetric.add(s)
+                    symmetric.add(s)
                 elif o == _TRANSITIVE:
                     transitive.add(s)
                 elif o == _FUNCTIONAL:
                     functional.add(s)
                 elif o == _INV_FUNCTIONAL:
                     inv_functional.add(s)
-        # Per transitive property: objects by subject and subjects by object (prp-trp);
-        # per functional property: objects by subject (prp-fp); inverse-functional: by object.
-        self.transitive = {p: ({}, {}) for p in transitive}
-        self.functional = {p: {} for p in functional}
-        self.inv_functional = {p: {} for p in inv_functional}
+        # One lookup per triple finds all the rules its predicate takes part in. Indexes for the
+        # joins: per transitive property, objects by subject and subjects by object (prp-trp);
+        # per functional property, objects by subject (prp-fp); inverse-functional, by object.
+        self.by_predicate = {
+            p: (tuple(super_props.get(p, ())), tuple(domains.get(p, ())),
+                tuple(ranges.get(p, ())), tuple(inverses.get(p, ())), p in symmetric,
+                ({}, {}) if p in transitive else None, {} if p in functional else None,
+                {} if p in inv_functional else None)
+            for p in (set(super_props) | set(domains) | set(ranges) | set(inverses) | symmetric
+                      | transitive | functional | inv_functional)
+        }
+        # Most input triples (labels, selectors, offsets) have a predicate no rule mentions.
+        self.active = set(self.by_predicate) | _TYPE_ONLY
 
     def run(self, triples) -> None:
         """Process `triples` and everything they entail under the compiled rules."""
         stack: list = []
         push = self._pusher(stack)
-        process = self._process
+        process, active = self._process, self.active
         for t in triples:
-            process(t, push)
+            if t[1] in active:
+                process(t, push)
         for t in self.schema_added:
             process(t, push)
         while stack:
@@ -150,50 +167,56 @@ class _Rules:
     def _pusher(self, stack: list):
         known, derived, append = self.known, self.derived, stack.append
         add = derived.add
-        schema, new_schema = self.schema, self.new_schema
+        schema, new_schema, same_as = self.schema, self.new_schema, self.same_as
 
         def push(t):
             if t in known or t in derived:
                 return
             add(t)
             append(t)
-            if _is_schema(*t) and t not in schema:
-                new_schema.add(t)
+            p = t[1]
+            if p in _WATCHED:
+                if p in _SAME_ONLY:
+                    same_as.append(t)
+                elif _is_schema(p, t[2]) and t not in schema:
+                    new_schema.add(t)
         return push
 
     def _process(self, t, push) -> None:
         s, p, o = t
-        if p == _TYPE:
-            for c in self.super_classes.get(o, ()):
+        classes = self.super_classes.get(o)
+        if classes is not None and p in _TYPE_ONLY:
+            for c in classes:
                 push((s, _TYPE, c))
-        for q in self.super_props.get(p, ()):
+        rules = self.by_predicate.get(p)
+        if rules is None:
+            return
+        supers, domains, ranges, inverses, symmetric, transitive, functional, inv_functional = rules
+        for q in supers:
             push((s, q, o))
-        for c in self.domains.get(p, ()):
+        for c in domains:
             push((s, _TYPE, c))
         # A literal in subject position is no RDF triple: range and inverse of a datatype value
         # conclude nothing that could be published or take part in another rule.
-        if not isinstance(o, Literal):
-            for c in self.ranges.get(p, ()):
+        if (ranges or inverses or symmetric) and not isinstance(o, Literal):
+            for c in ranges:
                 push((o, _TYPE, c))
-            for q in self.inverses.get(p, ()):
+            for q in inverses:
                 push((o, q, s))
-            if p in self.symmetric:
+            if symmetric:
                 push((o, p, s))
-        pair = self.transitive.get(p)
-        if pair is not None:
-            out, into = pair
+        if transitive is not None:
+            out, into = transitive
             for z in tuple(out.get(o, ())):
                 push((s, p, z))
             for w in tuple(into.get(s, ())):
                 push((w, p, o))
             out.setdefault(s, set()).add(o)
             into.setdefault(o, set()).add(s)
-        index = self.functional.get(p)
-        if index is not None:
-            _same_values(index, s, o, push)
-        index = self.inv_functional.get(p)
-        if index is not None:
-            _same_values(index, o, s, push)
+        if functional is not None:
+            _same_values(functional, s, o, push)
+        if inv_functional is not None:
+            _same_values(inv_functional, o, s, push)
 
     def apply_same_as(self) -> bool:
         """One round of eq-sym, eq-trans and eq-rep-s/p/o over the owl:sameAs statements so
@@ -208,12 +231,10 @@ class _Rules:
                 parent[x], x = root, parent.get(x, x)
             return root
 
-        for source in (self.known, self.derived):
-            for s, p, o in source:
-                if p == _SAME and s != o:
-                    a, b = find(s), find(o)
-                    if a != b:
-                        parent[a] = b
+        for s, _, o in self.same_as:
+            a, b = find(s), find(o)
+            if a != b:
+                parent[a] = b
         if not parent:
             return False
         members: dict = {}
