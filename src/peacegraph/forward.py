@@ -239,11 +239,8 @@ class _Rules:
             return False
         members: dict = {}
         for x in list(parent):
-            members.setdefault(find(x), []).append(x)
-        for root in members:
-            if root not in members[root]:
-                members[root].append(root)
-        equals = {x: members[find(x)] for x in parent}
+            members.setdefault(find(x), [find(x)]).append(x)
+        equals = {x: group for group in members.values() for x in group}
         before = len(self.derived)
         stack: list = []
         push = self._pusher(stack)

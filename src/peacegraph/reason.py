@@ -62,28 +62,35 @@ class ReasoningError(PeacegraphError):
     """The reasoner could not run (unknown engine, or the engine failed)."""
 
 
-def infer(graph, engine: str = DEFAULT_ENGINE) -> Graph:
-    """The informative triples the OWL 2 RL closure of `graph` adds (a new Graph; `graph` is
-    left untouched). `graph` is ontology ∪ data: an rdflib Graph, or a Dataset whose named
-    graphs (except the inferred one) are taken together — read in place by "reasonable", merged
-    into a working copy by "owlrl". `engine` is "owlrl" or "reasonable"."""
+def infer(graph, engine: str = DEFAULT_ENGINE, into: Graph | None = None) -> Graph:
+    """The informative triples the OWL 2 RL closure of `graph` adds (a new Graph, or `into`
+    when given, e.g. the inferred graph of the Dataset being reasoned over; `graph` is left
+    untouched). `graph` is ontology ∪ data: an rdflib Graph, or a Dataset whose named graphs
+    (except the inferred one) are taken together — read in place by "forward" and "reasonable",
+    merged into a working copy by "owlrl". `engine` is "forward", "reasonable", "owlrl" or
+    "auto" ("forward" unless the input uses a construct it refuses, then "reasonable").
+    The result holds no blank nodes."""
     if engine not in ENGINES and engine != "auto":
         raise ReasoningError(f"unknown reasoning engine {engine!r}; expected one of "
                              f"{', '.join(ENGINES)} or auto")
-    result = Graph()
-    bind_prefixes(result)
+    if into is None:
+        into = Graph()
+        bind_prefixes(into)
     if engine == "owlrl":
         base = _as_graph(graph)
         closure = _owlrl_closure(base)
-        result.addN((s, p, o, result) for s, p, o in informative(closure, base))
-        return result
+        into.addN((s, p, o, into) for s, p, o in informative(closure, base))
+        return into
     graphs = _input_graphs(graph)
     with paused_gc():
         # One set serves as the reasoner's input and as the filter of what it returns.
         known = {t for g in graphs for t in g}
         closure = _closure(known, engine)
-        result.addN((s, p, o, result) for s, p, o in _informative_known(closure, known, graphs))
-    return result
+        # Listed before adding: `into` may share the store the input graphs are read from.
+        inferred = list(_informative_known(closure, known, graphs))
+        del closure, known
+        into.addN((s, p, o, into) for s, p, o in inferred)
+    return into
 
 
 # Hoisted out of the per-triple loops: a Namespace attribute lookup costs more than the test.
