@@ -279,3 +279,20 @@ def test_inferences_can_be_written_into_the_dataset_they_come_from(data):
     assert returned is target
     assert set(target) == set(infer(data, "owlrl"))
     assert len(ds.graph(ONTOLOGY_GRAPH)) == len(data)
+
+
+def test_rules_apply_to_triples_with_a_literal_subject_on_the_way():
+    """x p "a" with p the inverse of q gives "a" q x, not RDF but a step of the closure: q's
+    range then types x (as owlrl does)."""
+    data = Graph().parse(data="""
+        @prefix owl: <http://www.w3.org/2002/07/owl#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        @prefix pg: <https://w3id.org/peacegraph/ontology#> .
+        @prefix pgid: <https://w3id.org/peacegraph/id/> .
+        pg:named owl:inverseOf pg:names . pg:names rdfs:range pg:Named .
+        pg:alias a owl:SymmetricProperty ; rdfs:range pg:Aliased .
+        pgid:x pg:named "a" . pgid:y pg:alias "b" .
+        """, format="turtle")
+    forward = set(infer(data, "forward"))
+    assert (URIRef(EX + "x"), RDF.type, PG.Named) in forward
+    assert forward == set(infer(data, "owlrl")) == set(infer(data, "reasonable"))

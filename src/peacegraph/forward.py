@@ -23,7 +23,6 @@ and keys are refused with UnsupportedConstruct naming the construct, never silen
 
 from __future__ import annotations
 
-from rdflib import Literal
 from rdflib.namespace import OWL, RDF, RDFS
 
 from peacegraph.errors import PeacegraphError
@@ -196,15 +195,15 @@ class _Rules:
             push((s, q, o))
         for c in domains:
             push((s, _TYPE, c))
-        # A literal in subject position is no RDF triple: range and inverse of a datatype value
-        # conclude nothing that could be published or take part in another rule.
-        if (ranges or inverses or symmetric) and not isinstance(o, Literal):
-            for c in ranges:
-                push((o, _TYPE, c))
-            for q in inverses:
-                push((o, q, s))
-            if symmetric:
-                push((o, p, s))
+        # With a literal object these give triples with a literal subject: not RDF, never
+        # published, but the rules apply to them (generalized triples), and through a range
+        # they can conclude something of the subject: x p "a", p inverse of q, q's range D.
+        for c in ranges:
+            push((o, _TYPE, c))
+        for q in inverses:
+            push((o, q, s))
+        if symmetric:
+            push((o, p, s))
         if transitive is not None:
             out, into = transitive
             for z in tuple(out.get(o, ())):
