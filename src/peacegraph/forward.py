@@ -1,6 +1,6 @@
-"""A forward-chaining OWL 2 RL engine over a set of triples, for ontologies of the kind the
-shapes allow: class and property hierarchies, domains and ranges, inverse, symmetric,
-transitive, functional and inverse-functional properties, and owl:sameAs.
+"""A forward-chaining OWL 2 RL engine over a set of triples, for the constructs an ontology of
+ours uses: class and property hierarchies and equivalences, domains and ranges, inverse,
+symmetric, transitive, functional and inverse-functional properties, and owl:sameAs.
 
 `closure(triples)` returns the triples the OWL 2 RL rules add to `triples` (a set of rdflib
 term triples, left untouched). The schema statements are closed first (scm-sco, scm-spo,
@@ -15,10 +15,12 @@ a schema statement derived from the data (by a sub-property of rdfs:subClassOf, 
 recompiles the tables and runs the rules again, so the result is the fixpoint of the rules.
 
 The rules that can only conclude an inconsistency (cax-dw, cls-com, prp-irp, prp-asyp, prp-pdw,
-eq-diff…) derive no triple, and the triples the closure adds about the RDF and OWL vocabularies
-themselves, or reflexive ones (eq-ref, scm-cls), are left out: the reasoning stage publishes
-neither. Class expressions (restrictions, intersections, unions, enumerations), property chains
-and keys are refused with UnsupportedConstruct naming the construct, never silently ignored.
+eq-diff…) derive no triple and are not checked here (the consistency tests run HermiT), and
+the axiomatic rules that hold of every term (eq-ref, scm-cls, scm-op, scm-dp, cls-thing, prp-ap)
+are not applied: the reasoning stage publishes none of their conclusions, and filters the few
+trivial triples the other rules still give (a reflexive sameAs, a literal subject). Class
+expressions (restrictions, intersections, unions, enumerations), property chains and keys are
+refused with UnsupportedConstruct naming the construct, never silently ignored.
 """
 
 from __future__ import annotations
