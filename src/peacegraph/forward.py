@@ -29,19 +29,12 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from peacegraph.errors import PeacegraphError
 
-_TYPE = RDF.type
-_SUB_CLASS = RDFS.subClassOf
-_SUB_PROP = RDFS.subPropertyOf
-_DOMAIN = RDFS.domain
-_RANGE = RDFS.range
-_EQ_CLASS = OWL.equivalentClass
-_EQ_PROP = OWL.equivalentProperty
-_INVERSE = OWL.inverseOf
-_SAME = OWL.sameAs
-_TRANSITIVE = OWL.TransitiveProperty
-_SYMMETRIC = OWL.SymmetricProperty
-_FUNCTIONAL = OWL.FunctionalProperty
-_INV_FUNCTIONAL = OWL.InverseFunctionalProperty
+# Hoisted: a Namespace attribute lookup costs more than the rule it would serve.
+_TYPE, _SAME = RDF.type, OWL.sameAs
+_SUB_CLASS, _SUB_PROP, _DOMAIN, _RANGE = RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range
+_EQ_CLASS, _EQ_PROP, _INVERSE = OWL.equivalentClass, OWL.equivalentProperty, OWL.inverseOf
+_TRANSITIVE, _SYMMETRIC = OWL.TransitiveProperty, OWL.SymmetricProperty
+_FUNCTIONAL, _INV_FUNCTIONAL = OWL.FunctionalProperty, OWL.InverseFunctionalProperty
 
 SCHEMA_PREDICATES = frozenset({_SUB_CLASS, _SUB_PROP, _DOMAIN, _RANGE, _EQ_CLASS, _EQ_PROP, _INVERSE})
 CHARACTERISTICS = frozenset({_TRANSITIVE, _SYMMETRIC, _FUNCTIONAL, _INV_FUNCTIONAL})
