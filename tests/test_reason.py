@@ -100,13 +100,13 @@ def test_only_informative_triples(data, inferred, engine):
 
 
 def test_engines_agree_on_the_fixture(inferred):
-    assert set(inferred["owlrl"]) == set(inferred["reasonable"])
+    assert set(inferred["owlrl"]) == set(inferred["reasonable"]) == set(inferred["forward"])
 
 
 def test_input_is_not_modified(data):
     before = set(data)
-    infer(data, "owlrl")
-    infer(data, "reasonable")
+    for engine in ENGINES:
+        infer(data, engine)
     assert set(data) == before
 
 
@@ -139,7 +139,7 @@ def test_dataset_is_read_in_place_like_its_merged_copy(data):
     merged += data
     merged.add(typed)
     assert set(infer(ds, "reasonable")) == set(infer(merged, "reasonable")) \
-        == set(infer(merged, "owlrl"))
+        == set(infer(merged, "owlrl")) == set(infer(ds, "forward")) == set(infer(merged, "forward"))
 
 
 def test_collector_is_paused_only_inside_the_bulk_step():
@@ -182,7 +182,7 @@ def test_engines_agree_on_the_shipped_graph():
     data = _shipped_data()
     owlrl_triples = set(infer(data, "owlrl"))
     fast_triples = set(infer(data, "reasonable"))
-    assert owlrl_triples == fast_triples
+    assert owlrl_triples == fast_triples == set(infer(data, "forward"))
     assert (PGID["jared-kushner"], RDF.type, PROV.Agent) in fast_triples
 
 
@@ -198,4 +198,101 @@ def test_engines_agree_on_a_synthetic_corpus(tmp_path):
                     reason=False).validation_data()
     fast = set(infer(data, "reasonable"))
     assert len(fast) > 500
-    assert set(infer(data, "owlrl")) == fast
+    assert set(infer(data, "owlrl")) == fast == set(infer(data, "forward"))
+
+
+EX = "https://w3id.org/peacegraph/id/"
+
+_IDENTITY_TTL = """
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix pg: <https://w3id.org/peacegraph/ontology#> .
+@prefix pgid: <https://w3id.org/peacegraph/id/> .
+
+pg:headOf a owl:ObjectProperty, owl:FunctionalProperty ; rdfs:range pg:Person .
+pg:officeOf a owl:ObjectProperty, owl:InverseFunctionalProperty .
+pg:leads a owl:ObjectProperty ; owl:inverseOf pg:ledBy .
+pg:ledBy rdfs:subPropertyOf pg:relatedTo .
+pg:relatedTo a owl:ObjectProperty, owl:TransitiveProperty .
+pg:Person rdfs:subClassOf pg:Actor .
+pg:Actor owl:equivalentClass pg:Agent .
+pg:Agent rdfs:subClassOf pg:Thing2 .
+pg:Thing2 rdfs:subClassOf pg:Agent .
+pg:narrower rdfs:subPropertyOf rdfs:subClassOf .
+
+pgid:ukraine pg:headOf pgid:zelensky , pgid:president-of-ukraine .
+pgid:office-a pg:officeOf pgid:kyiv-office .
+pgid:office-b pg:officeOf pgid:kyiv-office .
+pgid:office-a pg:leads pgid:team .
+pgid:team pg:relatedTo pgid:ministry .
+pgid:zelensky owl:sameAs pgid:volodymyr-zelensky .
+pgid:volodymyr-zelensky pg:speaks pgid:statement .
+pg:Envoy pg:narrower pg:Person .
+pgid:witkoff a pg:Envoy .
+"""
+
+
+def test_forward_engine_agrees_with_owlrl_on_identity_and_data_level_schema():
+    """Functional and inverse-functional properties, owl:sameAs (with its replacement rules),
+    a transitive super-property reached through an inverse, equivalence by mutual subclasses,
+    and a subclass statement derived from the data itself (a sub-property of rdfs:subClassOf)."""
+    data = Graph().parse(data=_IDENTITY_TTL, format="turtle")
+    forward = set(infer(data, "forward"))
+    assert forward == set(infer(data, "owlrl"))
+    pgid = lambda name: URIRef(EX + name)  # noqa: E731
+    assert (pgid("zelensky"), OWL.sameAs, pgid("president-of-ukraine")) in forward
+    assert (pgid("president-of-ukraine"), PG.speaks, pgid("statement")) in forward
+    assert (pgid("office-b"), OWL.sameAs, pgid("office-a")) in forward
+    assert (pgid("office-b"), PG.leads, pgid("team")) in forward
+    assert (pgid("team"), PG.relatedTo, pgid("office-a")) in forward
+    assert (pgid("team"), PG.relatedTo, pgid("office-b")) in forward
+    assert (PG.Envoy, RDFS.subClassOf, PG.Person) in forward
+    assert (pgid("witkoff"), RDF.type, PG.Agent) in forward
+    assert (PG.Agent, OWL.equivalentClass, PG.Thing2) in forward
+
+
+def test_forward_engine_refuses_what_it_does_not_cover_and_auto_falls_back():
+    data = Graph().parse(data="""
+        @prefix owl: <http://www.w3.org/2002/07/owl#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        @prefix pg: <https://w3id.org/peacegraph/ontology#> .
+        @prefix pgid: <https://w3id.org/peacegraph/id/> .
+        pg:Drafter owl:equivalentClass [ a owl:Restriction ;
+            owl:onProperty pg:drafted ; owl:someValuesFrom pg:Document ] .
+        pgid:kushner pg:drafted pgid:plan . pgid:plan a pg:Document .
+        """, format="turtle")
+    with pytest.raises(ReasoningError) as info:
+        infer(data, "forward")
+    assert isinstance(info.value, PeacegraphError)
+    assert "owl#onProperty" in str(info.value) or "owl#someValuesFrom" in str(info.value)
+    assert "reasonable" in str(info.value)
+    drafter = (URIRef(EX + "kushner"), RDF.type, PG.Drafter)
+    assert drafter in set(infer(data, "auto")) == set(infer(data, "reasonable"))
+    assert DEFAULT_ENGINE == "auto"
+
+
+def test_inferences_can_be_written_into_the_dataset_they_come_from(data):
+    ds = Dataset()
+    ds.graph(ONTOLOGY_GRAPH).__iadd__(data)
+    target = ds.graph(INFERRED_GRAPH)
+    returned = infer(ds, into=target)
+    assert returned is target
+    assert set(target) == set(infer(data, "owlrl"))
+    assert len(ds.graph(ONTOLOGY_GRAPH)) == len(data)
+
+
+def test_rules_apply_to_triples_with_a_literal_subject_on_the_way():
+    """x p "a" with p the inverse of q gives "a" q x, not RDF but a step of the closure: q's
+    range then types x (as owlrl does)."""
+    data = Graph().parse(data="""
+        @prefix owl: <http://www.w3.org/2002/07/owl#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        @prefix pg: <https://w3id.org/peacegraph/ontology#> .
+        @prefix pgid: <https://w3id.org/peacegraph/id/> .
+        pg:named owl:inverseOf pg:names . pg:names rdfs:range pg:Named .
+        pg:alias a owl:SymmetricProperty ; rdfs:range pg:Aliased .
+        pgid:x pg:named "a" . pgid:y pg:alias "b" .
+        """, format="turtle")
+    forward = set(infer(data, "forward"))
+    assert (URIRef(EX + "x"), RDF.type, PG.Named) in forward
+    assert forward == set(infer(data, "owlrl")) == set(infer(data, "reasonable"))
