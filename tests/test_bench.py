@@ -67,7 +67,7 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
     assert all(seconds > 0 for seconds in floors.values()), floors
     st = build["stages"]["export"]
     ratio = round(st["seconds"] / floors["export"], 3)
-    assert f"| export | {st['seconds']:.2f} / {floors['export']:.2f} ({ratio:.1f}×) |" in table
+    assert f"| export | {st['seconds']:.3f} / {floors['export']:.3f} ({ratio:.1f}×) |" in table
     ours, memory, disk = (endpoint[who]["sets"]["research"]
                           for who in ("peacegraph", "oxigraph_memory", "oxigraph_disk"))
     row = f"| 2k | research queries, 1 client, median ms | {ours:.2f} | {memory:.2f} | {disk:.2f} | "
