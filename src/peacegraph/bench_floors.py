@@ -67,35 +67,42 @@ def anchor_floor(store, seeds: Path) -> float:
     return seconds
 
 
-def reason_floor(quads: list) -> float:
+def _given(quads: list) -> list:
+    """The quads of the graphs the build reasons over and validates: all but the inferred one."""
     import pyoxigraph as ox
 
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
-    given = [q for q in quads if q.graph_name != inferred]
+    return [q for q in quads if q.graph_name != inferred]
+
+
+def _store_of(quads: list):
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_extend(quads)
+    return store
+
+
+def reason_floor(given: list) -> float:
+    query = internal_query("floor-class-membership")
 
     def work():
-        store = ox.Store()
-        store.bulk_extend(given)
-        return sum(1 for _ in store.query(internal_query("floor-class-membership"),
-                                          use_default_graph_as_union=True))
+        return sum(1 for _ in _store_of(given).query(query, use_default_graph_as_union=True))
 
     seconds, _ = _timed(work)
     return seconds
 
 
-def validate_floor(quads: list, shapes: Path) -> float:
+def validate_floor(given: list, shapes: Path) -> float:
     import pyoxigraph as ox
 
-    inferred = ox.NamedNode(str(INFERRED_GRAPH))
-    given = [q for q in quads if q.graph_name != inferred]
     classes = sorted({t.object.value for f in rdf_files(shapes)
                       for t in ox.parse(path=str(f), format=ox_format(f))
                       if t.predicate.value == SH_TARGET_CLASS and isinstance(t.object, ox.NamedNode)})
     query = internal_query("floor-focus-nodes")
 
     def work():
-        store = ox.Store()
-        store.bulk_extend(given)
+        store = _store_of(given)
         return [list(store.query(query, use_default_graph_as_union=True,
                                  substitutions={ox.Variable("class"): ox.NamedNode(c)}))
                 for c in classes]
@@ -125,11 +132,10 @@ def measure(corpus: Path, dump: Path) -> dict:
     import pyoxigraph as ox
 
     quads = list(ox.parse(path=str(dump), format=ox_format(dump)))
-    store = ox.Store()
-    store.bulk_extend(quads)
+    given = _given(quads)
     floors = {"parse": parse_floor(_inputs(corpus)),
-              "anchor": anchor_floor(store, corpus / "seeds"),
-              "reason": reason_floor(quads),
-              "validate": validate_floor(quads, paths.data_dir("shapes")),
+              "anchor": anchor_floor(_store_of(quads), corpus / "seeds"),
+              "reason": reason_floor(given),
+              "validate": validate_floor(given, paths.data_dir("shapes")),
               "export": export_floor(quads)}
     return {stage: round(seconds, 6) for stage, seconds in floors.items()}
