@@ -33,11 +33,13 @@ from rdflib.namespace import RDF, XSD
 from peacegraph.errors import AnchorError, InputError
 from peacegraph.namespaces import OA, PG, PGID, SRC, bind_prefixes, selector_iri, span_iri
 from peacegraph.sources import default_source
+from peacegraph.statements import statements
 from peacegraph.terms import short_name
 
 CONTEXT_CHARS = 32
 KEY_LEN = 6
 EVIDENCE_KEYS = {PG.quote, PG.source, PG.prefix, PG.suffix, PG.occurrence}
+_REIFICATION = frozenset({RDF.subject, RDF.predicate, RDF.object})
 
 _FOLD = {}
 for _c in "\u2018\u2019\u201a\u201b\u2032\u02bc\u0060\u00b4":
@@ -313,21 +315,22 @@ def _int(value, what, file, who) -> int:
 
 
 class _Curated:
-    """The curated graph read in one pass (rdflib's pattern lookups cost tens of microseconds
-    each): the properties of its blank nodes, the evidence nodes with the subject that points at
-    each, and the attestations."""
+    """The curated statements read in one pass (a pattern lookup per node would cost an index
+    of the whole graph): the properties of its blank nodes and the reification properties of
+    every node (all that anchoring asks of a named node: what an attestation attests), the
+    evidence nodes with the subject that points at each, and the attestations."""
 
-    def __init__(self, graph: Graph, origin: dict):
-        self.graph = graph
+    def __init__(self, triples, origin: dict):
         self.origin = origin
-        self.triples = list(graph)
-        self.props: dict = {}            # blank node -> {predicate: [objects]}
+        self.triples = triples
+        self.props: dict = {}            # node -> {predicate: [objects]}
         self.evidence_nodes: dict = {}   # bnode -> the subject that points at it (for messages)
         self.attestations = set()
         evidence, rdf_type, attestation = PG.evidence, RDF.type, PG.Attestation
-        for s, p, o in self.triples:
-            if type(s) is BNode:
-                self.props.setdefault(s, {}).setdefault(p, []).append(o)
+        props = self.props
+        for s, p, o in triples:
+            if type(s) is BNode or p in _REIFICATION:
+                props.setdefault(s, {}).setdefault(p, []).append(o)
             if p == evidence:
                 if type(o) is BNode and o not in self.evidence_nodes:
                     self.evidence_nodes[o] = s
@@ -335,9 +338,10 @@ class _Curated:
                 self.attestations.add(s)
 
     def objects(self, node, pred) -> list:
-        if type(node) is BNode:
-            return self.props.get(node, {}).get(pred, [])
-        return list(self.graph.objects(node, pred))
+        """The objects of a blank node, or the rdf:subject/predicate/object of any node."""
+        if type(node) is not BNode and pred not in _REIFICATION:
+            raise ValueError(f"only {', '.join(map(_short, _REIFICATION))} are read of named nodes")
+        return self.props.get(node, {}).get(pred, [])
 
     def file_of(self, node):
         f = self.origin.get(node)
@@ -435,8 +439,14 @@ def _renamed_statements(cg: _Curated, names: dict, out: list) -> None:
     """Every other statement with the anchored names in place of the short forms; a blank node
     left over is an error naming the first file (in sorted order) that has one."""
     stray = []
-    for s, p, o in cg.triples:
-        if s in cg.evidence_nodes:
+    evidence_nodes = cg.evidence_nodes
+    append = out.append
+    for t in cg.triples:
+        s, p, o = t
+        if type(s) is not BNode and type(o) is not BNode:
+            append(t)  # nothing to rename: the statement itself, not a copy
+            continue
+        if s in evidence_nodes:
             continue  # the short form itself is replaced by the anchored form
         s2 = names.get(s, s)
         o2 = names.get(o, o)
@@ -444,7 +454,7 @@ def _renamed_statements(cg: _Curated, names: dict, out: list) -> None:
             where = cg.file_of(o2) if isinstance(o2, BNode) and cg.file_of(o2) else cg.file_of(s)
             stray.append((where or "", isinstance(s2, BNode), _short(s2), _short(p)))
             continue
-        out.append((s2, p, o2))
+        append((s2, p, o2))
     if stray:
         where, _, subj, pred = min(stray)
         raise InputError(f"blank node in the statement {subj} {pred} …: only the evidence and "
@@ -472,8 +482,8 @@ def anchor_graph(graph: Graph, texts: dict, origin: dict | None = None, *,
 
 def anchored_statements(graph: Graph, texts: dict, origin: dict | None = None) -> list[tuple]:
     """What anchor_graph adds, as a list of (s, p, o): so that a caller can let the curated graph
-    go before it stores them."""
-    cg = _Curated(graph, origin or {})
+    go before it stores them. Statements with nothing to rename are the graph's own tuples."""
+    cg = _Curated(statements(graph), origin or {})
     anchorer = Anchorer(texts)
     out: list = []
     names: dict = {}

@@ -31,7 +31,9 @@ from peacegraph.locate import locate_results, located, sources_paths
 from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, SOURCES_GRAPH, bind_prefixes
 from peacegraph.progress import Progress, progress_wanted
 from peacegraph.reason import infer
+from peacegraph.setstore import SetStore
 from peacegraph.sources import default_source, load_graph_folder, stem_of
+from peacegraph.statements import statements
 from peacegraph.validate import load_shapes, validate_graph
 from peacegraph.void import Release
 
@@ -223,7 +225,9 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
     seconds["load"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    dataset = Dataset(default_union=True)
+    # a set per graph: rdflib's Memory store would index every statement three ways as it is
+    # added, at several hundred bytes and microseconds a statement
+    dataset = Dataset(store=SetStore(), default_union=True)
     bind_prefixes(dataset)
     with progress.stage("anchor", total=len(curated.graph), unit="triples") as tick:
         with located(curated.paths):
@@ -231,13 +235,11 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
         tick(len(curated.graph))
         # the anchored statements replace the curated graph: it goes before they are stored
         curated.graph = None
-        asserted = dataset.graph(ASSERTED_GRAPH)
-        asserted.addN((s, p, o, asserted) for s, p, o in anchored)
+        dataset.store.add_triples(anchored, dataset.graph(ASSERTED_GRAPH))
         del anchored
     ontology_graph = skolemize(ontology.graph, ontology.origin)
     for name, g in ((ONTOLOGY_GRAPH, ontology_graph), (SOURCES_GRAPH, sources.graph)):
-        target = dataset.graph(name)
-        target.addN((s, p, o, target) for s, p, o in g)
+        dataset.store.add_triples(statements(g), dataset.graph(name))
     seconds["anchor"] = time.perf_counter() - t0
     origin = dict(ontology.origin)
     origin.update(sources.origin)

@@ -27,6 +27,7 @@ from rdflib.namespace import DCTERMS, RDF, XSD
 
 from peacegraph.errors import InputError, parser_message
 from peacegraph.namespaces import PG, bind_prefixes
+from peacegraph.setstore import SetStore
 
 FORMATS = {
     ".ttl": "turtle", ".turtle": "turtle", ".trig": "trig", ".nt": "nt", ".ntriples": "nt",
@@ -231,14 +232,19 @@ def _syntax_error(path: Path, exc: SyntaxError) -> InputError:
 
 
 class _TermFactory:
-    """Oxigraph terms -> rdflib terms, with blank nodes fresh per file so files never collide."""
+    """Oxigraph terms -> rdflib terms, with blank nodes fresh per file so files never collide.
 
-    def __init__(self, path: Path):
+    IRIs and literals are interned (`shared`, which several files may share): a term repeated
+    a hundred thousand times is one object, not a hundred thousand equal ones."""
+
+    def __init__(self, path: Path, shared: Interned | None = None):
         self.path = path
-        self.iris: dict[str, URIRef] = {}
+        shared = shared or Interned()
+        self.iris: dict[str, URIRef] = shared.iris
+        self.literals: dict = shared.literals
         self.bnodes: dict[str, BNode] = {}
 
-    def iri(self, value: str, where) -> URIRef:
+    def iri(self, value: str, where: str) -> URIRef:
         term = self.iris.get(value)
         if term is None:
             if _BAD_IRI.search(value):
@@ -247,37 +253,65 @@ class _TermFactory:
             term = self.iris[value] = URIRef(value)
         return term
 
-    def __call__(self, term, where=None):
-        if isinstance(term, ox.NamedNode):
-            return self.iri(term.value, where or "a statement")
-        if isinstance(term, ox.BlankNode):
+    def __call__(self, term, subject=None):
+        """The rdflib term; `subject`: that of the statement, for error messages."""
+        kind = type(term)
+        if kind is ox.NamedNode:
+            value = term.value
+            found = self.iris.get(value)
+            return found if found is not None else self.iri(value, _where(subject, "a statement"))
+        if kind is ox.Literal:
+            value = term.value
+            language = term.language
+            key = (value, language) if language else (value, term.datatype.value)
+            found = self.literals.get(key)
+            if found is None:
+                found = self.literals[key] = self._literal(value, language, key[1], subject)
+            return found
+        if kind is ox.BlankNode:
             node = self.bnodes.get(term.value)
             if node is None:
                 node = self.bnodes[term.value] = BNode()
             return node
-        if isinstance(term, ox.Literal):
-            value = term.value
-            if _BAD_LITERAL.search(value):
-                bad = _BAD_LITERAL.search(value).group()
-                raise InputError(f"literal of {where} contains the control character "
-                                 f"U+{ord(bad):04X}, which cannot be written in every RDF format",
-                                 file=str(self.path))
-            if term.language:
-                return Literal(value, lang=term.language)
-            dt = term.datatype.value
-            if dt == str(XSD.string):
-                return Literal(value)
-            return Literal(value, datatype=self.iri(dt, where or "a literal"))
         raise InputError(f"unsupported term {term!r} (RDF-star triples are not accepted)",
                          file=str(self.path))
+
+    def _literal(self, value: str, language, datatype: str, subject) -> Literal:
+        bad = _BAD_LITERAL.search(value)
+        if bad:
+            raise InputError(f"literal of {_where(subject, None)} contains the control character "
+                             f"U+{ord(bad.group()):04X}, which cannot be written in every RDF format",
+                             file=str(self.path))
+        if language:
+            return Literal(value, lang=language)
+        if datatype == _XSD_STRING:
+            return Literal(value)
+        return Literal(value, datatype=self.iri(datatype, _where(subject, "a literal")))
+
+
+def _where(subject, otherwise) -> str:
+    return otherwise if subject is None else _n3(subject)
+
+
+@dataclass
+class Interned:
+    """The terms already made, by IRI and by (lexical form, language or datatype IRI)."""
+
+    iris: dict = field(default_factory=dict)
+    literals: dict = field(default_factory=dict)
+
+
+_XSD_STRING = str(XSD.string)
 
 
 def _n3(term) -> str:
     return term.n3() if hasattr(term, "n3") else str(term)
 
 
-def _parse_rows(path: Path, format: str | None, dataset: bool) -> list[tuple]:
-    """(s, p, o, graph name or None) rows of one file, checked; raises InputError."""
+def _parse_rows(path: Path, format: str | None, dataset: bool,
+                shared: Interned | None = None) -> list[tuple]:
+    """The (s, p, o) statements of one file, or with `dataset` its (s, p, o, graph name or None)
+    rows, checked; raises InputError. `shared`: terms already made for other files."""
     path = Path(path)
     fmt = _normal_format(path, format)
     data = _read_bytes(path)
@@ -289,16 +323,22 @@ def _parse_rows(path: Path, format: str | None, dataset: bool) -> list[tuple]:
     if fmt == "json-ld":
         _refuse_remote_contexts(path, text)
     del text
-    terms = _TermFactory(path)
+    terms = _TermFactory(path, shared)
     rows = []
+    append = rows.append
     try:
-        for q in ox.parse(data, format=getattr(ox.RdfFormat, OX_FORMAT_NAMES[fmt]), base_iri=None,
-                          without_named_graphs=not dataset, lenient=False):
-            s = terms(q.subject)
-            where = _n3(s)
-            g = q.graph_name
-            key = None if isinstance(g, ox.DefaultGraph) else terms(g, where)
-            rows.append((s, terms(q.predicate, where), terms(q.object, where), key))
+        quads = ox.parse(data, format=getattr(ox.RdfFormat, OX_FORMAT_NAMES[fmt]), base_iri=None,
+                         without_named_graphs=not dataset, lenient=False)
+        if dataset:
+            for q in quads:
+                s = terms(q.subject)
+                g = q.graph_name
+                key = None if isinstance(g, ox.DefaultGraph) else terms(g, s)
+                append((s, terms(q.predicate, s), terms(q.object, s), key))
+        else:
+            for q in quads:
+                s = terms(q.subject)
+                append((s, terms(q.predicate, s), terms(q.object, s)))
     except SyntaxError as exc:
         if "Named graphs are not allowed" in str(exc):
             raise InputError("named graphs are not allowed here; write plain triples",
@@ -330,7 +370,7 @@ def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
             ctx.add((s, p, o))
     else:
         result = Graph()
-        result.addN((s, p, o, result) for s, p, o, _ in rows)
+        result.addN((s, p, o, result) for s, p, o in rows)
     bind_prefixes(result)
     return result
 
@@ -362,23 +402,26 @@ def _display(path: Path) -> str:
 
 
 def load_folder(folder, *, exclude: tuple[str, ...] = ()) -> Loaded:
-    """Parse every RDF file of a folder into one graph; `.origin` maps each subject (and each
-    blank node) to the first file, as ``folder/name``, that states something about it. The
-    graph is filled only once every file has parsed."""
+    """Parse every RDF file of a folder into one graph (on a peacegraph.setstore.SetStore);
+    `.origin` maps each subject (and each blank node) to the first file, as ``folder/name``,
+    that states something about it. The graph is filled only once every file has parsed."""
     rows, origin, files = folder_rows(folder, exclude=exclude)
     return Loaded(graph=graph_of(rows), origin=origin, files=files)
 
 
-def folder_rows(folder, *, exclude: tuple[str, ...] = ()) -> tuple[list, dict, list]:
-    """What load_folder reads, before it becomes a graph: the (s, p, o, None) rows of every
-    file, the origin of each subject and the files."""
+def folder_rows(folder, *, exclude: tuple[str, ...] = (),
+                shared: Interned | None = None) -> tuple[list, dict, list]:
+    """What load_folder reads, before it becomes a graph: the (s, p, o) statements of every
+    file, the origin of each subject and the files. `shared`: terms already made for other
+    folders, so that each distinct term is one object."""
     origin: dict = {}
     files = [p for p in rdf_files(folder) if p.name not in exclude]
     rows: list = []
+    shared = shared or Interned()
     for path in files:
-        part = _parse_rows(path, None, False)
+        part = _parse_rows(path, None, False, shared)
         name = _display(path)
-        for s, _, o, _ in part:
+        for s, _, o in part:
             if s not in origin:
                 origin[s] = name
             # a blank node belongs to exactly one file; remember it even where it is only an object
@@ -388,10 +431,11 @@ def folder_rows(folder, *, exclude: tuple[str, ...] = ()) -> tuple[list, dict, l
     return rows, origin, files
 
 
-def graph_of(rows) -> Graph:
-    """A graph of (s, p, o, …) rows."""
-    graph = Graph()
-    graph.addN((r[0], r[1], r[2], graph) for r in rows)
+def graph_of(triples) -> Graph:
+    """A graph (on a SetStore) of (s, p, o) tuples of rdflib terms, the tuples themselves
+    stored."""
+    graph = Graph(store=SetStore())
+    graph.store.add_triples(triples, graph)
     bind_prefixes(graph)
     return graph
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from rdflib import URIRef
 
 from peacegraph.errors import InputError
-from peacegraph.load import Loaded, folder_rows, graph_of, load_sources, rdf_files, read_text, sha256_hex
+from peacegraph.load import Interned, Loaded, folder_rows, graph_of, load_sources, rdf_files, read_text, sha256_hex
 from peacegraph.namespaces import SRC
 
 _STEM = re.compile(r"(\d{3,})_[0-9a-f]{16}")
@@ -69,7 +69,8 @@ def load_graph_folder(folder, stems=None) -> CuratedFiles:
     folder = Path(folder)
     # every folder's rows first, then one graph of them all: a graph per folder merged into
     # another would store each statement twice over (seconds at a million)
-    rows, origin, files = folder_rows(folder)
+    shared = Interned()
+    rows, origin, files = folder_rows(folder, shared=shared)
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) \
         if folder.is_dir() else []
     for sub in subfolders:
@@ -78,7 +79,7 @@ def load_graph_folder(folder, stems=None) -> CuratedFiles:
         if stems is not None and sub.name not in stems:
             raise InputError(f"folder {sub.name!r} is not named after a source text in seeds/ "
                              f"(expected one of: {', '.join(sorted(stems)) or 'none'})", file=str(sub))
-        sub_rows, sub_origin, sub_files = folder_rows(sub)
+        sub_rows, sub_origin, sub_files = folder_rows(sub, shared=shared)
         rows.extend(sub_rows)
         for k, v in sub_origin.items():
             origin.setdefault(k, f"{folder.name}/{v}")
