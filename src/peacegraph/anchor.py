@@ -59,6 +59,9 @@ def _is_word(ch: str) -> bool:
 
 def fold(text: str) -> str:
     """The folded form used for matching: one ASCII form per typographic variant, single spaces."""
+    translated = text.translate(_TABLE)
+    if _JUNK.search(translated) is None:
+        return translated.strip(" ")  # what FoldedText makes of a text with nothing to collapse
     return FoldedText(text).folded.strip(" ")
 
 
@@ -327,14 +330,19 @@ class _Curated:
         self.evidence_nodes: dict = {}   # bnode -> the subject that points at it (for messages)
         self.attestations = set()
         evidence, rdf_type, attestation = PG.evidence, RDF.type, PG.Attestation
+        # set lookups rather than ==: rdflib compares terms in Python, a set by hash first
+        wanted = frozenset({evidence, rdf_type})
+        attestations = frozenset({attestation})
         props = self.props
         for s, p, o in triples:
             if type(s) is BNode or p in _REIFICATION:
                 props.setdefault(s, {}).setdefault(p, []).append(o)
+            if p not in wanted:
+                continue
             if p == evidence:
                 if type(o) is BNode and o not in self.evidence_nodes:
                     self.evidence_nodes[o] = s
-            elif p == rdf_type and o == attestation:
+            elif o in attestations:
                 self.attestations.add(s)
 
     def objects(self, node, pred) -> list:
@@ -490,35 +498,59 @@ def anchored_statements(graph: Graph, texts: dict, origin: dict | None = None) -
     # attestations first: their IRIs name the subjects in evidence error messages
     _name_attestations(cg, names, out)
     spans: dict = {}
+    span_terms = _SpanTerms()
     for node, owner in sorted(cg.evidence_nodes.items(), key=lambda kv: (kv[1].n3(), kv[0].n3())):
         source, m = _anchor_evidence(cg, anchorer, node, names.get(owner, owner))
         key = (source, m.start, m.end)
         span = spans.get(key)
         if span is None:
             span = spans[key] = span_iri(_stem(source), m.start, m.end)
-            out.extend(span_triples(source, texts[source], m.start, m.end))
+            out.extend(span_triples(source, texts[source], m.start, m.end, span_terms))
         names[node] = span
     _renamed_statements(cg, names, out)
     return out
 
 
-def span_triples(source: URIRef, text: str, start: int, end: int) -> list[tuple]:
+class _SpanTerms:
+    """The terms every span's statements use, looked up once (a Namespace attribute makes a new
+    URIRef on every access), and the offset literals made so far: spans in different texts
+    share offsets, and an integer Literal costs microseconds to make."""
+
+    def __init__(self):
+        self.type, self.specific, self.has_source, self.has_selector = \
+            RDF.type, OA.SpecificResource, OA.hasSource, OA.hasSelector
+        self.quote_selector, self.exact, self.prefix, self.suffix = \
+            OA.TextQuoteSelector, OA.exact, OA.prefix, OA.suffix
+        self.position_selector, self.start, self.end = OA.TextPositionSelector, OA.start, OA.end
+        self.offset = XSD.nonNegativeInteger
+        self.offsets: dict[int, Literal] = {}
+
+    def offset_literal(self, n: int) -> Literal:
+        found = self.offsets.get(n)
+        if found is None:
+            found = self.offsets[n] = Literal(n, datatype=self.offset)
+        return found
+
+
+def span_triples(source: URIRef, text: str, start: int, end: int,
+                 terms: _SpanTerms | None = None) -> list[tuple]:
     """The anchored form of text[start:end] of `source` (graph/README.md)."""
+    t = terms or _SpanTerms()
     stem = _stem(source)
     span = span_iri(stem, start, end)
     quote_sel = selector_iri(stem, start, end, "quote")
     pos_sel = selector_iri(stem, start, end, "position")
     return [
-        (span, RDF.type, OA.SpecificResource),
-        (span, OA.hasSource, source),
-        (span, OA.hasSelector, quote_sel),
-        (span, OA.hasSelector, pos_sel),
-        (quote_sel, RDF.type, OA.TextQuoteSelector),
-        (quote_sel, OA.exact, Literal(text[start:end])),
-        (quote_sel, OA.prefix, Literal(text[max(0, start - CONTEXT_CHARS):start])),
-        (quote_sel, OA.suffix, Literal(text[end:end + CONTEXT_CHARS])),
-        (pos_sel, RDF.type, OA.TextPositionSelector),
-        (pos_sel, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)),
-        (pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)),
+        (span, t.type, t.specific),
+        (span, t.has_source, source),
+        (span, t.has_selector, quote_sel),
+        (span, t.has_selector, pos_sel),
+        (quote_sel, t.type, t.quote_selector),
+        (quote_sel, t.exact, Literal(text[start:end])),
+        (quote_sel, t.prefix, Literal(text[max(0, start - CONTEXT_CHARS):start])),
+        (quote_sel, t.suffix, Literal(text[end:end + CONTEXT_CHARS])),
+        (pos_sel, t.type, t.position_selector),
+        (pos_sel, t.start, t.offset_literal(start)),
+        (pos_sel, t.end, t.offset_literal(end)),
     ]
 
