@@ -39,6 +39,8 @@ from peacegraph.terms import short_name
 CONTEXT_CHARS = 32
 KEY_LEN = 6
 EVIDENCE_KEYS = {PG.quote, PG.source, PG.prefix, PG.suffix, PG.occurrence}
+# looked up once: a Namespace attribute makes a new URIRef on every access
+_QUOTE, _SOURCE, _PREFIX, _SUFFIX, _OCCURRENCE = PG.quote, PG.source, PG.prefix, PG.suffix, PG.occurrence
 _REIFICATION = frozenset({RDF.subject, RDF.predicate, RDF.object})
 
 _FOLD = {}
@@ -245,6 +247,8 @@ class Anchorer:
         text = ft.text
 
         def fits(m: Match) -> bool:
+            if prefix is None and suffix is None:
+                return True
             if prefix is not None:
                 want = fold(prefix)
                 before = fold(text[max(0, m.start - len(prefix) - 8):m.start])
@@ -257,11 +261,13 @@ class Anchorer:
                     return False
             return True
 
-        offsets = ", ".join(f"{m.start}-{m.end}" for m in found[:20])
+        def offsets() -> str:
+            return ", ".join(f"{m.start}-{m.end}" for m in found[:20])
+
         if occurrence is not None:
             if not 1 <= occurrence <= len(found):
                 raise AnchorError(f"{who}: pg:occurrence {occurrence} of quote {_clip(quote)!r} but "
-                                  f"it occurs {len(found)} time(s) in {_short(source)} (at {offsets})",
+                                  f"it occurs {len(found)} time(s) in {_short(source)} (at {offsets()})",
                                   file=file)
             chosen = found[occurrence - 1]
             if not fits(chosen):
@@ -273,7 +279,7 @@ class Anchorer:
         if len(chosen) == 1:
             return chosen[0]
         if not chosen:
-            raise AnchorError(f"{who}: quote {_clip(quote)!r} occurs in {_short(source)} at {offsets} "
+            raise AnchorError(f"{who}: quote {_clip(quote)!r} occurs in {_short(source)} at {offsets()} "
                               "but never with the given pg:prefix/pg:suffix", file=file)
         narrowed = ", ".join(f"{m.start}-{m.end}" for m in chosen[:20])
         raise AnchorError(f"{who}: quote {_clip(quote)!r} is ambiguous: {len(chosen)} matches in "
@@ -377,7 +383,7 @@ def _name_attestations(cg: _Curated, names: dict, out: list) -> None:
 def _evidence_source(cg: _Curated, node, texts: dict, who, file):
     """The source text a piece of evidence quotes: its pg:source, else the one its file's folder
     names (peacegraph.sources)."""
-    sources = cg.objects(node, PG.source)
+    sources = cg.objects(node, _SOURCE)
     if len(sources) > 1:
         raise InputError(f"{who}: evidence has more than one pg:source", file=file)
     if sources:
@@ -395,23 +401,26 @@ def _anchor_evidence(cg: _Curated, anchorer: Anchorer, node, subject) -> tuple[U
     match checked against the authored quote."""
     file = cg.file_of(node)
     who = _Named(subject)
-    extra = set(cg.props.get(node, {})) - EVIDENCE_KEYS
+    keys = cg.props.get(node, {})
+    extra = () if EVIDENCE_KEYS.issuperset(keys) else set(keys) - EVIDENCE_KEYS
     if extra:
         raise InputError(f"{who}: evidence has {', '.join(sorted(_short(k) for k in extra))}; "
                          "only pg:quote, pg:source, pg:prefix, pg:suffix, pg:occurrence are "
                          "allowed", file=file)
-    quotes = cg.objects(node, PG.quote)
+    quotes = keys.get(_QUOTE, [])
     if len(quotes) != 1 or not isinstance(quotes[0], Literal):
         raise InputError(f"{who}: evidence needs exactly one pg:quote string", file=file)
     source = _evidence_source(cg, node, anchorer.texts, who, file)
 
     def one(pred):
-        vals = cg.objects(node, pred)
+        vals = keys.get(pred)
+        if not vals:
+            return None
         if len(vals) > 1:
             raise InputError(f"{who}: evidence has more than one {_short(pred)}", file=file)
-        return vals[0] if vals else None
+        return vals[0]
 
-    prefix, suffix, occ = one(PG.prefix), one(PG.suffix), one(PG.occurrence)
+    prefix, suffix, occ = one(_PREFIX), one(_SUFFIX), one(_OCCURRENCE)
     quote = str(quotes[0])
     try:
         m = _choose(anchorer, source, quote, prefix, suffix, occ, file, who, subject)

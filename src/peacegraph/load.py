@@ -235,14 +235,18 @@ class _TermFactory:
     """Oxigraph terms -> rdflib terms, with blank nodes fresh per file so files never collide.
 
     IRIs and literals are interned (`shared`, which several files may share): a term repeated
-    a hundred thousand times is one object, not a hundred thousand equal ones."""
+    a hundred thousand times is one object, not a hundred thousand equal ones, and is looked up
+    by the Oxigraph term itself (`known`, hashed in Rust) before any of it is read."""
 
     def __init__(self, path: Path, shared: Interned | None = None):
         self.path = path
         shared = shared or Interned()
         self.iris: dict[str, URIRef] = shared.iris
-        self.literals: dict = shared.literals
+        self.known: dict = shared.terms
         self.bnodes: dict[str, BNode] = {}
+        # this file's blank nodes are named after one fresh rdflib blank node (a fresh one each
+        # would cost a uuid4 each), so they collide with no other file's or rdflib's own
+        self._bnode_base = f"{BNode()}x"
 
     def iri(self, value: str, where: str) -> URIRef:
         term = self.iris.get(value)
@@ -255,26 +259,25 @@ class _TermFactory:
 
     def __call__(self, term, subject=None):
         """The rdflib term; `subject`: that of the statement, for error messages."""
+        found = self.known.get(term)
+        if found is not None:
+            return found
         kind = type(term)
         if kind is ox.NamedNode:
-            value = term.value
-            found = self.iris.get(value)
-            return found if found is not None else self.iri(value, _where(subject, "a statement"))
-        if kind is ox.Literal:
-            value = term.value
-            language = term.language
-            key = (value, language) if language else (value, term.datatype.value)
-            found = self.literals.get(key)
-            if found is None:
-                found = self.literals[key] = self._literal(value, language, key[1], subject)
-            return found
-        if kind is ox.BlankNode:
+            found = self.iri(term.value, _where(subject, "a statement"))
+        elif kind is ox.Literal:
+            found = self._literal(term.value, term.language, term.datatype.value, subject)
+        elif kind is ox.BlankNode:
+            # never in `known`: equal labels in two files are two nodes
             node = self.bnodes.get(term.value)
             if node is None:
-                node = self.bnodes[term.value] = BNode()
+                node = self.bnodes[term.value] = BNode(f"{self._bnode_base}{len(self.bnodes)}")
             return node
-        raise InputError(f"unsupported term {term!r} (RDF-star triples are not accepted)",
-                         file=str(self.path))
+        else:
+            raise InputError(f"unsupported term {term!r} (RDF-star triples are not accepted)",
+                             file=str(self.path))
+        self.known[term] = found
+        return found
 
     def _literal(self, value: str, language, datatype: str, subject) -> Literal:
         bad = _BAD_LITERAL.search(value)
@@ -295,10 +298,10 @@ def _where(subject, otherwise) -> str:
 
 @dataclass
 class Interned:
-    """The terms already made, by IRI and by (lexical form, language or datatype IRI)."""
+    """The terms already made: by IRI, and by the Oxigraph term (IRIs and literals)."""
 
     iris: dict = field(default_factory=dict)
-    literals: dict = field(default_factory=dict)
+    terms: dict = field(default_factory=dict)
 
 
 _XSD_STRING = str(XSD.string)
@@ -336,9 +339,13 @@ def _parse_rows(path: Path, format: str | None, dataset: bool,
                 key = None if isinstance(g, ox.DefaultGraph) else terms(g, s)
                 append((s, terms(q.predicate, s), terms(q.object, s), key))
         else:
-            for q in quads:
-                s = terms(q.subject)
-                append((s, terms(q.predicate, s), terms(q.object, s)))
+            known = terms.known.get
+            for s, p, o, _ in quads:
+                # the lookup inlined: a method call per term costs more than the lookup
+                s2, p2, o2 = known(s), known(p), known(o)
+                if s2 is None:
+                    s2 = terms(s)
+                append((s2, p2 if p2 is not None else terms(p, s2), o2 if o2 is not None else terms(o, s2)))
     except SyntaxError as exc:
         if "Named graphs are not allowed" in str(exc):
             raise InputError("named graphs are not allowed here; write plain triples",
