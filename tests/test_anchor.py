@@ -310,3 +310,21 @@ def test_folded_offsets_are_consistent_on_random_texts():
             start, end = ft.span(a, b)
             assert 0 <= start < end <= len(text)
             assert fold(text[start:end]) == f[a:b], (text, a, b)
+
+
+def test_of_many_quotes_that_fail_the_first_by_subject_is_reported():
+    g = Graph()
+    names = [f"thing-{c}" for c in "qwertyuiopasdfghjklzxcvbnm"]
+    for name in names:
+        ev = BNode()
+        g.add((PGID[name], PG.evidence, ev))
+        g.add((ev, PG.quote, Literal(f"words not in the text {name}")))
+    # a later subject's quote fails differently: an error of another kind is not reported first
+    ev = BNode()
+    g.add((PGID["thing-zz"], PG.evidence, ev))
+    g.add((ev, PG.quote, Literal("Kyiv rejected")))
+    g.add((ev, PG.note, Literal("not an evidence key")))
+    with pytest.raises(AnchorError) as info:
+        anchor_graph(g, {A: TEXT}, {PGID[n]: "graph/x.ttl" for n in names})
+    assert "thing-a: quote 'words not in the text thing-a' not found" in str(info.value)
+    assert info.value.subject == PGID["thing-a"]

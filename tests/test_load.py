@@ -227,3 +227,19 @@ def test_source_text_with_control_character_is_refused(pipeline_dirs):
 def test_fixture_folders_load():
     assert len(load_folder(PIPELINE / "graph").graph) > 20
     assert len(load_folder(PIPELINE / "ontology").graph) > 20
+
+
+def test_a_folders_files_share_their_terms_but_not_their_blank_nodes(tmp_path):
+    for name, subject in (("a.ttl", "s"), ("b.ttl", "t")):
+        write(tmp_path / name, f'@prefix ex: <{EX}> .\nex:{subject} ex:p "v"@en , _:b .\n_:b ex:q 7 .\n')
+    graph = load_folder(tmp_path).graph
+    p, q = URIRef(EX + "p"), URIRef(EX + "q")
+    literals = [o for o in graph.objects(None, p) if isinstance(o, Literal)]
+    assert literals == [Literal("v", lang="en")] * 2
+    assert literals[0] is literals[1]          # one object for the term, however often it occurs
+    predicates = [t[1] for t in graph if t[1] == p]
+    assert len(predicates) == 4 and all(x is predicates[0] for x in predicates)
+    blanks = {o for o in graph.objects(None, p) if not isinstance(o, Literal)}
+    assert len(blanks) == 2                    # _:b of a.ttl is not _:b of b.ttl
+    assert [len(list(graph.objects(b, q))) for b in blanks] == [1, 1]
+    assert set(graph.subjects(q, Literal(7))) == blanks

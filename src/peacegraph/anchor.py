@@ -506,9 +506,28 @@ def anchored_statements(graph: Graph, texts: dict, origin: dict | None = None) -
     names: dict = {}
     # attestations first: their IRIs name the subjects in evidence error messages
     _name_attestations(cg, names, out)
+    before = len(out), dict(names)
+    try:
+        _anchor_spans(cg, anchorer, cg.evidence_nodes.items(), names, out)
+    except (AnchorError, InputError):
+        # The error reported is the first in a stable order (by subject, then node): anchoring
+        # again in that order raises it. Sorting every node by its N-Triples form costs a
+        # tenth of anchoring them, so it is left to a build that fails.
+        del out[before[0]:]
+        in_order = sorted(cg.evidence_nodes.items(), key=lambda kv: (kv[1].n3(), kv[0].n3()))
+        _anchor_spans(cg, anchorer, in_order, dict(before[1]), out)
+        raise
+    _renamed_statements(cg, names, out)
+    return out
+
+
+def _anchor_spans(cg: _Curated, anchorer: Anchorer, evidence, names: dict, out: list) -> None:
+    """Anchor each (evidence node, subject pointing at it): name the node after its span, and
+    add each span's statements once."""
+    texts = anchorer.texts
     spans: dict = {}
     span_terms = _SpanTerms()
-    for node, owner in sorted(cg.evidence_nodes.items(), key=lambda kv: (kv[1].n3(), kv[0].n3())):
+    for node, owner in evidence:
         source, m = _anchor_evidence(cg, anchorer, node, names.get(owner, owner))
         key = (source, m.start, m.end)
         span = spans.get(key)
@@ -516,8 +535,11 @@ def anchored_statements(graph: Graph, texts: dict, origin: dict | None = None) -
             span = spans[key] = span_iri(_stem(source), m.start, m.end)
             out.extend(span_triples(source, texts[source], m.start, m.end, span_terms))
         names[node] = span
-    _renamed_statements(cg, names, out)
-    return out
+
+
+def _plain(text: str) -> Literal:
+    # A plain string is its own normal form: rdflib's normalizing would only look that up.
+    return Literal(text, normalize=False)
 
 
 class _SpanTerms:
@@ -555,9 +577,9 @@ def span_triples(source: URIRef, text: str, start: int, end: int,
         (span, t.has_selector, quote_sel),
         (span, t.has_selector, pos_sel),
         (quote_sel, t.type, t.quote_selector),
-        (quote_sel, t.exact, Literal(text[start:end])),
-        (quote_sel, t.prefix, Literal(text[max(0, start - CONTEXT_CHARS):start])),
-        (quote_sel, t.suffix, Literal(text[end:end + CONTEXT_CHARS])),
+        (quote_sel, t.exact, _plain(text[start:end])),
+        (quote_sel, t.prefix, _plain(text[max(0, start - CONTEXT_CHARS):start])),
+        (quote_sel, t.suffix, _plain(text[end:end + CONTEXT_CHARS])),
         (pos_sel, t.type, t.position_selector),
         (pos_sel, t.start, t.offset_literal(start)),
         (pos_sel, t.end, t.offset_literal(end)),

@@ -144,6 +144,14 @@ def skolemize(graph: Graph, origin: dict | None = None) -> Graph:
     return out
 
 
+def _span_count(graph: Graph) -> int:
+    """The evidence spans of a graph (its oa:SpecificResource), counted in one pass over its
+    statements: a pattern lookup would index the whole graph by object for this one count."""
+    kinds = frozenset({OA.SpecificResource})
+    rdf_type = RDF.type
+    return len({s for s, p, o in statements(graph) if o in kinds and p == rdf_type})
+
+
 def _changed_sources_error(sources, curated: Graph, origin: dict) -> ValidationFailed:
     """A source text whose sha256 no longer matches sources.ttl: name it and the quotes that
     no longer match its current text."""
@@ -291,7 +299,7 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
                                f"to {config.out}", report=report)
     counts = {name: len(assembly.dataset.graph(name))
               for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
-    spans = len(set(assembly.dataset.graph(ASSERTED_GRAPH).subjects(RDF.type, OA.SpecificResource)))
+    spans = _span_count(assembly.dataset.graph(ASSERTED_GRAPH))
     if cache is not None:
         Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
     with cache.turn() if cache is not None else nullcontext(False) as recording:

@@ -285,10 +285,12 @@ class _TermFactory:
             raise InputError(f"literal of {_where(subject, None)} contains the control character "
                              f"U+{ord(bad.group()):04X}, which cannot be written in every RDF format",
                              file=str(self.path))
+        # a plain or language-tagged string is its own normal form: rdflib's normalizing would
+        # only look that up
         if language:
-            return Literal(value, lang=language)
+            return Literal(value, lang=language, normalize=False)
         if datatype == _XSD_STRING:
-            return Literal(value)
+            return Literal(value, normalize=False)
         return Literal(value, datatype=self.iri(datatype, _where(subject, "a literal")))
 
 
