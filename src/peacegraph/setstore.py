@@ -32,10 +32,6 @@ def _key(context):
     return context.identifier if isinstance(context, Graph) else context
 
 
-def _entries(found) -> tuple | list:
-    return (found,) if type(found) is tuple else found
-
-
 def _insert(index: dict, term, triple) -> None:
     found = index.get(term)
     if found is None:
@@ -58,16 +54,8 @@ def _delete(index: dict, term, triple) -> None:
 
 def _index(triples, position: int) -> dict:
     index: dict = {}
-    get = index.get
     for t in triples:
-        term = t[position]
-        found = get(term)
-        if found is None:
-            index[term] = t
-        elif type(found) is tuple:
-            index[term] = [found, t]
-        else:
-            found.append(t)
+        _insert(index, t[position], t)
     return index
 
 
