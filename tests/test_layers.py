@@ -88,7 +88,7 @@ def test_no_import_cycle():
 
 
 STAGES = ("anchor", "build", "diff", "export", "load", "query", "reason", "validate", "synth", "push")
-BASE = ("errors", "namespaces", "paths", "progress", "terms", "gcpause", "statements")
+BASE = ("errors", "namespaces", "paths", "progress", "terms", "gcpause", "statements", "setstore")
 
 
 @pytest.mark.parametrize("stage", STAGES)
