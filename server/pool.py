@@ -256,10 +256,11 @@ class _Worker:
             return False
 
     def usable(self) -> bool:
-        """Alive and waiting: an idle worker never writes first, so a readable pipe means its
-        end is closed."""
+        """Alive and waiting: an idle worker never writes first, and the kernel closes a dead
+        worker's end of the pipe (no other process holds it), so a readable pipe means it is
+        gone. Asked before every query, so it reads no /proc file."""
         try:
-            return self.process.is_alive() and not self.conn.poll(0)
+            return not self.conn.poll(0)
         except (OSError, ValueError, EOFError):
             return False
 

@@ -133,6 +133,15 @@ NATIVE_FORMATS = {
 # made from; the TSV is collected this much over the byte limit before a CSV answer is cut.
 _CSV_SLACK = 8
 _XML_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# How a document the engine wrote in a format ends once rows are cut from it.
+_CLOSINGS = {"json": b"]}}", "xml": b"</results></sparql>"}
+_OPENINGS = {"json": b'"bindings":[', "xml": b"<results>"}
+# After the first, a JSON row with bindings starts with `,{` then a variable and its term. Inside
+# a string every quote is escaped, so this cannot match in a literal (a literal ending in `,{` is
+# followed by its closing quote and `}` or `,"datatype"`, never by a name and `":{"type":"`).
+_JSON_NEXT_ROW = re.compile(rb',\{"[^"]*":\{"type":"')
+# Strings (skipped), a quote that opens a string not written yet, and row starts.
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|"|[\[,]\{', re.S)
 
 
 class _Enough(Exception):
@@ -166,15 +175,134 @@ class _TsvSink:
         pass
 
 
+class _JsonRows:
+    """The row starts of a JSON result read so far, found past every string, so a literal that
+    holds `,{` is not taken for one; fed the growing document, it reads only what is new."""
+
+    def __init__(self):
+        self.cuts: list[int] = []
+        self.pos = 0
+
+    def feed(self, buf) -> int:
+        for m in _JSON_TOKEN.finditer(buf, self.pos):
+            first = buf[m.start()]
+            if first == 0x22:                       # a string
+                if m.end() - m.start() == 1:        # its end is not written yet
+                    self.pos = m.start()
+                    return len(self.cuts)
+            else:
+                self.cuts.append(m.start() + 1 if first == 0x5B else m.start())
+            self.pos = m.end()
+        return len(self.cuts)
+
+
+def _certain_json_cuts(buf) -> list[int] | None:
+    """Where each row of a JSON result (complete or cut anywhere) starts, as the offset its
+    document can be cut at to end before it, when that is certain from counts alone; else None.
+    _JSON_NEXT_ROW finds every row with bindings after the first; when each `{` before the last
+    of them is one the format writes (document, head, results, rows, terms, quoted triples), no
+    literal before it holds a brace and no row is empty, and when no `,{` follows it, these are
+    all the rows."""
+    opened = buf.find(_OPENINGS["json"])
+    if opened < 0 or buf[opened + len(_OPENINGS["json"]):opened + len(_OPENINGS["json"]) + 1] != b"{":
+        return None
+    cuts = [opened + len(_OPENINGS["json"])]
+    cuts.extend(m.start() for m in _JSON_NEXT_ROW.finditer(buf, cuts[0]))
+    end = cuts[-1]
+    if buf.count(b",{", end) != (len(cuts) > 1):
+        return None         # after the last row found, another row (empty, or not written whole)
+    written = 3 + (len(cuts) - 1) + buf.count(b'{"type":"', 0, end) + buf.count(b'{"subject":', 0, end)
+    return cuts if buf.count(b"{", 0, end) == written else None
+
+
+def _json_cuts(buf) -> list[int]:
+    cuts = _certain_json_cuts(buf)
+    if cuts is None:
+        scan = _JsonRows()
+        scan.feed(buf)
+        cuts = scan.cuts
+    return cuts
+
+
+class _DirectSink:
+    """Where the engine writes a result in the asked format (JSON or XML), counting its bytes and
+    rows as they come, to stop the evaluation past `max_rows` rows or `max_bytes` bytes.
+
+    XML escapes `<` in text, so every `<result>` starts a row. A JSON row after the first starts
+    with `,{`, which a literal may also hold: that count is an upper bound, and only once it passes
+    the limit are the rows counted exactly; if a literal made the difference, the rest is
+    counted exactly as it comes (_JsonRows)."""
+
+    def __init__(self, fmt: str, max_rows: int, max_bytes: int):
+        self.fmt, self.max_rows, self.max_bytes = fmt, max_rows, max_bytes
+        self.buf = bytearray()
+        self.rows = 0
+        self.following = 0          # `,{` written: a bound on the JSON rows after the first
+        self.cuts: list[int] | None = None
+        self.exact: _JsonRows | None = None
+        self.full = False
+        self.opening = _OPENINGS[fmt]
+
+    def write(self, data) -> int:
+        if self.full:
+            raise _Enough
+        buf = self.buf
+        start = len(buf)
+        buf += data
+        if self.fmt == "xml":
+            self.rows += buf.count(b"<result>", max(0, start - 7))
+        elif self.exact is not None:
+            self.rows = self.exact.feed(buf)
+        else:
+            self.following += buf.count(b",{", max(0, start - 1))
+            self.rows = self.following + 1             # the first row, if there is one
+            if self.rows > self.max_rows:
+                self.cuts = _certain_json_cuts(buf)
+                if self.cuts is not None:
+                    self.rows = len(self.cuts)
+                else:
+                    self.exact = _JsonRows()
+                    self.rows = self.exact.feed(buf)
+        # the head (at most as long as the query) is kept whole, so a cut answer is well formed
+        if self.rows > self.max_rows or (len(buf) > self.max_bytes and self.opening in buf):
+            self.full = True
+            raise _Enough
+        return len(data)
+
+    def complete_rows(self) -> int:
+        """The rows of a result written to its end within the limits."""
+        if self.fmt == "xml" or self.exact is not None:
+            return self.rows
+        opened = self.buf.find(_OPENINGS["json"]) + len(_OPENINGS["json"])
+        return self.following + (self.buf[opened:opened + 1] == b"{")
+
+    def flush(self) -> None:
+        pass
+
+    def row_cuts(self, buf) -> list[int]:
+        """Where each row read starts (the last one may be incomplete); see _certain_json_cuts."""
+        if self.fmt == "xml":
+            cuts = [m.start() for m in re.finditer(b"<result>", buf)]
+        elif self.exact is not None:
+            self.exact.feed(buf)
+            cuts = self.exact.cuts
+        else:
+            cuts = self.cuts if self.cuts is not None else _json_cuts(buf)
+        return cuts or [buf.find(self.opening) + len(self.opening)]
+
+
 def native_solutions(answer, fmt: str, max_rows: int, max_bytes: int) -> tuple[bytes, int, str]:
     """A SELECT answer (pyoxigraph QuerySolutions) serialized by the engine's own writers, cut
     at `max_rows` rows and `max_bytes` bytes like serialize_solutions: returns the body, the
-    rows it holds and the limit that cut it ("rows", "bytes" or "").
+    rows it holds (of a JSON answer written whole, its row separators: a literal holding `,{`
+    counts as one more) and the limit that cut it ("rows", "bytes" or "").
 
-    The engine writes TSV into a sink that counts rows as they come and stops the evaluation at
-    a limit; the rows kept are parsed back and written in `fmt` by the engine. This costs a few
-    percent over writing `fmt` directly, where building the answer from Python terms doubles
-    the time of a query with a large result."""
+    JSON and XML are written by the engine in that format into a sink that counts rows and
+    bytes as they come and stops the evaluation at a limit; a cut answer ends after its last
+    whole row that fits. CSV and TSV are written as TSV (one row a line) into such a sink, the
+    rows kept then written in `fmt` by the engine."""
+    if fmt in _CLOSINGS:
+        return _direct(answer, fmt, max_rows, max_bytes)
     sink = _TsvSink(max_rows, max_bytes * (_CSV_SLACK if fmt == "csv" else 1))
     try:
         answer.serialize(sink, format=ox.QueryResultsFormat.TSV)
@@ -198,30 +326,64 @@ def native_solutions(answer, fmt: str, max_rows: int, max_bytes: int) -> tuple[b
     return body, len(rows), cut
 
 
+def _direct(answer, fmt: str, max_rows: int, max_bytes: int) -> tuple[bytes, int, str]:
+    sink = _DirectSink(fmt, max_rows, max_bytes)
+    try:
+        answer.serialize(sink, format=NATIVE_FORMATS[fmt])
+    except Exception:
+        if not sink.full:   # an evaluation error, not the sink's stop
+            raise
+    buf = sink.buf
+    if fmt == "xml":
+        # XML 1.0 cannot carry most C0 controls even escaped (see _xml_safe)
+        buf = _XML_CONTROLS.sub("\ufffd".encode(), buf)
+    if not sink.full and len(buf) <= max_bytes:
+        return bytes(buf), sink.complete_rows(), ""
+    cuts = sink.row_cuts(buf)       # cuts[i] ends the document before row i
+    closing = _CLOSINGS[fmt]
+    if len(cuts) > max_rows:
+        keep, cut = max_rows, "rows"
+        if cuts[keep] + len(closing) + len(_marker(fmt, max_rows, None)) > max_bytes:
+            cut = "bytes"
+    else:
+        keep, cut = len(cuts) - 1, "bytes"     # the last row read may be incomplete
+    if cut == "bytes":
+        room = max_bytes - len(closing) - len(_marker(fmt, max_rows, max_bytes))
+        while keep > 0 and cuts[keep] > room:
+            keep -= 1
+    body = bytes(buf[:cuts[keep]]) + closing
+    return _mark_truncated(body, fmt, max_rows, max_bytes if cut == "bytes" else None), keep, cut
+
+
 def _from_tsv(header: bytes, rows: list[bytes], fmt: str) -> bytes:
     tsv = b"".join(line + b"\n" for line in [header, *rows])
     if fmt == "tsv":
         return tsv
-    body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=NATIVE_FORMATS[fmt])
-    if fmt == "xml":
-        # XML 1.0 cannot carry most C0 controls even escaped (see _xml_safe)
-        body = _XML_CONTROLS.sub("\ufffd".encode(), body)
-    return body
+    return ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=NATIVE_FORMATS[fmt])
 
 
-def _mark_truncated(body: bytes, fmt: str, max_rows: int, max_bytes: int | None) -> bytes:
+def _marker(fmt: str, max_rows: int, max_bytes: int | None) -> bytes:
+    """What marks a result in `fmt` as cut (nothing for CSV and TSV: the HTTP header does)."""
     if fmt == "json":
         marker: dict = {"truncated": True, "maxRows": max_rows}
         if max_bytes is not None:
             marker["maxBytes"] = max_bytes
+        return b',"peacegraph":' + json.dumps(marker, separators=(",", ":")).encode()
+    if fmt == "xml":
+        return f"<link href={quoteattr(TRUNCATED_LINK)}/>".encode()
+    return b""
+
+
+def _mark_truncated(body: bytes, fmt: str, max_rows: int, max_bytes: int | None) -> bytes:
+    marker = _marker(fmt, max_rows, max_bytes)
+    if fmt == "json":
         # between "head" and "results", where streaming parsers (Oxigraph's among them) take an
         # unknown member; a variable name cannot hold the quotes searched for
         at = body.index(b',"results":')
-        return body[:at] + b',"peacegraph":' + json.dumps(marker, separators=(",", ":")).encode() + body[at:]
+        return body[:at] + marker + body[at:]
     if fmt == "xml":
-        link = f"<link href={quoteattr(TRUNCATED_LINK)}/>".encode()
-        return body.replace(b"</head>", link + b"</head>", 1) if b"</head>" in body \
-            else body.replace(b"<head/>", b"<head>" + link + b"</head>", 1)
+        return body.replace(b"</head>", marker + b"</head>", 1) if b"</head>" in body \
+            else body.replace(b"<head/>", b"<head>" + marker + b"</head>", 1)
     return body
 
 

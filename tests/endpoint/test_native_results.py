@@ -144,3 +144,53 @@ def test_the_search_index_rows_are_not_held_to_a_clients_result_size(tmp_path):
         backend.open_search(tmp_path / "search.sqlite")
     assert [r.max_bytes for r in backend.requests] == [SEARCH_INDEX_BYTES]
     assert SEARCH_INDEX_BYTES >= 2**30
+
+
+class _Chunks:
+    """An answer already written, handed to the sink in small pieces, as the engine does in 8 KB ones."""
+
+    def __init__(self, data: bytes, size: int):
+        self.data, self.size = data, size
+
+    def serialize(self, sink, format):
+        for at in range(0, len(self.data), self.size):
+            sink.write(self.data[at:at + self.size])
+
+
+@pytest.fixture(scope="module")
+def braces():
+    """Literals that look like the JSON around them: row separators, empty rows, quotes."""
+    s = ox.Store()
+    tricky = [',{', '[{', ',{}', '{}', ',{"s":{"type":"uri"', 'x,{', '"},{"', '\\,{', '<result>']
+    for i in range(40):
+        s.add(ox.Quad(ox.NamedNode(f"{EX}s{i:02d}"), ox.NamedNode(EX + "p"),
+                      ox.Literal(tricky[i % len(tricky)] * (1 + i % 3)), ox.NamedNode(EX + "g")))
+    return s
+
+
+@pytest.mark.parametrize("fmt", ("json", "xml"))
+@pytest.mark.parametrize("size", (1, 7, 8192))
+@pytest.mark.parametrize("max_rows", (1, 9, 39, 40))
+def test_literals_that_look_like_rows_do_not_move_the_cut(braces, fmt, size, max_rows):
+    whole = _answer(braces).serialize(format=READABLE[fmt])
+    expected = _solutions(whole, fmt)
+    body, count, cut = native_solutions(_Chunks(whole, size), fmt, max_rows=max_rows, max_bytes=1 << 20)
+    kept = _solutions(body, fmt)
+    assert kept == expected[:max_rows + 1]
+    assert cut == ("rows" if max_rows < 40 else "") and (cut == "" or count == max_rows)
+
+
+@pytest.mark.parametrize("size", (3, 8192))
+def test_literals_that_look_like_rows_are_cut_within_the_byte_limit(braces, size):
+    whole = _answer(braces).serialize(format=ox.QueryResultsFormat.JSON)
+    body, count, cut = native_solutions(_Chunks(whole, size), "json", max_rows=1000, max_bytes=len(whole) // 3)
+    doc = json.loads(body)
+    assert cut == "bytes" and len(body) <= len(whole) // 3 and 0 < count == len(doc["results"]["bindings"])
+    assert _solutions(body, "json") == _solutions(whole, "json")[:count + 1]
+
+
+@pytest.mark.parametrize("fmt", ("json", "xml"))
+def test_rows_without_bindings_are_counted_against_the_row_limit(store, fmt):
+    body, count, cut = native_solutions(_answer(store, "SELECT ?nothing WHERE { ?s ?p ?o }"), fmt,
+                                        max_rows=12, max_bytes=1 << 20)
+    assert (count, cut) == (12, "rows") and len(_solutions(body, fmt)) == 13
