@@ -60,12 +60,13 @@ def _json(value) -> str:
 
 class _Spellings:
     """Every distinct term's N-Triples, Turtle and JSON-LD spellings, each worked out once
-    however many statements name the term. rdflib hashes and compares literals in Python, so
-    a literal is looked up by its lexical form, language and datatype instead (hashed in C)."""
+    however many statements name the term. Terms are looked up by plain strings: rdflib
+    compares IRIs in Python (and the build's statements hold many equal IRI objects, not one),
+    and hashes literals in Python too; a literal by its lexical form, language and datatype."""
 
     def __init__(self, terms: Terms):
         self.terms = terms
-        self.iri_nt: dict = {}       # URIRef -> N-Triples form
+        self.iri_nt: dict = {}       # IRI (a plain str) -> N-Triples form
         self.literal_nt: dict = {}   # (lexical form, language, datatype) -> N-Triples form
         self.literals: dict = {}     # N-Triples form of a literal -> the first literal met
         self.ttl: dict = {}          # N-Triples form -> Turtle form
@@ -76,9 +77,10 @@ class _Spellings:
     def nt(self, term, key=None) -> str:
         """The N-Triples form of a term (`key` the literal's key, when it is a Literal)."""
         if type(term) is URIRef:
-            found = self.iri_nt.get(term)
+            iri = str.__str__(term)
+            found = self.iri_nt.get(iri)
             if found is None:
-                found = self.iri_nt[term] = self.terms.nt(term)
+                found = self.iri_nt[iri] = self.terms.nt(term)
                 self.ttl[found] = self.terms.ttl_of_nt(found)
             return found
         nt = self.terms.nt(term)   # refuses blank nodes
@@ -95,10 +97,12 @@ class _Spellings:
         return self.literals[nt] if nt[0] == '"' else URIRef(nt[1:-1])
 
     def name(self, nt: str) -> str:
-        """An IRI's JSON-LD name: its prefixed name, else the IRI."""
+        """An IRI's JSON-LD name: its prefixed name (its Turtle form, when not <IRI>), else the
+        IRI."""
         found = self.names.get(nt)
         if found is None:
-            found = self.names[nt] = self.terms.compact(nt[1:-1]) or nt[1:-1]
+            ttl = self.ttl[nt]
+            found = self.names[nt] = nt[1:-1] if ttl[0] == "<" else ttl
         return found
 
     def json_name(self, nt: str) -> str:
@@ -140,18 +144,19 @@ def _table(graph: Graph, spellings: _Spellings, view: _View | None = None) -> _T
     iri = spellings.iri_nt.get
     literal = spellings.literal_nt.get
     nt = spellings.nt
+    plain = str.__str__
     classes = view.types if view is not None else {}
     size = 0
     for s, p, o in statements(graph):
-        s_nt = iri(s) or nt(s)
-        p_nt = iri(p) or nt(p)
+        s_nt = (iri(plain(s)) if type(s) is URIRef else None) or nt(s)
+        p_nt = (iri(plain(p)) if type(p) is URIRef else None) or nt(p)
         kind = type(o)
         if kind is URIRef:
-            o_nt = iri(o) or nt(o)
+            o_nt = iri(plain(o)) or nt(o)
         elif kind is Literal:
             # the datatype as a plain string too: each literal has its own URIRef of it
             dt = o.datatype
-            key = (str.__str__(o), o.language, dt and str.__str__(dt))
+            key = (plain(o), o.language, dt and plain(dt))
             o_nt = literal(key) or nt(o, key)
         else:
             o_nt = nt(o)
@@ -208,7 +213,8 @@ def _turtle_body(table: _Table, spellings: _Spellings, indent: str = "", unique:
         pieces: list[str] = []
         last = last_o = None
         first = end = 0
-        for p, o in _pairs(rows):
+        it = iter(rows)
+        for p, o in zip(it, it, strict=True):
             if p == last:
                 if unique and o == last_o:
                     continue
@@ -258,7 +264,8 @@ def write_trig(graphs: dict, spellings: _Spellings, header: _Table):
 def _nquads_body(table: _Table, end: str):
     done: list[str] = []
     for subject, rows in table.blocks:
-        done += [f"{subject} {p} {o}{end}" for p, o in _pairs(rows)]
+        it = iter(rows)
+        done += [f"{subject} {p} {o}{end}" for p, o in zip(it, it, strict=True)]
         if len(done) >= _BATCH:
             yield "".join(done)
             done = []
@@ -302,7 +309,8 @@ def _jsonld_nodes(table: _Table, spellings: _Spellings):
         types = found = None
         last = None
         is_type = False
-        for p, o in _pairs(rows):
+        it = iter(rows)
+        for p, o in zip(it, it, strict=True):
             if p != last:
                 last = p
                 is_type = p == _TYPE_NT
