@@ -121,9 +121,8 @@ class _Spellings:
 class _Table:
     """A graph's statements in the canonical order of every dump: `blocks`, one (subject,
     rows) pair per subject in N-Triples order, its rows (predicate, object) in N-Triples order
-    and flattened into one list [p, o, p, o, ...] (a tuple a statement would cost a third of
-    the export's memory); all in N-Triples form. `rows` finds a subject's rows; `size`
-    statements in all."""
+    and flattened into one list [p, o, p, o, ...] (no tuple kept per statement, for memory);
+    all in N-Triples form. `rows` finds a subject's rows; `size` statements in all."""
 
     def __init__(self, rows: dict, size: int, in_order: bool = False):
         """`rows`: subject -> its flattened rows, in any order unless `in_order`."""
