@@ -375,3 +375,48 @@ def test_export_of_100k_triples_is_complete(tmp_path):
     export(ds, tmp_path / "dist")
     nq = (tmp_path / "dist" / "peacegraph.nq").read_bytes().count(b"\n")
     assert nq == n + 5   # and the dump's own description
+
+
+def test_dumps_spell_group_and_order_statements(tmp_path):
+    from rdflib.namespace import DCTERMS
+    ds = Dataset(default_union=True)
+    asserted, inferred = ds.graph(ASSERTED_GRAPH), ds.graph(INFERRED_GRAPH)
+    x = PGID["x"]
+    asserted.add((x, DCTERMS.title, Literal("Title", lang="en")))   # sorts before rdf:type
+    asserted.add((x, RDF.type, PG.Provision))
+    asserted.add((x, RDFS.label, Literal("two\nlines")))
+    asserted.add((x, PG.topic, PGID["t2"]))
+    asserted.add((x, PG.topic, PGID["t1"]))
+    asserted.add((x, PG["count"], Literal("3", datatype=XSD.integer)))
+    asserted.add((x, PG.note, Literal(str(PGID["t1"]))))   # spelled like an IRI, still a literal
+    inferred.add((x, RDF.type, PG.Provision))                # in both graphs: once in the union
+    inferred.add((x, RDF.type, PG.Stance))
+    export(ds, tmp_path / "d")
+
+    turtle = (tmp_path / "d" / "peacegraph.ttl").read_text(encoding="utf-8")
+    block = turtle[turtle.index("\npgid:x ") + 1:]
+    assert block == ('pgid:x a pg:Provision , pg:Stance ;\n'
+                     '    dcterms:title "Title"@en ;\n'
+                     '    rdfs:label """two\nlines""" ;\n'
+                     '    pg:count "3"^^xsd:integer ;\n'
+                     '    pg:note "https://w3id.org/peacegraph/id/t1" ;\n'
+                     '    pg:topic pgid:t1 , pgid:t2 .\n\n')
+
+    trig = (tmp_path / "d" / "peacegraph.trig").read_text(encoding="utf-8")
+    assert ('<https://w3id.org/peacegraph/graph/inferred> {\n'
+            '    pgid:x a pg:Provision , pg:Stance .\n\n}\n') in trig
+
+    lines = [line for line in (tmp_path / "d" / "peacegraph.nq").read_text(encoding="utf-8").splitlines()
+             if line.startswith(f"<{x}> ") and line.endswith(f"<{ASSERTED_GRAPH}> .")]
+    assert [line.split(" ", 2)[1] for line in lines] == [
+        f"<{DCTERMS.title}>", f"<{RDF.type}>", f"<{RDFS.label}>", f"<{PG['count']}>", f"<{PG.note}>",
+        f"<{PG.topic}>", f"<{PG.topic}>"]
+    assert lines[-2].split(" ", 2)[2].startswith(f"<{PGID['t1']}> ")
+
+    node = {"@id": "pgid:x", "@type": ["pg:Provision"],
+            "dcterms:title": [{"@language": "en", "@value": "Title"}],
+            "pg:count": [{"@type": "xsd:integer", "@value": "3"}],
+            "pg:note": [str(PGID["t1"])], "pg:topic": [{"@id": "pgid:t1"}, {"@id": "pgid:t2"}],
+            "rdfs:label": ["two\nlines"]}
+    jsonld = (tmp_path / "d" / "peacegraph.jsonld").read_text(encoding="utf-8")
+    assert "\n   " + json.dumps(node, sort_keys=True, ensure_ascii=False) + "\n" in jsonld

@@ -28,8 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from itertools import groupby
-from operator import itemgetter
+from itertools import chain
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -47,35 +46,152 @@ from peacegraph.void import DATA_LICENSE, DESCRIPTION_FILE, SOURCE_RIGHTS, DumpF
 FILES = ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld",
          "provisions.csv", "stances.csv", "statements.csv", "void.ttl", "SHA256SUMS")
 _XSD_STRING = str(XSD.string)
+_TYPE_NT = f"<{RDF.type}>"
 _CHUNK = 1 << 20
-# subjects per string the Turtle and JSON-LD writers hand on: fewer, larger writes
-_BATCH = 2000
-_STATEMENT = itemgetter(0, 1, 2)
+# statements per string the writers hand on: fewer, larger writes
+_BATCH = 20000
+# what json.dumps(ensure_ascii=False) writes for a str, in C
+_json_string = json.encoder.encode_basestring
 
 
-def sorted_triples(graph: Graph, terms: Terms) -> list[tuple]:
-    """Rows (s_nt, p_nt, o_nt, s, p, o) of a graph in N-Triples order, the one canonical
-    order of every dump."""
-    nt = terms.nt
-    rows = [(nt(s), nt(p), nt(o), s, p, o) for s, p, o in statements(graph)]
-    # No key: the N-Triples forms of a graph's statements differ, so tuple comparison decides
-    # on them alone (in C) and never reaches the terms.
-    rows.sort()
-    return rows
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _union_rows(*parts: list) -> list:
-    """Sorted rows of several graphs (each from sorted_triples), each statement once."""
-    rows = [r for part in parts for r in part]
-    rows.sort(key=_STATEMENT)
-    out = []
-    last = None
-    for r in rows:
-        key = r[:3]
-        if key != last:
-            out.append(r)
-            last = key
-    return out
+class _Spellings:
+    """Every distinct term's N-Triples, Turtle and JSON-LD spellings, each worked out once
+    however many statements name the term. Terms are looked up by plain strings: rdflib
+    compares IRIs in Python (and the build's statements hold many equal IRI objects, not one),
+    and hashes literals in Python too; a literal by its lexical form, language and datatype."""
+
+    def __init__(self, terms: Terms):
+        self.terms = terms
+        self.iri_nt: dict = {}       # IRI (a plain str) -> N-Triples form
+        self.literal_nt: dict = {}   # (lexical form, language, datatype) -> N-Triples form
+        self.literals: dict = {}     # N-Triples form of a literal -> the first literal met
+        self.ttl: dict = {}          # N-Triples form -> Turtle form
+        self.names: dict = {}        # N-Triples form of an IRI -> its JSON-LD name
+        self.json_names: dict = {}   # N-Triples form of an IRI -> its JSON-LD name as JSON
+        self.values: dict = {}       # N-Triples form of a literal -> its JSON-LD value as JSON
+
+    def nt(self, term, key=None) -> str:
+        """The N-Triples form of a term (`key` the literal's key, when it is a Literal)."""
+        if type(term) is URIRef:
+            iri = str.__str__(term)
+            found = self.iri_nt.get(iri)
+            if found is None:
+                found = self.iri_nt[iri] = self.terms.nt(term)
+                self.ttl[found] = self.terms.ttl_of_nt(found)
+            return found
+        nt = self.terms.nt(term)   # refuses blank nodes
+        if nt[0] == "<":
+            return self.nt(URIRef(nt[1:-1]))
+        if self.literals.setdefault(nt, term) is term:
+            self.ttl[nt] = self.terms.ttl_of_nt(nt, term)
+        if key is not None:
+            self.literal_nt[key] = nt
+        return nt
+
+    def term(self, nt: str):
+        """The term of an N-Triples form this object made."""
+        return self.literals[nt] if nt[0] == '"' else URIRef(nt[1:-1])
+
+    def name(self, nt: str) -> str:
+        """An IRI's JSON-LD name: its prefixed name (its Turtle form, when not <IRI>), else the
+        IRI."""
+        found = self.names.get(nt)
+        if found is None:
+            ttl = self.ttl[nt]
+            found = self.names[nt] = nt[1:-1] if ttl[0] == "<" else ttl
+        return found
+
+    def json_name(self, nt: str) -> str:
+        found = self.json_names.get(nt)
+        if found is None:
+            found = self.json_names[nt] = _json_string(self.name(nt))
+        return found
+
+    def value(self, nt: str) -> str:
+        found = self.values.get(nt)
+        if found is None:
+            found = self.values[nt] = _json(_jsonld_value(self.literals[nt], self.terms))
+        return found
+
+
+class _Table:
+    """A graph's statements in the canonical order of every dump: `blocks`, one (subject,
+    rows) pair per subject in N-Triples order, its rows (predicate, object) in N-Triples order
+    and flattened into one list [p, o, p, o, ...] (no tuple kept per statement, for memory);
+    all in N-Triples form. `rows` finds a subject's rows; `size` statements in all."""
+
+    def __init__(self, rows: dict, size: int, in_order: bool = False):
+        """`rows`: subject -> its flattened rows, in any order unless `in_order`."""
+        self.rows, self.size = rows, size
+        self.blocks = sorted(rows.items())
+        if not in_order:
+            flatten = chain.from_iterable
+            for _, flat in self.blocks:
+                if len(flat) > 2:
+                    flat[:] = flatten(sorted(_pairs(flat)))
+
+
+def _table(graph: Graph, spellings: _Spellings, view: _View | None = None) -> _Table:
+    """One pass over a graph: its statements spelled and grouped by subject, then sorted (the
+    subjects, then each one's few rows: far fewer comparisons than sorting every statement).
+    The instances of the classes the CSV tables list are noted in `view`."""
+    by_subject: dict = {}
+    iri = spellings.iri_nt.get
+    literal = spellings.literal_nt.get
+    nt = spellings.nt
+    plain = str.__str__
+    classes = view.types if view is not None else {}
+    size = 0
+    for s, p, o in statements(graph):
+        s_nt = (iri(plain(s)) if type(s) is URIRef else None) or nt(s)
+        p_nt = (iri(plain(p)) if type(p) is URIRef else None) or nt(p)
+        kind = type(o)
+        if kind is URIRef:
+            o_nt = iri(plain(o)) or nt(o)
+        elif kind is Literal:
+            # the datatype as a plain string too: each literal has its own URIRef of it
+            dt = o.datatype
+            key = (plain(o), o.language, dt and plain(dt))
+            o_nt = literal(key) or nt(o, key)
+        else:
+            o_nt = nt(o)
+        rows = by_subject.get(s_nt)
+        if rows is None:
+            by_subject[s_nt] = [p_nt, o_nt]
+        else:
+            rows += (p_nt, o_nt)
+        size += 1
+        if p_nt == _TYPE_NT:
+            instances = classes.get(o_nt)
+            if instances is not None:
+                instances.append(s_nt)
+    table = _Table(by_subject, size)
+    if view is not None:
+        view.tables.append(table)
+    return table
+
+
+def _union(*tables: _Table) -> _Table:
+    """The statements of several tables; a statement in more than one is there once (and the
+    Turtle writer, told `unique`, drops repeats within one)."""
+    by_subject: dict = {}
+    for table in tables:
+        for s, rows in table.blocks:
+            found = by_subject.get(s)
+            # a subject's rows in one table are already sorted, and reused as they are
+            by_subject[s] = rows if found is None else list(chain.from_iterable(
+                sorted(set(_pairs(found)).union(_pairs(rows)))))
+    return _Table(by_subject, 0, in_order=True)
+
+
+def _pairs(flat: list):
+    """The (p, o) rows of a flattened row list."""
+    it = iter(flat)
+    return zip(it, it, strict=True)
 
 
 # -- serializers -------------------------------------------------------------------------------
@@ -84,56 +200,84 @@ def _prefix_lines(terms: Terms) -> list[str]:
     return [f"@prefix {p}: <{ns}> ." for p, ns in terms.prefixes.items()]
 
 
-_SUBJECT, _PREDICATE = itemgetter(0), itemgetter(1)
-
-
-def _turtle_body(rows, terms: Terms, indent: str = ""):
-    """Turtle statements grouped by subject and predicate; rows as from sorted_triples."""
-    type_nt = f"<{RDF.type}>"
-    ttl = terms.ttl_of_nt
+def _turtle_body(table: _Table, spellings: _Spellings, indent: str = "", unique: bool = False):
+    """Turtle statements grouped by subject and predicate, rdf:type ("a") first, the rest in
+    canonical order; `unique` writes a statement repeated in the rows once."""
+    ttl = spellings.ttl
     between = f" ;\n{indent}    "
     done: list[str] = []
-    for subject, group in groupby(rows, _SUBJECT):
-        lines = []
-        for pred, same in groupby(group, _PREDICATE):
-            objs = " , ".join([ttl(r[2], r[5]) for r in same])
-            if pred == type_nt:
-                # rdf:type first, as readers expect; the rest keep the canonical order
-                lines.insert(0, "a " + objs)
+    count = 0
+    for subject, rows in table.blocks:
+        # each predicate's run starts with its separator, so the rdf:type run can move as a whole
+        pieces: list[str] = []
+        last = last_o = None
+        first = end = 0
+        it = iter(rows)
+        for p, o in zip(it, it, strict=True):
+            if p == last:
+                if unique and o == last_o:
+                    continue
+                pieces += (" , ", ttl[o])
             else:
-                lines.append(ttl(pred) + " " + objs)
-        done.append(indent + ttl(subject) + " " + between.join(lines) + " .\n\n")
+                if last == _TYPE_NT:
+                    end = len(pieces)
+                last = p
+                if p == _TYPE_NT:
+                    first = len(pieces)
+                    pieces += (between, "a ", ttl[o])
+                else:
+                    pieces += (between, ttl[p], " ", ttl[o])
+            last_o = o
+        if last == _TYPE_NT:
+            end = len(pieces)
+        if first:
+            pieces = pieces[first:end] + pieces[:first] + pieces[end:]
+        pieces[0] = " "
+        done.append(indent + ttl[subject])
+        done += pieces
+        done.append(" .\n\n")
+        count += len(rows)
+        if count >= 2 * _BATCH:
+            yield "".join(done)
+            done, count = [], 0
+    yield "".join(done)
+
+
+def write_turtle(table: _Table, spellings: _Spellings, unique: bool = False):
+    yield "\n".join(_prefix_lines(spellings.terms)) + "\n\n"
+    yield from _turtle_body(table, spellings, unique=unique)
+
+
+def write_trig(graphs: dict, spellings: _Spellings, header: _Table):
+    terms = spellings.terms
+    yield "\n".join(_prefix_lines(terms)) + "\n"
+    if header.blocks:
+        yield "\n"
+        yield from _turtle_body(header, spellings)
+    for name in sorted(graphs, key=terms.nt):
+        yield f"\n{terms.ttl(name)} {{\n"
+        yield from _turtle_body(graphs[name], spellings, indent="    ")
+        yield "}\n"
+
+
+def _nquads_body(table: _Table, end: str):
+    done: list[str] = []
+    for subject, rows in table.blocks:
+        it = iter(rows)
+        done += [f"{subject} {p} {o}{end}" for p, o in zip(it, it, strict=True)]
         if len(done) >= _BATCH:
             yield "".join(done)
             done = []
     yield "".join(done)
 
 
-def write_turtle(triples, terms: Terms):
-    yield "\n".join(_prefix_lines(terms)) + "\n\n"
-    yield from _turtle_body(triples, terms)
-
-
-def write_trig(graphs: dict, terms: Terms, header=()):
-    yield "\n".join(_prefix_lines(terms)) + "\n"
-    if header:
-        yield "\n"
-        yield from _turtle_body(header, terms)
-    for name in sorted(graphs, key=terms.nt):
-        yield f"\n{terms.ttl(name)} {{\n"
-        yield from _turtle_body(graphs[name], terms, indent="    ")
-        yield "}\n"
-
-
-def write_nquads(graphs: dict, terms: Terms, header=()):
-    """The `header` rows in the default graph, then graph by graph in IRI order, statements in
-    canonical order within each graph."""
-    yield "".join(r[0] + " " + r[1] + " " + r[2] + " .\n" for r in header)
-    for name in sorted(graphs, key=terms.nt):
-        g = " " + terms.nt(name) + " .\n"
-        rows = graphs[name]
-        for i in range(0, len(rows), 10000):
-            yield "".join(r[0] + " " + r[1] + " " + r[2] + g for r in rows[i:i + 10000])
+def write_nquads(graphs: dict, spellings: _Spellings, header: _Table):
+    """The `header` statements in the default graph, then graph by graph in IRI order,
+    statements in canonical order within each graph."""
+    nt = spellings.terms.nt
+    yield from _nquads_body(header, " .\n")
+    for name in sorted(graphs, key=nt):
+        yield from _nquads_body(graphs[name], " " + nt(name) + " .\n")
 
 
 def jsonld_context(terms: Terms) -> dict:
@@ -153,65 +297,76 @@ def _jsonld_value(term, terms: Terms):
     return {"@id": terms.nt(term)}
 
 
-def jsonld_nodes(rows, terms: Terms):
-    """JSON-LD node objects, one per subject, of rows in canonical order (from sorted_triples)."""
-    type_nt = f"<{RDF.type}>"
-    names: dict = {}   # N-Triples form of an IRI -> its compact form or the IRI
-
-    def name(nt: str) -> str:
-        found = names.get(nt)
-        if found is None:
-            iri = nt[1:-1]
-            found = names[nt] = terms.compact(iri) or iri
-        return found
-
-    for _, group in groupby(rows, _SUBJECT):
-        group = list(group)
-        subject = group[0][3]
-        node: dict = {"@id": terms.compact(subject) or str(subject)}
-        for pred, same in groupby(group, _PREDICATE):
-            for r in same:
-                o_nt = r[2]
-                if o_nt[0] == "<":
-                    if pred == type_nt:
-                        node.setdefault("@type", []).append(name(o_nt))
-                    else:
-                        node.setdefault(name(pred), []).append({"@id": name(o_nt)})
-                else:
-                    node.setdefault(name(pred), []).append(_jsonld_value(r[5], terms))
-        yield node
+def _jsonld_nodes(table: _Table, spellings: _Spellings):
+    """JSON-LD node objects, one per subject in canonical order, written as json.dumps(node,
+    sort_keys=True, ensure_ascii=False) writes them: "@id", "@type" (the IRI types), and a list
+    per property of its values in canonical order."""
+    names, json_names, values = spellings.names, spellings.json_names, spellings.values
+    name, json_name, value = spellings.name, spellings.json_name, spellings.value
+    for subject, rows in table.blocks:
+        keys: dict = {"@id": None}
+        types = found = None
+        last = None
+        is_type = False
+        it = iter(rows)
+        for p, o in zip(it, it, strict=True):
+            if p != last:
+                last = p
+                is_type = p == _TYPE_NT
+                found = None
+            if o[0] == "<":
+                if is_type:
+                    if types is None:
+                        types = keys["@type"] = []
+                    types.append(json_names.get(o) or json_name(o))
+                    continue
+                v = '{"@id": ' + (json_names.get(o) or json_name(o)) + "}"
+            else:
+                v = values.get(o) or value(o)
+            if found is None:
+                found = keys.setdefault(names.get(p) or name(p), [])
+            found.append(v)
+        parts = []
+        for key, vs in sorted(keys.items()):
+            if vs is None:
+                parts.append('"@id": ' + (json_names.get(subject) or json_name(subject)))
+            else:
+                parts.append(_json_string(key) + ": [" + ", ".join(vs) + "]")
+        yield "{" + ", ".join(parts) + "}"
 
 
 def jsonld_document(graph: Graph, terms: Terms | None = None) -> str:
     """A graph as JSON-LD with the dump's readable @context, nodes in canonical order."""
     terms = terms or Terms()
-    nodes = [json.dumps(node, sort_keys=True, ensure_ascii=False)
-             for node in jsonld_nodes(sorted_triples(graph, terms), terms)]
-    return ('{\n "@context": ' + json.dumps(jsonld_context(terms), sort_keys=True, ensure_ascii=False)
+    spellings = _Spellings(terms)
+    nodes = list(_jsonld_nodes(_table(graph, spellings), spellings))
+    return ('{\n "@context": ' + _json(jsonld_context(terms))
             + ',\n "@graph": [\n  ' + ",\n  ".join(nodes) + "\n ]\n}\n")
 
 
-def write_jsonld(graphs: dict, terms: Terms, header=()):
+def write_jsonld(graphs: dict, spellings: _Spellings, header: _Table):
     """JSON-LD 1.1 with one object per named graph, nodes in canonical order, one per line;
-    the `header` rows (the dataset's version and license) as nodes of the default graph."""
-    yield '{\n "@context": ' + json.dumps(jsonld_context(terms), sort_keys=True, ensure_ascii=False)
+    the `header` statements (the dataset's version and license) as nodes of the default graph."""
+    terms = spellings.terms
+    yield '{\n "@context": ' + _json(jsonld_context(terms))
     yield ',\n "@graph": ['
     first_graph = True
-    for node in jsonld_nodes(header, terms):
-        yield ("" if first_graph else ",") + "\n  " + json.dumps(node, sort_keys=True, ensure_ascii=False)
+    for node in _jsonld_nodes(header, spellings):
+        yield ("" if first_graph else ",") + "\n  " + node
         first_graph = False
-    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
     for name in sorted(graphs, key=terms.nt):
         yield ("" if first_graph else ",") + "\n  {\"@id\": " + json.dumps(terms.compact(str(name)) or str(name))
         yield ', "@graph": ['
         first_graph = False
         done: list[str] = []
+        count = 0
         lead = "\n   "
-        for node in jsonld_nodes(graphs[name], terms):
-            done.append(encode(node))
-            if len(done) >= _BATCH:
+        for node in _jsonld_nodes(graphs[name], spellings):
+            done.append(node)
+            count += 1
+            if count >= _BATCH // 4:
                 yield lead + ",\n   ".join(done)
-                done, lead = [], ",\n   "
+                done, count, lead = [], 0, ",\n   "
         if done:
             yield lead + ",\n   ".join(done)
         yield "\n  ]}"
@@ -221,38 +376,31 @@ def write_jsonld(graphs: dict, terms: Terms, header=()):
 # -- CSV tables --------------------------------------------------------------------------------
 
 class _View:
-    """Lookups for the tables over the union of the named graphs, from one pass over the rows
-    of the predicates the tables use."""
+    """Lookups for the tables over the union of the named graphs, in the graphs' tables."""
 
-    WANTED = (RDF.type, RDFS.label, SKOS.prefLabel, PG.provisionOf, PG.topic, PG.evidence,
-              OA.hasSelector, OA.exact, PG.holder, PG.position, PG.target, PG.condition,
-              PG.speaker, PG.about, PG.quotation)
+    CLASSES = (PG.Provision, PG.Stance, PG.PublicStatement)
 
-    def __init__(self, graphs: dict, terms: Terms):
-        self.terms = terms
-        self.index: dict = {p: {} for p in self.WANTED}
-        by_nt = {terms.nt(p): self.index[p] for p in self.WANTED}
-        subjects: dict = {}
-        self.subjects = subjects
+    def __init__(self, spellings: _Spellings):
+        self.spellings = spellings
+        self.terms = spellings.terms
+        self.tables: list[_Table] = []
+        # N-Triples form of a class -> those of its instances, as _table meets them
+        self.types: dict = {spellings.nt(c): [] for c in self.CLASSES}
         self._labels: dict = {}
-        for rows in graphs.values():
-            for s_nt, p_nt, o_nt, subj, _, obj in rows:
-                index = by_nt.get(p_nt)
-                if index is not None:
-                    found = index.get(s_nt)
-                    if found is None:
-                        found = index[s_nt] = {}
-                        subjects[s_nt] = subj
-                    found[o_nt] = obj
 
     def objects(self, s, p) -> list:
-        found = self.index[p].get(self.terms.nt(s))
-        return [found[k] for k in sorted(found)] if found else []
+        s_nt, p_nt = self.spellings.nt(s), self.spellings.nt(p)
+        found = set()
+        for table in self.tables:
+            rows = table.rows.get(s_nt)
+            if rows:
+                found.update(o for q, o in _pairs(rows) if q == p_nt)
+        term = self.spellings.term
+        return [term(o) for o in sorted(found)]
 
     def instances(self, cls) -> list:
-        cls_nt = self.terms.nt(cls)
-        return [self.subjects[s] for s, types in sorted(self.index[RDF.type].items())
-                if cls_nt in types]
+        term = self.spellings.term
+        return [term(s) for s in sorted(set(self.types[self.spellings.nt(cls)]))]
 
     def name(self, node) -> str:
         if isinstance(node, URIRef):
@@ -450,19 +598,19 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
 
 def _export(dataset, out: Path, *, sparql_endpoint, base, release, download_url, csv_bom) -> list[str]:
     terms = Terms()
-    graphs = {name: sorted_triples(dataset.graph(name), terms) for name in NAMED_GRAPHS}
-    counts = {name: len(t) for name, t in graphs.items()}
-    public = {name: graphs[name] for name in NAMED_GRAPHS}
-    header = sorted_triples(dataset_header(base, release), terms)
-    union_ai = _union_rows(graphs[INFERRED_GRAPH], graphs[ASSERTED_GRAPH], header)
-    view = _View(graphs, terms)
+    spellings = _Spellings(terms)
+    view = _View(spellings)
+    graphs = {name: _table(dataset.graph(name), spellings, view) for name in NAMED_GRAPHS}
+    counts = {name: t.size for name, t in graphs.items()}
+    header = _table(dataset_header(base, release), spellings)
+    union_ai = _union(graphs[INFERRED_GRAPH], graphs[ASSERTED_GRAPH], header)
     bom = ["\ufeff"] if csv_bom else []
 
     writers = [
-        ("peacegraph.trig", lambda: write_trig(public, terms, header)),
-        ("peacegraph.nq", lambda: write_nquads(public, terms, header)),
-        ("peacegraph.ttl", lambda: write_turtle(union_ai, terms)),
-        ("peacegraph.jsonld", lambda: write_jsonld(public, terms, header)),
+        ("peacegraph.trig", lambda: write_trig(graphs, spellings, header)),
+        ("peacegraph.nq", lambda: write_nquads(graphs, spellings, header)),
+        ("peacegraph.ttl", lambda: write_turtle(union_ai, spellings, unique=True)),
+        ("peacegraph.jsonld", lambda: write_jsonld(graphs, spellings, header)),
         ("provisions.csv", lambda: [*bom, provisions_table(view)]),
         ("stances.csv", lambda: [*bom, stances_table(view)]),
         ("statements.csv", lambda: [*bom, statements_table(view)]),
@@ -479,9 +627,9 @@ def _export(dataset, out: Path, *, sparql_endpoint, base, release, download_url,
             sums[name] = write_file(tmp / name, make())
         # the description names every file with its size and checksum, so it is written last
         files = [DumpFile(name, (tmp / name).stat().st_size, sums[name]) for name, _ in writers]
-        void = sorted_triples(void_graph(base, counts, files, sparql_endpoint=sparql_endpoint,
-                                         download_url=download_url, release=release), terms)
-        sums[DESCRIPTION_FILE] = write_file(tmp / DESCRIPTION_FILE, write_turtle(void, terms))
+        void = _table(void_graph(base, counts, files, sparql_endpoint=sparql_endpoint,
+                                 download_url=download_url, release=release), spellings)
+        sums[DESCRIPTION_FILE] = write_file(tmp / DESCRIPTION_FILE, write_turtle(void, spellings))
         write_file(tmp / "SHA256SUMS", [f"{sums[n]}  {n}\n" for n in sorted(sums)])
         claim.release()
         os.chmod(tmp, 0o755)
