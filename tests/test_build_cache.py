@@ -221,3 +221,18 @@ def test_builds_into_one_folder_take_turns_writing_and_recording(small):
     after = subprocess.run([sys.executable, "-c", probe, str(small.out.parent)],
                            capture_output=True, text=True, check=True).stdout.strip()
     assert (inside, after) == ("taken", "free")
+
+
+def test_a_record_left_half_written_by_a_killed_build_is_removed_once_old(small):
+    build(small)
+    record = cache_file(small.out)
+    old = record.with_name(record.name + ".k1ll3d")
+    recent = record.with_name(record.name + ".wr1t1ng")
+    old.write_text("{", encoding="utf-8")
+    recent.write_text("{", encoding="utf-8")
+    an_hour_ago = old.stat().st_mtime - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    with (small.graph / "core.ttl").open("a", encoding="utf-8") as f:
+        f.write("\n# edited\n")
+    assert not build(small).unchanged
+    assert not old.exists() and recent.exists() and record.exists()

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from peacegraph.leftovers import remove_stale_files
+
 FORMAT = 1
 # The libraries whose behaviour decides the bytes of a build.
 LIBRARIES = ("rdflib", "pyoxigraph", "reasonable", "owlrl", "pyshacl", "pyshacl-turbo")
@@ -216,6 +218,7 @@ class BuildCache:
             record = {"format": FORMAT, "shapes": shapes,
                       "build": {"key": build, "files": sums, "order": list(files),
                                 "counts": [[str(g), n] for g, n in counts.items()], "spans": spans}}
+            remove_stale_files(self.path.parent, f"{self.path.name}.")
             fd, tmp = tempfile.mkstemp(prefix=f"{self.path.name}.", dir=self.path.parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:

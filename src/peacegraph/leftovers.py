@@ -1,5 +1,6 @@
 """Temporary folders beside an output (a dist/ being written, a store being loaded) that a crash
-can leave behind, each as large as the output itself.
+can leave behind, each as large as the output itself; and the small temporary files a record is
+written through before it replaces the old one.
 
 A process claims such a folder with an exclusive lock on a file inside it for as long as it works
 in it; the kernel drops the lock when the process dies, however it dies. At the next build or
@@ -89,4 +90,26 @@ def remove_stale(parent: Path, prefixes: tuple[str, ...]) -> list[Path]:
         if _is_stale(entry, now):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
+    return removed
+
+
+def remove_stale_files(parent: Path, prefix: str) -> list[Path]:
+    """Remove the plain files of `parent` whose names start with `prefix` and that are older than
+    UNCLAIMED_GRACE; returns the removed ones. Such a file lives for the milliseconds it takes to
+    write and rename it, so one that old is what a killed process left."""
+    removed = []
+    now = time.time()
+    try:
+        entries = list(Path(parent).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix) or entry.is_symlink() or not entry.is_file():
+            continue
+        try:
+            if now - entry.stat().st_mtime > UNCLAIMED_GRACE:
+                entry.unlink()
+                removed.append(entry)
+        except OSError:
+            pass
     return removed
