@@ -290,11 +290,11 @@ def test_full_disk_midway_keeps_previous_export(fixture_dataset, tmp_path, monke
     real = export_module.write_file
     calls = []
 
-    def failing(path, chunks):
+    def failing(path, chunks, *check):
         calls.append(path.name)
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        return real(path, chunks)
+        return real(path, chunks, *check)
 
     monkeypatch.setattr(export_module, "write_file", failing)
     with pytest.raises(ExportError, match="No space left on device"):

@@ -4,7 +4,8 @@
     result = build(config)                    # BuildResult; raises a PeacegraphError on failure
 
 Nothing is written unless every stage succeeds; the export itself swaps the new dist/ in
-atomically (peacegraph.export). What a build need not redo for the same inputs (the shapes
+atomically (peacegraph.export). The export is written beside dist/ while the data is validated
+(peacegraph.export_ahead) and swapped in only once it conforms. What a build need not redo for the same inputs (the shapes
 check; the whole build when no input changed) is known from peacegraph.build_cache;
 `cache=False` does everything.
 """
@@ -24,7 +25,8 @@ from peacegraph import paths
 from peacegraph.anchor import Anchorer, anchored_statements
 from peacegraph.build_cache import BuildCache, build_key, code_fingerprint, shapes_key
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
-from peacegraph.export import export
+from peacegraph.export import write_export
+from peacegraph.export_ahead import ExportAhead
 from peacegraph.gcpause import paused_gc
 from peacegraph.load import load_folder, load_sources
 from peacegraph.locate import locate_results, located, sources_paths
@@ -283,32 +285,44 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
                                spans=kept.spans, seconds=time.perf_counter() - started,
                                files=kept.files, unchanged=True)
     assembly = assemble(config, progress, reason=config.reason)
-    checked = cache is not None and cache.shapes_checked(keys[1])
-    report = validate_assembly(assembly, config.shapes, progress, shapes_checked=checked)
-    if cache is not None:
-        # Inputs saved while this build read them: the shapes it loaded may not be those it
-        # knew to be well-formed, and the record must not pair the new inputs with this output.
-        now = (build_key(config, code), shapes_key(config.shapes, code))
-        if checked and now[1] != keys[1]:
-            report = validate_assembly(assembly, config.shapes, progress)
-        if now != keys:
-            cache = None
-    if not report.conforms:
-        n = len(report.results)
-        raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was written "
-                               f"to {config.out}", report=report)
-    counts = {name: len(assembly.dataset.graph(name))
-              for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
-    spans = _span_count(assembly.dataset.graph(ASSERTED_GRAPH))
-    if cache is not None:
-        Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
-    with cache.turn() if cache is not None else nullcontext(False) as recording:
+
+    def write(stop):
+        return write_export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
+                            release=config.release, download_url=config.download_url,
+                            csv_bom=config.csv_bom, stop=stop)
+
+    with ExportAhead(write) as ahead:
+        checked = cache is not None and cache.shapes_checked(keys[1])
+        report = validate_assembly(assembly, config.shapes, progress, shapes_checked=checked)
+        if cache is not None:
+            # Inputs saved while this build read them: the shapes it loaded may not be those it
+            # knew to be well-formed, and the record must not pair the new inputs with this output.
+            now = (build_key(config, code), shapes_key(config.shapes, code))
+            if checked and now[1] != keys[1]:
+                report = validate_assembly(assembly, config.shapes, progress)
+            if now != keys:
+                cache = None
+        if not report.conforms:
+            n = len(report.results)
+            raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was written "
+                                   f"to {config.out}", report=report)
+        counts = {name: len(assembly.dataset.graph(name))
+                  for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
+        spans = _span_count(assembly.dataset.graph(ASSERTED_GRAPH))
         with progress.stage("export", unit="files"):
-            files = export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
-                           release=config.release, download_url=config.download_url,
-                           csv_bom=config.csv_bom)
-        if recording:
-            cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
-                       counts={str(g): n for g, n in counts.items()})
+            pending = ahead.pending()
+    committed = False
+    try:
+        if cache is not None:
+            Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
+        with cache.turn() if cache is not None else nullcontext(False) as recording:
+            committed = True
+            files = pending.commit()
+            if recording:
+                cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
+                           counts={str(g): n for g, n in counts.items()})
+    finally:
+        if not committed:
+            pending.discard()
     return BuildResult(out=Path(config.out), counts=counts, spans=spans,
                        seconds=time.perf_counter() - started, files=files)

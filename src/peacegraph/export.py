@@ -489,8 +489,9 @@ def statements_table(view: _View) -> str:
 
 # -- atomic writing ------------------------------------------------------------------------------
 
-def write_file(path: Path, chunks) -> str:
-    """Write text chunks as UTF-8, fsync, and return the file's sha256."""
+def write_file(path: Path, chunks, check=None) -> str:
+    """Write text chunks as UTF-8, fsync, and return the file's sha256. `check`, when given, is
+    called before each write (it raises to stop the writing)."""
     digest = hashlib.sha256()
     with open(path, "wb") as fh:
         pending: list[bytes] = []
@@ -500,6 +501,8 @@ def write_file(path: Path, chunks) -> str:
             pending.append(data)
             size += len(data)
             if size >= _CHUNK:
+                if check is not None:
+                    check()
                 blob = b"".join(pending)
                 fh.write(blob)
                 digest.update(blob)
@@ -588,19 +591,76 @@ def export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = 
     base/download/); `csv_bom` starts the tables with a UTF-8 byte order mark, for spreadsheet
     programs that need one to read UTF-8. Returns the file names. Raises ExportError, leaving any
     previous `out_dir` untouched and no temporary files behind."""
+    return write_export(dataset, out_dir, sparql_endpoint=sparql_endpoint, base=base,
+                        release=release, download_url=download_url, csv_bom=csv_bom).commit()
+
+
+class Cancelled(Exception):
+    """An export stopped before it was complete (see `write_export`'s `stop`)."""
+
+
+class PendingExport:
+    """Every dist file written, in a claimed temporary folder beside the target: `commit` puts
+    it in place of the target, `discard` removes it. Until one of them, the claim keeps other
+    builds from taking the folder for a crash's leftovers."""
+
+    def __init__(self, tmp: Path, claim: Claim, out: Path, files: list[str]):
+        self.tmp, self.claim, self.out, self.files = tmp, claim, out, files
+
+    def commit(self) -> list[str]:
+        """Swap the folder in for the target (atomically where the kernel can); returns the file
+        names. Raises ExportError, leaving the previous target untouched."""
+        tmp, out = self.tmp, self.out
+        try:
+            self.claim.release()
+            os.chmod(tmp, 0o755)
+            _fsync_dir(tmp)
+            _swap_in(tmp, out)
+        except ExportError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ExportError(f"cannot write {out}: {exc.strerror or exc}; the previous export is "
+                              "unchanged") from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return self.files
+
+    def discard(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.claim.release()
+
+
+def write_export(dataset, out_dir, *, sparql_endpoint: str | None = None, base: str = BASE,
+                 release: Release | None = None, download_url: str | None = None,
+                 csv_bom: bool = False, stop=None) -> PendingExport:
+    """`export`'s work up to putting the files in place: they are written into a temporary
+    folder beside `out_dir`, which the returned PendingExport commits or discards. `stop`, a
+    threading.Event, is checked between chunks: once it is set the export raises Cancelled,
+    leaving nothing behind. Raises ExportError, leaving nothing behind."""
     with paused_gc():
         # millions of rows of strings and terms, none in a cycle: collections would only rescan
         # the dataset (a third of the export's time at 1M)
-        return _export(dataset, Path(out_dir).absolute(), sparql_endpoint=sparql_endpoint,
-                       base=base, release=release or Release(__version__),
-                       download_url=download_url, csv_bom=csv_bom)
+        return _write(dataset, Path(out_dir).absolute(), sparql_endpoint=sparql_endpoint,
+                      base=base, release=release or Release(__version__),
+                      download_url=download_url, csv_bom=csv_bom, stop=stop)
 
 
-def _export(dataset, out: Path, *, sparql_endpoint, base, release, download_url, csv_bom) -> list[str]:
+def _write(dataset, out: Path, *, sparql_endpoint, base, release, download_url, csv_bom,
+           stop) -> PendingExport:
+    def check():
+        if stop is not None and stop.is_set():
+            raise Cancelled("export cancelled")
+
     terms = Terms()
     spellings = _Spellings(terms)
     view = _View(spellings)
-    graphs = {name: _table(dataset.graph(name), spellings, view) for name in NAMED_GRAPHS}
+    graphs = {}
+    for name in NAMED_GRAPHS:
+        graphs[name] = _table(dataset.graph(name), spellings, view)
+        check()
     counts = {name: t.size for name, t in graphs.items()}
     header = _table(dataset_header(base, release), spellings)
     union_ai = _union(graphs[INFERRED_GRAPH], graphs[ASSERTED_GRAPH], header)
@@ -615,6 +675,7 @@ def _export(dataset, out: Path, *, sparql_endpoint, base, release, download_url,
         ("stances.csv", lambda: [*bom, stances_table(view)]),
         ("statements.csv", lambda: [*bom, statements_table(view)]),
     ]
+    check()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(out.parent, (f".{out.name}.tmp-", f".{out.name}.old-"))
@@ -624,27 +685,21 @@ def _export(dataset, out: Path, *, sparql_endpoint, base, release, download_url,
     try:
         sums = {}
         for name, make in writers:
-            sums[name] = write_file(tmp / name, make())
+            sums[name] = write_file(tmp / name, make(), check)
         # the description names every file with its size and checksum, so it is written last
         files = [DumpFile(name, (tmp / name).stat().st_size, sums[name]) for name, _ in writers]
         void = _table(void_graph(base, counts, files, sparql_endpoint=sparql_endpoint,
                                  download_url=download_url, release=release), spellings)
         sums[DESCRIPTION_FILE] = write_file(tmp / DESCRIPTION_FILE, write_turtle(void, spellings))
         write_file(tmp / "SHA256SUMS", [f"{sums[n]}  {n}\n" for n in sorted(sums)])
-        claim.release()
-        os.chmod(tmp, 0o755)
-        _fsync_dir(tmp)
-        _swap_in(tmp, out)
-    except ExportError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        claim.release()
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}; the previous export is "
                           "unchanged") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
         claim.release()
-    return [name for name, _ in writers] + [DESCRIPTION_FILE, "SHA256SUMS"]
+        raise
+    return PendingExport(tmp, claim, out, [name for name, _ in writers]
+                         + [DESCRIPTION_FILE, "SHA256SUMS"])

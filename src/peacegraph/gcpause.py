@@ -10,19 +10,31 @@ everything as usual; only the search for cycles waits until the step is over.
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import contextmanager
+
+# Pauses nest and overlap across threads (the build validates while it exports): the collector
+# resumes when the last one ends, and only if it was running when the first began.
+_lock = threading.Lock()
+_state = {"pauses": 0, "was_enabled": False}
 
 
 @contextmanager
 def paused_gc():
-    """Pause the cyclic collector for the body (restoring its previous state afterwards)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    """Pause the cyclic collector for the body (restoring its previous state once no other
+    pause is under way)."""
+    with _lock:
+        if _state["pauses"] == 0:
+            _state["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _state["pauses"] += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _lock:
+            _state["pauses"] -= 1
+            if _state["pauses"] == 0 and _state["was_enabled"]:
+                gc.enable()
 
 
 __all__ = ["paused_gc"]
