@@ -23,6 +23,8 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
     assert build["conforms"] is True
     assert 1500 <= build["built_triples"] <= 2500
     assert build["build_seconds"] == round(sum(build["stages"][s]["seconds"] for s in BUILD_STAGES), 2)
+    cli = run["cli_build"]
+    assert cli["seconds"] > 0 and cli["peak_rss_mb"] > 10 and cli["same_bytes"] is True, cli
 
     endpoint = run["endpoint"]
     queries = [name for names in endpoint["queries"].values() for name in names]
@@ -62,6 +64,9 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
         row = f"| {stage} | {st['seconds']:.2f} ({st['cpu_seconds']:.2f}) / {st['peak_rss_mb']:.0f} |"
         assert row in table, (row, [line for line in table if line.startswith(f"| {stage} |")])
     assert f"| built triples | {build['built_triples']:,} |" in table
+    assert (f"| **`peacegraph build --no-cache`** (validate and export overlapping) | "
+            f"{cli['seconds']:.1f} / {cli['peak_rss_mb']:.0f} |") in table
+    assert report["targets"][0]["measured"].startswith(f"{cli['seconds']:.1f} s (`peacegraph build")
     floors = run["floors"]
     assert set(floors) == {"parse", "anchor", "reason", "validate", "export"}
     assert all(seconds > 0 for seconds in floors.values()), floors

@@ -8,8 +8,12 @@ For each size N (`--sizes`, triples of the built graph):
    recording each stage's wall time, CPU time and peak RSS (the kernel's high-water mark, reset
    at the start of each stage); a build over BUILD_LIMIT seconds (environment variable
    PEACEGRAPH_BENCH_BUILD_LIMIT, default 1800) is stopped and reported as such;
-3. the search index of the dump is built and timed in-process (peacegraph.bench_search);
-4. the dump is served by three endpoints on 127.0.0.1, all running at once and all taking the
+3. `peacegraph build --no-cache` builds the same corpus as a user runs it (its validation and
+   export overlap, see peacegraph.export_ahead): the wall time and peak RSS of that process,
+   and whether it wrote the same bytes as the stage-by-stage run; the build targets of issue
+   14 are checked on it;
+4. the search index of the dump is built and timed in-process (peacegraph.bench_search);
+5. the dump is served by three endpoints on 127.0.0.1, all running at once and all taking the
    default graph to be the union of the named graphs: `peacegraph serve --store-dir` (started
    twice, so the second start reuses the persisted store, then measured once its workers have
    moved to the in-memory copy), `oxigraph serve` holding the dump in memory (POSTed to its
@@ -211,6 +215,39 @@ def _build(size: int, work: Path, progress: Progress) -> dict:
     record["built_triples"] = sum(record.get("triples", {}).values())
     progress.note(f"{size:,}: build {record['build_seconds']:.1f} s, {record['built_triples']:,} triples"
                   + (f" ({failure})" if failure else ""))
+    return record
+
+
+def _cli_build(work: Path, progress: Progress) -> dict:
+    """`peacegraph build --no-cache` on the corpus `_build` made: its wall time and the peak RSS
+    of its process (from the kernel's accounting of that child alone), and whether its files are
+    those the stage-by-stage run wrote."""
+    out = work / "cli-dist"
+    command = [sys.executable, "-m", "peacegraph.cli", "build", "--seeds", str(work / "corpus" / "seeds"),
+               "--graph", str(work / "corpus" / "graph"), "--out", str(out), "--no-cache", "--quiet"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = started + BUILD_LIMIT
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            proc.returncode = -9
+            return {"failed": f"stopped after {BUILD_LIMIT:.0f} s"}
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        return {"failed": f"exit code {proc.returncode}"}
+    staged = work / "dist" / "SHA256SUMS"
+    same = staged.is_file() and staged.read_bytes() == (out / "SHA256SUMS").read_bytes()
+    record = {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+              "same_bytes": same}
+    progress.note(f"  peacegraph build: {record['seconds']:.1f} s, {record['peak_rss_mb']:.0f} MB peak")
+    shutil.rmtree(out, ignore_errors=True)
     return record
 
 
@@ -549,6 +586,8 @@ def render_markdown(report: dict) -> str:
     lines.append("| **build total** (parse…export) | " + " | ".join(
         f"{runs[str(n)]['build']['build_seconds']:.1f} / {runs[str(n)]['build']['build_peak_rss_mb']:.0f}"
         for n in sizes) + " |")
+    lines.append("| **`peacegraph build --no-cache`** (validate and export overlapping) | " + " | ".join(
+        _cli_cell(runs[str(n)].get("cli_build")) for n in sizes) + " |")
     lines.append("| built triples | " + " | ".join(f"{runs[str(n)]['build']['built_triples']:,}" for n in sizes) + " |")
     lines += ["", "## Build stages against their floors: stage s / floor s (ratio)", "",
               "| stage | " + " | ".join(size_label(n) for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
@@ -650,6 +689,14 @@ def _floor_cell(run: dict, stage: str) -> str:
     return f"{st['seconds']:.3f} / {floor:.3f} ({figure(_floor_ratio(run, stage), '.1f')}×)"
 
 
+def _cli_cell(cli: dict | None) -> str:
+    if not cli:
+        return "–"
+    if "failed" in cli:
+        return f"**{cli['failed']}**"
+    return f"{cli['seconds']:.1f} / {cli['peak_rss_mb']:.0f}" + ("" if cli["same_bytes"] else " (**other bytes**)")
+
+
 def _targets(report: dict) -> list[dict]:
     n = str(report["sizes"][-1])
     run = report["runs"][n]
@@ -657,12 +704,21 @@ def _targets(report: dict) -> list[dict]:
     ep = run.get("endpoint") or {}
     checks = []
     complete = all(s in build["stages"] and "failed" not in build["stages"][s] for s in BUILD_STAGES)
-    checks.append({"what": f"full build ≤ {TARGETS['build_seconds']} s", "ok": complete and
-                   build["build_seconds"] <= TARGETS["build_seconds"],
-                   "measured": f"{build['build_seconds']:.1f} s" + ("" if complete else f" ({build.get('failure', 'incomplete')})")})
-    checks.append({"what": f"build peak RSS ≤ {TARGETS['build_rss_mb']} MB", "ok": complete and
-                   build["build_peak_rss_mb"] <= TARGETS["build_rss_mb"],
-                   "measured": f"{build['build_peak_rss_mb']:.0f} MB"})
+    cli = run.get("cli_build") or {"failed": build.get("failure", "not run")}
+    if "failed" in cli:
+        checks.append({"what": f"full build ≤ {TARGETS['build_seconds']} s", "ok": False,
+                       "measured": cli["failed"]})
+        checks.append({"what": f"build peak RSS ≤ {TARGETS['build_rss_mb']} MB", "ok": False,
+                       "measured": cli["failed"]})
+    else:
+        # what a user waits for: `peacegraph build`, whose validation and export overlap
+        checks.append({"what": f"full build ≤ {TARGETS['build_seconds']} s", "ok": complete and cli["same_bytes"]
+                       and cli["seconds"] <= TARGETS["build_seconds"],
+                       "measured": f"{cli['seconds']:.1f} s (`peacegraph build --no-cache`; stages one "
+                                   f"after another {build['build_seconds']:.1f} s)"})
+        checks.append({"what": f"build peak RSS ≤ {TARGETS['build_rss_mb']} MB", "ok": complete and
+                       cli["peak_rss_mb"] <= TARGETS["build_rss_mb"],
+                       "measured": f"{cli['peak_rss_mb']:.0f} MB"})
     ratios = {stage: _floor_ratio(run, stage) for stage in FLOORED}
     known = {stage: r for stage, r in ratios.items() if r is not None}
     checks.append({"what": f"every build stage within {TARGETS['floor_ratio']}× of its floor",
@@ -732,6 +788,7 @@ def bench(sizes: list[int], out: Path, duration: float = 10.0, progress: Progres
             run = {"build": _build(n, work, progress)}
             dump = work / "dist" / "peacegraph.trig"
             if dump.is_file():
+                run["cli_build"] = _cli_build(work, progress)
                 progress.note("  the floor of each stage")
                 run["floors"] = bench_floors.measure(work / "corpus", dump)
                 run["search"] = bench_search.measure(dump)
