@@ -30,6 +30,24 @@ def test_build_ok(pipeline_dirs, capsys):
     assert (pipeline_dirs["out"] / "peacegraph.trig").is_file()
 
 
+def test_the_program_ends_a_build_with_its_output_flushed(pipeline_dirs):
+    # `peacegraph build` ends the process at once (cli.program): what it printed to a pipe and
+    # its exit code must survive that, for a build that succeeds and one that fails
+    args = build_args(pipeline_dirs)
+    args.remove("--quiet")
+    proc = run_cli(args)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"built {pipeline_dirs['out']}: ") and proc.stdout.endswith("\n")
+    core = pipeline_dirs["graph"] / "core.ttl"
+    core.write_text(core.read_text(encoding="utf-8").replace(
+        'pg:provisionOf pgid:us-plan ;\n    pg:evidence [ pg:quote "election timetable" ] .',
+        "pg:provisionOf pgid:us-plan ."), encoding="utf-8")
+    proc = run_cli(args)
+    assert proc.returncode == 1
+    assert "us-plan-elections" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("peacegraph build: error: 1 shape violation")
+
+
 def test_invalid_data_exits_1_with_the_report(pipeline_dirs, capsys):
     core = pipeline_dirs["graph"] / "core.ttl"
     core.write_text(core.read_text(encoding="utf-8").replace(

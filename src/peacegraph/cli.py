@@ -159,9 +159,32 @@ def _version() -> str:
     return f"peacegraph {__version__}"
 
 
+# Commands that end with a large graph in memory. Once they are done it is garbage, and freeing
+# its millions of objects one by one as the interpreter exits took 3.4 s after a 1M-triple build.
+_ENDS_AT_ONCE = frozenset({"build"})
+
+
+def program() -> None:
+    """The `peacegraph` program: `main`, then the end of the process — at once, output flushed,
+    after the commands of _ENDS_AT_ONCE (whose files are written and fsync'ed by then)."""
+    args = make_parser().parse_args()
+    code = _run(args)
+    if args.command in _ENDS_AT_ONCE:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
+    """Run the command line `argv` (default: the process's) in this process; its exit code."""
+    return _run(make_parser().parse_args(argv))
+
+
+def _run(args) -> int:
     module_name, func_name = COMMANDS[args.command]
     try:
         handler = getattr(importlib.import_module(module_name), func_name)
@@ -194,4 +217,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    program()
