@@ -47,6 +47,12 @@ BAD_SHAPES = {
                "  sh:sparql <https://example.org/Q> .\n"
                "<https://example.org/Q> sh:message \"m\" ; sh:select \"SELECT $this WHERE { $this ?p \" .\n",
                "does not parse"),
+    "service": ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                "<https://example.org/S> a sh:NodeShape ; sh:targetClass <https://example.org/C> ;\n"
+                "  sh:sparql <https://example.org/Q> .\n"
+                "<https://example.org/Q> sh:message \"m\" ; sh:select "
+                "\"SELECT $this WHERE { SERVICE <http://127.0.0.1:9/> { $this ?p ?o } }\" .\n",
+                "SERVICE is not allowed"),
     "pattern": ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
                 "<https://example.org/S> a sh:NodeShape ; sh:targetClass <https://example.org/C> ;\n"
                 "  sh:pattern \"([a-z\" .\n",
