@@ -4,8 +4,9 @@
     result = build(config)                    # BuildResult; raises a PeacegraphError on failure
 
 Nothing is written unless every stage succeeds; the export itself swaps the new dist/ in
-atomically (peacegraph.export). The export is written beside dist/ while the data is validated
-(peacegraph.export_ahead) and swapped in only once it conforms. What a build need not redo for the same inputs (the shapes
+atomically (peacegraph.export). The data is validated while the build reasons and writes
+the export beside dist/ (peacegraph.validation_aside); the export is swapped in only once the
+data conforms. What a build need not redo for the same inputs (the shapes
 check; the whole build when no input changed) is known from peacegraph.build_cache;
 `cache=False` does everything.
 """
@@ -25,8 +26,7 @@ from peacegraph import paths
 from peacegraph.anchor import Anchorer, anchored_statements
 from peacegraph.build_cache import BuildCache, build_key, code_fingerprint, shapes_key
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
-from peacegraph.export import write_export
-from peacegraph.export_ahead import ExportAhead
+from peacegraph.export import Cancelled, write_export
 from peacegraph.gcpause import paused_gc
 from peacegraph.load import load_folder, load_sources
 from peacegraph.locate import locate_results, located, sources_paths
@@ -37,6 +37,7 @@ from peacegraph.setstore import SetStore
 from peacegraph.sources import default_source, load_graph_folder, stem_of
 from peacegraph.statements import statements
 from peacegraph.validate import load_shapes, validate_graph
+from peacegraph.validation_aside import ValidationAside
 from peacegraph.void import Release
 
 GENID = BASE + ".well-known/genid/"
@@ -204,17 +205,24 @@ def assemble(config: BuildConfig, progress: Progress | None = None, reason: bool
         # Millions of acyclic terms are created here; cycle collection would rescan them all.
         dataset, origin, texts, origin_paths = _load_and_anchor(config, progress, seconds)
 
-    inferred_graph = dataset.graph(INFERRED_GRAPH)
+    dataset.graph(INFERRED_GRAPH)
+    assembly = Assembly(dataset=dataset, origin=origin, texts=texts, seconds=seconds, paths=origin_paths)
     if reason:
-        t0 = time.perf_counter()
-        with progress.stage("reason", unit="triples") as tick:
-            # The reasoner reads the dataset's graphs in place (a merged copy costs ~1 GB at
-            # 1M) and writes its output, which has no blank nodes to name, straight into the
-            # inferred graph.
-            _infer(dataset, inferred_graph)
-            tick(len(inferred_graph))
-        seconds["reason"] = time.perf_counter() - t0
-    return Assembly(dataset=dataset, origin=origin, texts=texts, seconds=seconds, paths=origin_paths)
+        add_inferences(assembly, progress)
+    return assembly
+
+
+def add_inferences(assembly: Assembly, progress: Progress) -> None:
+    """Reason over the assembled graphs, into the inferred graph."""
+    inferred_graph = assembly.dataset.graph(INFERRED_GRAPH)
+    t0 = time.perf_counter()
+    with progress.stage("reason", unit="triples") as tick:
+        # The reasoner reads the dataset's graphs in place (a merged copy costs ~1 GB at
+        # 1M) and writes its output, which has no blank nodes to name, straight into the
+        # inferred graph.
+        _infer(assembly.dataset, inferred_graph)
+        tick(len(inferred_graph))
+    assembly.seconds["reason"] = time.perf_counter() - t0
 
 
 def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
@@ -284,45 +292,56 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
             return BuildResult(out=Path(config.out), counts={URIRef(g): n for g, n in kept.counts.items()},
                                spans=kept.spans, seconds=time.perf_counter() - started,
                                files=kept.files, unchanged=True)
-    assembly = assemble(config, progress, reason=config.reason)
+    assembly = assemble(config, progress, reason=False)
+    checked = cache is not None and cache.shapes_checked(keys[1])
 
-    def write(stop):
-        return write_export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
-                            release=config.release, download_url=config.download_url,
-                            csv_bom=config.csv_bom, stop=stop)
-
-    with ExportAhead(write) as ahead:
-        checked = cache is not None and cache.shapes_checked(keys[1])
-        report = validate_assembly(assembly, config.shapes, progress, shapes_checked=checked)
-        if cache is not None:
-            # Inputs saved while this build read them: the shapes it loaded may not be those it
-            # knew to be well-formed, and the record must not pair the new inputs with this output.
-            now = (build_key(config, code), shapes_key(config.shapes, code))
-            if checked and now[1] != keys[1]:
-                report = validate_assembly(assembly, config.shapes, progress)
-            if now != keys:
-                cache = None
-        if not report.conforms:
-            n = len(report.results)
-            raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was written "
-                                   f"to {config.out}", report=report)
-        counts = {name: len(assembly.dataset.graph(name))
-                  for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
-        spans = _span_count(assembly.dataset.graph(ASSERTED_GRAPH))
+    def write(stop=None):
         with progress.stage("export", unit="files"):
-            pending = ahead.pending()
-    committed = False
-    try:
-        if cache is not None:
-            Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
-        with cache.turn() if cache is not None else nullcontext(False) as recording:
-            committed = True
-            files = pending.commit()
-            if recording:
-                cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
-                           counts={str(g): n for g, n in counts.items()})
-    finally:
-        if not committed:
-            pending.discard()
+            return write_export(assembly.dataset, config.out, sparql_endpoint=config.sparql_endpoint,
+                                release=config.release, download_url=config.download_url,
+                                csv_bom=config.csv_bom, stop=stop)
+
+    with ValidationAside(lambda: validate_assembly(assembly, config.shapes, Progress(False),
+                                                   shapes_checked=checked)) as validation:
+        if config.reason:
+            add_inferences(assembly, progress)
+        try:
+            pending = write(validation.stop)
+        except Cancelled:
+            pending = None    # the report says why
+        committed = False
+        try:
+            with progress.stage("validate", unit="shapes"):
+                report = validation.report()
+            if cache is not None:
+                # Inputs saved while this build read them: the shapes it loaded may not be those it
+                # knew to be well-formed, and the record must not pair the new inputs with this
+                # output.
+                now = (build_key(config, code), shapes_key(config.shapes, code))
+                if checked and now[1] != keys[1]:
+                    report = validate_assembly(assembly, config.shapes, progress)
+                if now != keys:
+                    cache = None
+            if not report.conforms:
+                n = len(report.results)
+                raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was "
+                                       f"written to {config.out}", report=report)
+            counts = {name: len(assembly.dataset.graph(name))
+                      for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
+            spans = _span_count(assembly.dataset.graph(ASSERTED_GRAPH))
+            if cache is not None:
+                Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
+            if pending is None:
+                # stopped for a report that validating again with the saved shapes overturned
+                pending = write()
+            with cache.turn() if cache is not None else nullcontext(False) as recording:
+                committed = True
+                files = pending.commit()
+                if recording:
+                    cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
+                               counts={str(g): n for g, n in counts.items()})
+        finally:
+            if pending is not None and not committed:
+                pending.discard()
     return BuildResult(out=Path(config.out), counts=counts, spans=spans,
                        seconds=time.perf_counter() - started, files=files)

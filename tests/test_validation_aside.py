@@ -1,5 +1,5 @@
-"""peacegraph.export_ahead: the export written while the build validates is put in place only
-when the data conforms; stopped or failed, it leaves nothing behind."""
+"""peacegraph.validation_aside: the build validates while it reasons and exports; the export is
+put in place only when the data conforms, and stopped or failed it leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from peacegraph import export as export_module
 from peacegraph.build import BuildConfig, assemble, build
 from peacegraph.errors import ExportError
 from peacegraph.export import Cancelled, write_export
-from peacegraph.export_ahead import ExportAhead
 from peacegraph.gcpause import paused_gc
+from peacegraph.validation_aside import ValidationAside
 from testdata import PIPELINE
 
 
@@ -40,42 +40,48 @@ def test_a_stopped_export_raises_cancelled_and_leaves_nothing(dataset, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_leaving_the_block_stops_an_unfinished_export(dataset, tmp_path):
-    started = threading.Event()
-
-    def write(stop):
-        started.set()
-        return write_export(dataset, tmp_path / "dist", stop=stop)
-
-    with pytest.raises(RuntimeError, match="validation failed"):
-        with ExportAhead(write):
-            started.wait(5)
-            raise RuntimeError("validation failed")
-    assert list(tmp_path.iterdir()) == []
-    assert not any(t.name == "peacegraph-export" for t in threading.enumerate())
+class _Report:
+    def __init__(self, conforms: bool):
+        self.conforms = conforms
 
 
-def test_leaving_the_block_discards_a_finished_export(dataset, tmp_path):
-    done = threading.Event()
+def test_a_report_that_does_not_conform_stops_the_export(dataset, tmp_path):
+    release = threading.Event()
 
-    def write(stop):
-        pending = write_export(dataset, tmp_path / "dist", stop=stop)
-        done.set()
-        return pending
+    def validate():
+        release.wait(5)
+        return _Report(False)
 
-    with ExportAhead(write):
-        assert done.wait(30)
-        assert [p.name.startswith(".dist.tmp-") for p in tmp_path.iterdir()] == [True]
+    with ValidationAside(validate) as validation:
+        assert not validation.stop.is_set()
+        release.set()
+        with pytest.raises(Cancelled):
+            # the export outlasts the validation only because the test waits for it first
+            validation.stop.wait(5)
+            write_export(dataset, tmp_path / "dist", stop=validation.stop)
+        assert validation.report().conforms is False
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_taken_export_commits_the_same_files_as_export(dataset, tmp_path):
+def test_a_conforming_report_lets_the_export_finish(dataset, tmp_path):
+    with ValidationAside(lambda: _Report(True)) as validation:
+        assert validation.report().conforms is True
+        pending = write_export(dataset, tmp_path / "ahead", stop=validation.stop)
+    assert not validation.stop.is_set()
     export_module.export(dataset, tmp_path / "direct")
-    with ExportAhead(lambda stop: write_export(dataset, tmp_path / "ahead", stop=stop)) as ahead:
-        pending = ahead.pending()
     assert tuple(pending.commit()) == export_module.FILES
     assert _files(tmp_path / "ahead") == _files(tmp_path / "direct")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ahead", "direct"]
+
+
+def test_what_validation_raises_reaches_the_build_and_stops_the_export():
+    def validate():
+        raise ExportError("engine failed")
+
+    with ValidationAside(validate) as validation:
+        with pytest.raises(ExportError, match="engine failed"):
+            validation.report()
+        assert validation.stop.is_set()
 
 
 def test_an_export_failing_beside_validation_fails_the_build_and_keeps_dist(pipeline_config, monkeypatch):

@@ -1,0 +1,55 @@
+"""Validating while the build reasons and exports.
+
+SHACL validation reads only the ontology, sources and asserted graphs, all complete once the
+quotes are anchored, and spends most of its time in the engine's native code, which lets other
+Python threads run. So the build validates in a second thread from then on, while it reasons
+(writing only the inferred graph, which validation never reads) and writes the export into a
+temporary folder beside `dist/`; the export is put in place only once the report says the data
+conforms. When it does not, the export is stopped (`stop`) and removed: `dist/` is untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class ValidationAside:
+    """`with ValidationAside(validate) as validation:` runs `validate()` (returning a report
+    with `.conforms`) in a thread. `validation.stop` is set as soon as the report is known not to
+    conform or validation failed: work only worth finishing for conforming data checks it.
+    `validation.report()` waits for the report and returns it, or raises what validation
+    raised. Leaving the block by an exception does not wait: the thread, a daemon, finishes on
+    its own and its result is dropped."""
+
+    def __init__(self, validate):
+        self._validate = validate
+        self.stop = threading.Event()
+        self._report = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="peacegraph-validate", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._report = self._validate()
+            if not self._report.conforms:
+                self.stop.set()
+        except BaseException as exc:  # handed to the thread that asks for the report
+            self._error = exc
+            self.stop.set()
+
+    def __enter__(self) -> ValidationAside:
+        self._thread.start()
+        return self
+
+    def report(self):
+        self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return self._report
+
+    def __exit__(self, *exc_info) -> bool:
+        return False
+
+
+__all__ = ["ValidationAside"]
