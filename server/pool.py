@@ -239,6 +239,8 @@ class _Worker:
         self.niced = False
         self.generation = 0
         self.zygote: _Zygote | None = None
+        self.answered = 0              # queries answered
+        self.memory_checked = -1       # `answered` when its memory was last read
 
     def lower_priority(self) -> None:
         try:
@@ -445,6 +447,7 @@ class WorkerPool:
         while True:
             time.sleep(0.1)
             retire = []
+            check = []
             with self._cond:
                 if self._closed:
                     return
@@ -456,16 +459,28 @@ class WorkerPool:
                        and now - self._idle[0].idle_since > self.idle_seconds):
                     retire.append(self._idle.pop(0))
                 if self.worker_memory and now - last_memory_check > 1.0:
-                    # A worker keeps the heap its biggest query grew; replace one that holds too much.
                     last_memory_check = now
-                    for w in list(self._idle):
-                        if private_memory(w.process.pid) > self.worker_memory:
-                            self._idle.remove(w)
-                            retire.append(w)
-                            self.recycled += 1
+                    # a worker's heap grows only while it answers: each is read when new, then
+                    # again only after it has answered since
+                    check = [w for w in self._idle if w.memory_checked != w.answered]
                 # Keep the warm workers even after crashes whose replacements failed to start.
                 while self._total() < self.warm:
                     self._spawn_in_background()
+            # A worker keeps the heap its biggest query grew; replace one that holds too much.
+            # Read outside the lock: /proc/PID/smaps_rollup of a worker sharing a 1M-triple
+            # store takes about 10 ms, which every request would otherwise wait for.
+            heavy = []
+            for w in check:
+                w.memory_checked = w.answered
+                if private_memory(w.process.pid) > self.worker_memory:
+                    heavy.append(w)
+            if heavy:
+                with self._cond:
+                    for w in heavy:
+                        if w in self._idle:
+                            self._idle.remove(w)
+                            retire.append(w)
+                            self.recycled += 1
             for w in retire:
                 w.stop()
 
@@ -503,6 +518,7 @@ class WorkerPool:
                     self._waiting -= 1
 
     def _release(self, worker: _Worker) -> None:
+        worker.answered += 1
         worker.idle_since = time.monotonic()
         worker.busy_since = None
         if (worker.niced and not worker.restore_priority()) or worker.generation != self.generation:
