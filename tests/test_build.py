@@ -284,3 +284,23 @@ def test_shipped_data_with_anchors_one_character_late_fails_to_build(tmp_path, m
                         r"quote '[^']+' was anchored at \d+-\d+ of src:000_c087f7d81efda06d, "
                         r"which reads '[^']+'\n", err), err
     assert not (tmp_path / "dist").exists()
+
+
+def test_the_graphs_load_and_anchor_let_go_of_hold_no_statements():
+    """The curated, ontology and sources graphs are emptied when the build drops them: a Graph
+    and its namespace manager refer to each other, so what they held would otherwise wait for the
+    cyclic collector (at 1M triples, a 0.9 s walk and 40 MB held until then)."""
+    import gc
+
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assembly = assemble(BuildConfig.defaults(quiet=True), reason=False)
+        gc.collect()
+        statements_held = sum(1 for o in gc.garbage if type(o) is tuple and len(o) == 3
+                              and all(isinstance(t, (URIRef, BNode, Literal)) for t in o))
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert len(assembly.dataset.graph(ASSERTED_GRAPH)) > 1000
+    assert statements_held == 0

@@ -157,6 +157,32 @@ def test_collector_is_paused_only_inside_the_bulk_step():
     assert gc.isenabled()
 
 
+def test_what_a_pause_allocated_waits_for_a_full_collection():
+    """The objects a pause allocated leave the youngest generation when it ends, so the next
+    young collection does not walk them all; a cycle among them is still freed by a full one."""
+    import gc
+    import weakref
+
+    from peacegraph.gcpause import paused_gc
+
+    class Node:
+        pass
+
+    with paused_gc():
+        kept = [[i] for i in range(50_000)]
+        node = Node()
+        node.itself = node
+        cycle = weakref.ref(node)
+        del node
+        assert gc.get_count()[0] > 50_000
+    assert gc.get_count()[0] < 1_000
+    gc.collect(0)
+    gc.collect(1)
+    assert cycle() is not None
+    gc.collect()
+    assert cycle() is None and len(kept) == 50_000
+
+
 def test_unknown_engine_is_an_error(data):
     with pytest.raises(ReasoningError) as info:
         infer(data, "hermit")

@@ -252,12 +252,15 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
             anchored = anchored_statements(curated.graph, sources.texts, curated.origin)
         tick(len(curated.graph))
         # the anchored statements replace the curated graph: it goes before they are stored
+        curated.graph.close()
         curated.graph = None
         dataset.store.add_triples(anchored, dataset.graph(ASSERTED_GRAPH))
         del anchored
     ontology_graph = skolemize(ontology.graph, ontology.origin)
     for name, g in ((ONTOLOGY_GRAPH, ontology_graph), (SOURCES_GRAPH, sources.graph)):
         dataset.store.add_triples(statements(g), dataset.graph(name))
+    for g in (ontology_graph, ontology.graph, sources.graph):
+        g.close()
     seconds["anchor"] = time.perf_counter() - t0
     origin = dict(ontology.origin)
     origin.update(sources.origin)

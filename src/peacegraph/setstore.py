@@ -138,6 +138,12 @@ class SetStore(Store):
         self._namespace: dict = {}
         self._prefix: dict = {}
 
+    def close(self, commit_pending_transaction: bool = False) -> None:
+        """Let go of every statement now. A Graph and its namespace manager refer to each
+        other, so a dropped graph waits for the cyclic collector; what it held need not."""
+        self._graphs.clear()
+        self._contexts.clear()
+
     # ---------------------------------------------------------------------- statements
 
     def statements_of(self, context) -> set:
