@@ -56,6 +56,18 @@ def pipeline_config(pipeline_dirs):
     return BuildConfig(quiet=True, **pipeline_dirs)
 
 
+@pytest.fixture(scope="module")
+def anchored_dataset(tmp_path_factory):
+    """The small pipeline fixture loaded and anchored, not reasoned: the Dataset a build hands
+    to validation and export (one per test module)."""
+    from peacegraph.build import BuildConfig, assemble
+
+    config = BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
+                         graph=PIPELINE / "graph", shapes=PIPELINE / "shapes",
+                         out=tmp_path_factory.mktemp("anchored") / "dist", quiet=True)
+    return assemble(config, reason=False).dataset
+
+
 @pytest.fixture(scope="session")
 def pipeline_trig(tmp_path_factory) -> Path:
     """The TriG of a build of the small pipeline fixture (not the shipped data)."""

@@ -18,7 +18,6 @@ from rdflib import Dataset, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from peacegraph import export as export_module
-from peacegraph.build import assemble
 from peacegraph.errors import ExportError
 from peacegraph.export import FILES, export
 from peacegraph.namespaces import (
@@ -33,19 +32,8 @@ from peacegraph.namespaces import (
     SRC,
     VOID,
 )
-from testdata import PIPELINE
 
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
-
-
-@pytest.fixture(scope="module")
-def fixture_dataset(tmp_path_factory):
-    from peacegraph.build import BuildConfig
-
-    config = BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
-                         graph=PIPELINE / "graph", shapes=PIPELINE / "shapes",
-                         out=tmp_path_factory.mktemp("x") / "dist", quiet=True)
-    return assemble(config, reason=False).dataset
 
 
 def quads_of(path: Path) -> set:
@@ -86,9 +74,9 @@ def synthetic_dataset(n: int) -> Dataset:
     return ds
 
 
-def test_writes_every_file_and_checksums(fixture_dataset, tmp_path):
+def test_writes_every_file_and_checksums(anchored_dataset, tmp_path):
     out = tmp_path / "dist"
-    names = export(fixture_dataset, out)
+    names = export(anchored_dataset, out)
     assert sorted(names) == sorted(FILES)
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
     lines = (out / "SHA256SUMS").read_text().splitlines()
@@ -101,10 +89,10 @@ def test_writes_every_file_and_checksums(fixture_dataset, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]  # no temporary folders left
 
 
-def test_dumps_round_trip(fixture_dataset, tmp_path):
+def test_dumps_round_trip(anchored_dataset, tmp_path):
     out = tmp_path / "dist"
-    export(fixture_dataset, out)
-    expected = {f"<{s}> <{p}> {o.n3()} <{g}>" for s, p, o, g in dataset_quads(fixture_dataset)}
+    export(anchored_dataset, out)
+    expected = {f"<{s}> <{p}> {o.n3()} <{g}>" for s, p, o, g in dataset_quads(anchored_dataset)}
     trig = Dataset()
     trig.parse(out / "peacegraph.trig", format="trig")
     nq = Dataset()
@@ -112,26 +100,26 @@ def test_dumps_round_trip(fixture_dataset, tmp_path):
     jsonld = Dataset()
     jsonld.parse(out / "peacegraph.jsonld", format="json-ld")
     for parsed in (trig, nq, jsonld):
-        assert dataset_quads(parsed) == dataset_quads(fixture_dataset)
+        assert dataset_quads(parsed) == dataset_quads(anchored_dataset)
     assert quads_of(out / "peacegraph.trig") == quads_of(out / "peacegraph.nq") == quads_of(out / "peacegraph.jsonld")
     named = {q for q in ox.parse(path=str(out / "peacegraph.nq")) if not isinstance(q.graph_name, ox.DefaultGraph)}
     header = len(quads_of(out / "peacegraph.nq")) - len(named)
     assert len(expected) == len(named) and header == 5   # the dataset's version, IRI, license, rights, type
     ttl = {str(t) for t in ox.parse(path=str(out / "peacegraph.ttl"))}
-    union = set(fixture_dataset.graph(ASSERTED_GRAPH)) | set(fixture_dataset.graph(INFERRED_GRAPH))
+    union = set(anchored_dataset.graph(ASSERTED_GRAPH)) | set(anchored_dataset.graph(INFERRED_GRAPH))
     assert len(ttl) == len(union) + header
 
 
-def test_trig_is_readable(fixture_dataset, tmp_path):
-    export(fixture_dataset, tmp_path / "dist")
+def test_trig_is_readable(anchored_dataset, tmp_path):
+    export(anchored_dataset, tmp_path / "dist")
     trig = (tmp_path / "dist" / "peacegraph.trig").read_text(encoding="utf-8")
     assert "@prefix pgid: <https://w3id.org/peacegraph/id/> ." in trig
     assert "pgid:us-plan-amnesty a pg:Provision ;" in trig
     assert "_:" not in trig
 
 
-def test_jsonld_context_is_readable(fixture_dataset, tmp_path):
-    export(fixture_dataset, tmp_path / "dist")
+def test_jsonld_context_is_readable(anchored_dataset, tmp_path):
+    export(anchored_dataset, tmp_path / "dist")
     doc = json.loads((tmp_path / "dist" / "peacegraph.jsonld").read_text(encoding="utf-8"))
     ctx = doc["@context"]
     for prefix in ("pg", "pgid", "topic", "src", "oa", "rdfs", "skos", "dcterms", "prov"):
@@ -150,9 +138,9 @@ def read_csv(path: Path) -> list[dict]:
     return list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
 
 
-def test_csv_tables(fixture_dataset, tmp_path):
+def test_csv_tables(anchored_dataset, tmp_path):
     out = tmp_path / "dist"
-    export(fixture_dataset, out)
+    export(anchored_dataset, out)
     provisions = read_csv(out / "provisions.csv")
     assert list(provisions[0]) == ["provision_iri", "provision_id", "provision_label", "document_iri",
                                    "document_id", "document_label", "topic_iri", "topic_id",
@@ -184,18 +172,18 @@ def test_csv_tables(fixture_dataset, tmp_path):
     assert statements[0]["quote"] == "said a deal is \u201cgetting close\u201d"
 
 
-def test_csv_bom_only_when_asked(fixture_dataset, tmp_path):
-    export(fixture_dataset, tmp_path / "bom", csv_bom=True)
+def test_csv_bom_only_when_asked(anchored_dataset, tmp_path):
+    export(anchored_dataset, tmp_path / "bom", csv_bom=True)
     for name in ("provisions.csv", "stances.csv", "statements.csv"):
         assert (tmp_path / "bom" / name).read_bytes().startswith(b"\xef\xbb\xbf" + name.split(".")[0][:-1].encode())
 
 
-def test_every_dump_states_version_license_and_version_iri(fixture_dataset, tmp_path):
+def test_every_dump_states_version_license_and_version_iri(anchored_dataset, tmp_path):
     from peacegraph import __version__
     from peacegraph.void import Release
 
     out = tmp_path / "dist"
-    export(fixture_dataset, out, release=Release("2.1.0", "2026-12-01"))
+    export(anchored_dataset, out, release=Release("2.1.0", "2026-12-01"))
     ds = "https://w3id.org/peacegraph/dataset"
     owl = "http://www.w3.org/2002/07/owl#"
     for name in ("peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"):
@@ -204,34 +192,34 @@ def test_every_dump_states_version_license_and_version_iri(fixture_dataset, tmp_
         assert (ds, owl + "versionIRI", ds + "?version=2.1.0") in quads, name
         assert (ds, "http://purl.org/dc/terms/license", "https://creativecommons.org/licenses/by/4.0/") in quads
         assert (ds, "http://purl.org/dc/terms/issued", "2026-12-01") in quads
-    export(fixture_dataset, tmp_path / "plain")
+    export(anchored_dataset, tmp_path / "plain")
     assert f'owl:versionInfo "{__version__}"' in (tmp_path / "plain" / "peacegraph.ttl").read_text(encoding="utf-8")
 
 
-def test_void_counts_and_links(fixture_dataset, tmp_path):
+def test_void_counts_and_links(anchored_dataset, tmp_path):
     out = tmp_path / "dist"
-    export(fixture_dataset, out, sparql_endpoint="http://127.0.0.1:5000/sparql")
+    export(anchored_dataset, out, sparql_endpoint="http://127.0.0.1:5000/sparql")
     from rdflib import Graph
     void = Graph().parse(out / "void.ttl", format="turtle")
     ds = URIRef("https://w3id.org/peacegraph/dataset")
-    total = sum(len(fixture_dataset.graph(g)) for g in NAMED_GRAPHS)
+    total = sum(len(anchored_dataset.graph(g)) for g in NAMED_GRAPHS)
     assert int(void.value(ds, VOID.triples)) == total
     assert set(void.objects(ds, VOID.subset)) == set(NAMED_GRAPHS)
     for g in NAMED_GRAPHS:
-        assert int(void.value(g, VOID.triples)) == len(fixture_dataset.graph(g))
+        assert int(void.value(g, VOID.triples)) == len(anchored_dataset.graph(g))
     assert void.value(ds, VOID.sparqlEndpoint) == URIRef("http://127.0.0.1:5000/sparql")
     assert str(void.value(ds, VOID.uriSpace)) == "https://w3id.org/peacegraph/id/"
     dumps = {str(u).rsplit("/", 1)[-1] for u in void.objects(ds, VOID.dataDump)}
     assert dumps == {"peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"}
 
 
-def test_dcat_distributions_carry_media_type_size_and_checksum(fixture_dataset, tmp_path):
+def test_dcat_distributions_carry_media_type_size_and_checksum(anchored_dataset, tmp_path):
     from rdflib import Graph
     from rdflib.namespace import DCAT, DCTERMS
 
     from peacegraph.void import SPDX
     out = tmp_path / "dist"
-    export(fixture_dataset, out)
+    export(anchored_dataset, out)
     void = Graph().parse(out / "void.ttl", format="turtle")
     ds = URIRef("https://w3id.org/peacegraph/dataset")
     assert (ds, RDF.type, DCAT.Dataset) in void
@@ -256,11 +244,11 @@ def test_dcat_distributions_carry_media_type_size_and_checksum(fixture_dataset, 
                 ["peacegraph.trig", "peacegraph.nq", "peacegraph.ttl", "peacegraph.jsonld"].index(name)])
 
 
-def test_output_does_not_depend_on_insertion_order(fixture_dataset, tmp_path):
-    export(fixture_dataset, tmp_path / "a")
+def test_output_does_not_depend_on_insertion_order(anchored_dataset, tmp_path):
+    export(anchored_dataset, tmp_path / "a")
     shuffled = Dataset(default_union=True)
     for g in reversed(NAMED_GRAPHS):
-        triples = sorted(fixture_dataset.graph(g), key=lambda t: t[2].n3(), reverse=True)
+        triples = sorted(anchored_dataset.graph(g), key=lambda t: t[2].n3(), reverse=True)
         target = shuffled.graph(g)
         for t in triples:
             target.add(t)
@@ -269,7 +257,7 @@ def test_output_does_not_depend_on_insertion_order(fixture_dataset, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
-def test_blank_nodes_are_refused(fixture_dataset, tmp_path):
+def test_blank_nodes_are_refused(anchored_dataset, tmp_path):
     from rdflib import BNode
     ds = Dataset(default_union=True)
     ds.graph(ASSERTED_GRAPH).add((PGID["a"], PG.evidence, BNode()))
@@ -282,7 +270,7 @@ def _snapshot(folder: Path) -> dict:
     return {p.name: p.read_bytes() for p in folder.iterdir()}
 
 
-def test_full_disk_midway_keeps_previous_export(fixture_dataset, tmp_path, monkeypatch):
+def test_full_disk_midway_keeps_previous_export(anchored_dataset, tmp_path, monkeypatch):
     out = tmp_path / "dist"
     out.mkdir()
     (out / "peacegraph.trig").write_text("previous build")
@@ -298,12 +286,12 @@ def test_full_disk_midway_keeps_previous_export(fixture_dataset, tmp_path, monke
 
     monkeypatch.setattr(export_module, "write_file", failing)
     with pytest.raises(ExportError, match="No space left on device"):
-        export(fixture_dataset, out)
+        export(anchored_dataset, out)
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]
 
 
-def test_read_only_target_keeps_previous_export(fixture_dataset, tmp_path, monkeypatch):
+def test_read_only_target_keeps_previous_export(anchored_dataset, tmp_path, monkeypatch):
     parent = tmp_path / "ro"
     parent.mkdir()
     out = parent / "dist"
@@ -318,16 +306,16 @@ def test_read_only_target_keeps_previous_export(fixture_dataset, tmp_path, monke
         monkeypatch.setattr(export_module.tempfile, "mkdtemp", read_only)
     try:
         with pytest.raises(ExportError, match="cannot write"):
-            export(fixture_dataset, out)
+            export(anchored_dataset, out)
     finally:
         parent.chmod(0o755)
     assert _snapshot(out) == before
     assert [p.name for p in parent.iterdir()] == ["dist"]
 
 
-def test_failure_during_swap_keeps_previous_export(fixture_dataset, tmp_path, monkeypatch):
+def test_failure_during_swap_keeps_previous_export(anchored_dataset, tmp_path, monkeypatch):
     out = tmp_path / "dist"
-    export(fixture_dataset, out)
+    export(anchored_dataset, out)
     before = _snapshot(out)
     # no atomic exchange: the previous export is renamed aside, and putting the new one in
     # its place fails, so the failure comes with the previous export already moved away
@@ -343,26 +331,26 @@ def test_failure_during_swap_keeps_previous_export(fixture_dataset, tmp_path, mo
 
     monkeypatch.setattr(export_module.os, "rename", rename_failing_into_place)
     with pytest.raises(ExportError, match="cannot write .*the previous export is unchanged"):
-        export(fixture_dataset, out)
+        export(anchored_dataset, out)
     assert len(moved_aside) == 1  # the failure happened mid-swap
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]
 
 
-def test_target_that_is_a_file_is_not_replaced(fixture_dataset, tmp_path):
+def test_target_that_is_a_file_is_not_replaced(anchored_dataset, tmp_path):
     out = tmp_path / "dist"
     out.write_text("a file")
     with pytest.raises(ExportError, match="not a folder"):
-        export(fixture_dataset, out)
+        export(anchored_dataset, out)
     assert out.read_text() == "a file"
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]
 
 
-def test_replacing_an_existing_export(fixture_dataset, tmp_path):
+def test_replacing_an_existing_export(anchored_dataset, tmp_path):
     out = tmp_path / "dist"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    export(fixture_dataset, out)
+    export(anchored_dataset, out)
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
 

@@ -12,31 +12,22 @@ from dataclasses import replace
 import pytest
 
 from peacegraph import export as export_module
-from peacegraph.build import BuildConfig, assemble, build
+from peacegraph.build import build
 from peacegraph.errors import ExportError
 from peacegraph.export import Cancelled, write_export
 from peacegraph.gcpause import paused_gc
 from peacegraph.validation_aside import ValidationAside
-from testdata import PIPELINE
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    config = BuildConfig(seeds=PIPELINE / "seeds", ontology=PIPELINE / "ontology",
-                         graph=PIPELINE / "graph", shapes=PIPELINE / "shapes",
-                         out=tmp_path_factory.mktemp("x") / "dist", quiet=True)
-    return assemble(config, reason=False).dataset
 
 
 def _files(folder) -> dict:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def test_a_stopped_export_raises_cancelled_and_leaves_nothing(dataset, tmp_path):
+def test_a_stopped_export_raises_cancelled_and_leaves_nothing(anchored_dataset, tmp_path):
     stop = threading.Event()
     stop.set()
     with pytest.raises(Cancelled):
-        write_export(dataset, tmp_path / "dist", stop=stop)
+        write_export(anchored_dataset, tmp_path / "dist", stop=stop)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -45,7 +36,7 @@ class _Report:
         self.conforms = conforms
 
 
-def test_a_report_that_does_not_conform_stops_the_export(dataset, tmp_path):
+def test_a_report_that_does_not_conform_stops_the_export(anchored_dataset, tmp_path):
     release = threading.Event()
 
     def validate():
@@ -58,17 +49,17 @@ def test_a_report_that_does_not_conform_stops_the_export(dataset, tmp_path):
         with pytest.raises(Cancelled):
             # the export outlasts the validation only because the test waits for it first
             validation.stop.wait(5)
-            write_export(dataset, tmp_path / "dist", stop=validation.stop)
+            write_export(anchored_dataset, tmp_path / "dist", stop=validation.stop)
         assert validation.report().conforms is False
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_conforming_report_lets_the_export_finish(dataset, tmp_path):
+def test_a_conforming_report_lets_the_export_finish(anchored_dataset, tmp_path):
     with ValidationAside(lambda: _Report(True)) as validation:
         assert validation.report().conforms is True
-        pending = write_export(dataset, tmp_path / "ahead", stop=validation.stop)
+        pending = write_export(anchored_dataset, tmp_path / "ahead", stop=validation.stop)
     assert not validation.stop.is_set()
-    export_module.export(dataset, tmp_path / "direct")
+    export_module.export(anchored_dataset, tmp_path / "direct")
     assert tuple(pending.commit()) == export_module.FILES
     assert _files(tmp_path / "ahead") == _files(tmp_path / "direct")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ahead", "direct"]

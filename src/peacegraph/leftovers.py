@@ -75,16 +75,20 @@ def _is_stale(folder: Path, now: float) -> bool:
     return True
 
 
+def _entries(parent: Path) -> list[Path]:
+    """The entries of a folder; none when it cannot be listed (gone, or not readable)."""
+    try:
+        return list(Path(parent).iterdir())
+    except OSError:
+        return []
+
+
 def remove_stale(parent: Path, prefixes: tuple[str, ...]) -> list[Path]:
     """Remove the folders of `parent` whose names start with one of `prefixes` and that no live
     process claims; returns the removed ones."""
     removed = []
     now = time.time()
-    try:
-        entries = list(Path(parent).iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
+    for entry in _entries(parent):
         if not entry.name.startswith(prefixes) or entry.is_symlink() or not entry.is_dir():
             continue
         if _is_stale(entry, now):
@@ -99,11 +103,7 @@ def remove_stale_files(parent: Path, prefix: str) -> list[Path]:
     write and rename it, so one that old is what a killed process left."""
     removed = []
     now = time.time()
-    try:
-        entries = list(Path(parent).iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
+    for entry in _entries(parent):
         if not entry.name.startswith(prefix) or entry.is_symlink() or not entry.is_file():
             continue
         try:
