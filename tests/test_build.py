@@ -22,6 +22,7 @@ from peacegraph.cli import main
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import FILES
 from peacegraph.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, NAMED_GRAPHS, OA, ONTOLOGY_GRAPH, PG, PGID, SOURCES_GRAPH
+from peacegraph.setstore import SetStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -303,4 +304,23 @@ def test_the_graphs_load_and_anchor_let_go_of_hold_no_statements():
         gc.set_debug(0)
         gc.garbage.clear()
     assert len(assembly.dataset.graph(ASSERTED_GRAPH)) > 1000
+    assert statements_held == 0
+
+
+def test_a_build_lets_go_of_its_dataset(tmp_path):
+    """Once a build has returned, nothing of its dataset waits for the cyclic collector: a
+    process that builds again and again (build --watch) does not grow by a dataset each time."""
+    import gc
+
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = build(BuildConfig.defaults(out=tmp_path / "dist", quiet=True, cache=False))
+        gc.collect()
+        dropped_stores = [o for o in gc.garbage if isinstance(o, SetStore)]
+        statements_held = sum(len(store) for store in dropped_stores)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert sum(result.counts.values()) > 1000 and dropped_stores
     assert statements_held == 0

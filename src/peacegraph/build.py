@@ -304,47 +304,55 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
                                 release=config.release, download_url=config.download_url,
                                 csv_bom=config.csv_bom, stop=stop)
 
-    with ValidationAside(lambda: validate_assembly(assembly, config.shapes, Progress(False),
-                                                   shapes_checked=checked)) as validation:
-        if config.reason:
-            add_inferences(assembly, progress)
-        try:
-            pending = write(validation.stop)
-        except Cancelled:
-            pending = None    # the report says why
-        committed = False
-        try:
-            with progress.stage("validate", unit="shapes"):
-                report = validation.report()
-            if cache is not None:
-                # Inputs saved while this build read them: the shapes it loaded may not be those it
-                # knew to be well-formed, and the record must not pair the new inputs with this
-                # output.
-                now = (build_key(config, code), shapes_key(config.shapes, code))
-                if checked and now[1] != keys[1]:
-                    report = validate_assembly(assembly, config.shapes, progress)
-                if now != keys:
-                    cache = None
-            if not report.conforms:
-                n = len(report.results)
-                raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was "
-                                       f"written to {config.out}", report=report)
-            counts = {name: len(assembly.dataset.graph(name))
-                      for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
-            spans = _span_count(assembly.dataset.graph(ASSERTED_GRAPH))
-            if cache is not None:
-                Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
-            if pending is None:
-                # stopped for a report that validating again with the saved shapes overturned
-                pending = write()
-            with cache.turn() if cache is not None else nullcontext(False) as recording:
-                committed = True
-                files = pending.commit()
-                if recording:
-                    cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
-                               counts={str(g): n for g, n in counts.items()})
-        finally:
-            if pending is not None and not committed:
-                pending.discard()
+    validation = ValidationAside(lambda: validate_assembly(assembly, config.shapes, Progress(False),
+                                                          shapes_checked=checked))
+    try:
+        with validation:
+            if config.reason:
+                add_inferences(assembly, progress)
+            try:
+                pending = write(validation.stop)
+            except Cancelled:
+                pending = None    # the report says why
+            committed = False
+            try:
+                with progress.stage("validate", unit="shapes"):
+                    report = validation.report()
+                if cache is not None:
+                    # Inputs saved while this build read them: the shapes it loaded may not be those it
+                    # knew to be well-formed, and the record must not pair the new inputs with this
+                    # output.
+                    now = (build_key(config, code), shapes_key(config.shapes, code))
+                    if checked and now[1] != keys[1]:
+                        report = validate_assembly(assembly, config.shapes, progress)
+                    if now != keys:
+                        cache = None
+                if not report.conforms:
+                    n = len(report.results)
+                    raise ValidationFailed(f"{n} shape violation{'s' if n != 1 else ''}; nothing was "
+                                           f"written to {config.out}", report=report)
+                counts = {name: len(assembly.dataset.graph(name))
+                          for name in (ONTOLOGY_GRAPH, ASSERTED_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH)}
+                spans = _span_count(assembly.dataset.graph(ASSERTED_GRAPH))
+                if cache is not None:
+                    Path(config.out).absolute().parent.mkdir(parents=True, exist_ok=True)
+                if pending is None:
+                    # stopped for a report that validating again with the saved shapes overturned
+                    pending = write()
+                with cache.turn() if cache is not None else nullcontext(False) as recording:
+                    committed = True
+                    files = pending.commit()
+                    if recording:
+                        cache.save(build=keys[0], shapes=keys[1], files=files, spans=spans,
+                                   counts={str(g): n for g, n in counts.items()})
+            finally:
+                if pending is not None and not committed:
+                    pending.discard()
+    finally:
+        if validation.finished:
+            # Nothing returned or raised holds a statement of the dataset. Its graphs and store
+            # refer to one another, so dropped whole it would wait for a full collection, and a
+            # process that builds again and again (build --watch) would grow by one each time.
+            assembly.dataset.store.close()
     return BuildResult(out=Path(config.out), counts=counts, spans=spans,
                        seconds=time.perf_counter() - started, files=files)

@@ -41,6 +41,11 @@ class ValidationAside:
         self._thread.start()
         return self
 
+    @property
+    def finished(self) -> bool:
+        """validate() has returned or raised (or never started)."""
+        return not self._thread.is_alive()
+
     def report(self):
         self._thread.join()
         if self._error is not None:
