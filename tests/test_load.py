@@ -8,12 +8,13 @@ import json
 import socket
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF
 
 from peacegraph.errors import InputError
-from peacegraph.load import load_folder, load_sources, parse_rdf_file
+from peacegraph.load import Interned, folder_rows, load_folder, load_sources, parse_rdf_file, plain_literal
 from peacegraph.namespaces import PG, SRC
 from testdata import PIPELINE
 
@@ -243,3 +244,38 @@ def test_a_folders_files_share_their_terms_but_not_their_blank_nodes(tmp_path):
     assert len(blanks) == 2                    # _:b of a.ttl is not _:b of b.ttl
     assert [len(list(graph.objects(b, q))) for b in blanks] == [1, 1]
     assert set(graph.subjects(q, Literal(7))) == blanks
+
+
+@pytest.mark.parametrize("value", ["", "plain", "too early to say", "ünïcode ✓", "1", "true",
+                                   "2025-11-20", " spaced  ", 'with "quotes" and \\ and \n'])
+def test_a_plain_literal_is_the_literal_rdflib_makes_of_the_string(value):
+    made, expected = plain_literal(value), Literal(value)
+    assert type(made) is Literal
+    assert made == expected and hash(made) == hash(expected) and made.n3() == expected.n3()
+    for slot in Literal.__slots__:
+        assert getattr(made, slot) == getattr(expected, slot), slot
+
+
+def test_a_file_that_fails_leaves_none_of_its_blank_nodes_to_the_next(tmp_path):
+    shared = Interned()
+    bad = write(tmp_path / "a.ttl", f'_:b <{EX}p> 1 .\n_:b <{EX}q> "open .\n')
+    with pytest.raises(InputError):
+        folder_rows(tmp_path, shared=shared)
+    assert not any(isinstance(t, ox.BlankNode) for t in shared.terms)
+    bad.unlink()
+    write(tmp_path / "b.ttl", f'_:b <{EX}p> 2 .\n')
+    rows, origin, _ = folder_rows(tmp_path, shared=shared)
+    assert not any(isinstance(t, ox.BlankNode) for t in shared.terms)
+    (node, _, _), = rows
+    assert origin == {node: f"{tmp_path.name}/b.ttl"}
+
+
+def test_a_blank_node_that_is_only_an_object_has_its_files_origin(tmp_path):
+    write(tmp_path / "a.ttl", f"<{EX}a> <{EX}p> [] .\n")
+    write(tmp_path / "b.ttl", f"<{EX}a> <{EX}p> [] .\n<{EX}c> <{EX}p> <{EX}a> .\n")
+    loaded = load_folder(tmp_path)
+    blanks = sorted(loaded.origin[o] for o in loaded.graph.objects(None, URIRef(EX + "p"))
+                    if isinstance(o, BNode))
+    assert blanks == [f"{tmp_path.name}/a.ttl", f"{tmp_path.name}/b.ttl"]
+    assert loaded.origin[URIRef(EX + "a")] == f"{tmp_path.name}/a.ttl"
+    assert loaded.origin[URIRef(EX + "c")] == f"{tmp_path.name}/b.ttl"

@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -236,24 +237,35 @@ class _TermFactory:
 
     IRIs and literals are interned (`shared`, which several files may share): a term repeated
     a hundred thousand times is one object, not a hundred thousand equal ones, and is looked up
-    by the Oxigraph term itself (`known`, hashed in Rust) before any of it is read."""
+    by the Oxigraph term itself (`known`, hashed in Rust) before any of it is read. A file's
+    blank nodes are in `known` only while the file is read (forget_blank_nodes)."""
 
     def __init__(self, path: Path, shared: Interned | None = None):
         self.path = path
         shared = shared or Interned()
         self.iris: dict[str, URIRef] = shared.iris
         self.known: dict = shared.terms
-        self.bnodes: dict[str, BNode] = {}
+        self.blank_nodes: list[BNode] = []
+        self._blank_keys: list = []
         # this file's blank nodes are named after one fresh rdflib blank node (a fresh one each
         # would cost a uuid4 each), so they collide with no other file's or rdflib's own
         self._bnode_base = f"{BNode()}x"
 
-    def iri(self, value: str, where: str) -> URIRef:
+    def forget_blank_nodes(self) -> None:
+        """Take this file's blank nodes out of the shared lookup, so that another file's equal
+        label makes a node of its own."""
+        known = self.known
+        for term in self._blank_keys:
+            known.pop(term, None)
+        self._blank_keys.clear()
+
+    def iri(self, value: str, subject, otherwise: str) -> URIRef:
         term = self.iris.get(value)
         if term is None:
             if _BAD_IRI.search(value):
-                raise InputError(f"IRI <{value}> of {where} contains a character that cannot be "
-                                 "written in every RDF format", file=str(self.path))
+                raise InputError(f"IRI <{value}> of {_where(subject, otherwise)} contains a "
+                                 "character that cannot be written in every RDF format",
+                                 file=str(self.path))
             term = self.iris[value] = URIRef(value)
         return term
 
@@ -263,23 +275,23 @@ class _TermFactory:
         if found is not None:
             return found
         kind = type(term)
-        if kind is ox.NamedNode:
-            found = self.iri(term.value, _where(subject, "a statement"))
-        elif kind is ox.Literal:
-            found = self._literal(term.value, term.language, term.datatype.value, subject)
+        if kind is ox.Literal:
+            found = self._literal(term, subject)
         elif kind is ox.BlankNode:
-            # never in `known`: equal labels in two files are two nodes
-            node = self.bnodes.get(term.value)
-            if node is None:
-                node = self.bnodes[term.value] = BNode(f"{self._bnode_base}{len(self.bnodes)}")
-            return node
+            # Identifier.__new__ is str.__new__: BNode(label) without its checks for a label
+            found = str.__new__(BNode, f"{self._bnode_base}{len(self.blank_nodes)}")
+            self.blank_nodes.append(found)
+            self._blank_keys.append(term)
+        elif kind is ox.NamedNode:
+            found = self.iri(term.value, subject, "a statement")
         else:
             raise InputError(f"unsupported term {term!r} (RDF-star triples are not accepted)",
                              file=str(self.path))
         self.known[term] = found
         return found
 
-    def _literal(self, value: str, language, datatype: str, subject) -> Literal:
+    def _literal(self, term, subject) -> Literal:
+        value = term.value
         bad = _BAD_LITERAL.search(value)
         if bad:
             raise InputError(f"literal of {_where(subject, None)} contains the control character "
@@ -287,11 +299,25 @@ class _TermFactory:
                              file=str(self.path))
         # a plain or language-tagged string is its own normal form: rdflib's normalizing would
         # only look that up
+        language = term.language
         if language:
             return Literal(value, lang=language, normalize=False)
-        if datatype == _XSD_STRING:
-            return Literal(value, normalize=False)
-        return Literal(value, datatype=self.iri(datatype, _where(subject, "a literal")))
+        datatype = term.datatype
+        if datatype == _OX_XSD_STRING:
+            return plain_literal(value)
+        return Literal(value, datatype=self.iri(datatype.value, subject, "a literal"))
+
+
+def plain_literal(value: str) -> Literal:
+    """The literal Literal(value) makes of a str, without its checks and lookups for a datatype
+    or language (one in five statements of a graph is a plain string)."""
+    inst = str.__new__(Literal, value)
+    # the four slots as Literal.__new__ sets them for a str with neither datatype nor language
+    inst._language = None
+    inst._datatype = None
+    inst._value = value
+    inst._ill_typed = None
+    return inst
 
 
 def _where(subject, otherwise) -> str:
@@ -306,7 +332,7 @@ class Interned:
     terms: dict = field(default_factory=dict)
 
 
-_XSD_STRING = str(XSD.string)
+_OX_XSD_STRING = ox.NamedNode(str(XSD.string))
 
 
 def _n3(term) -> str:
@@ -314,9 +340,10 @@ def _n3(term) -> str:
 
 
 def _parse_rows(path: Path, format: str | None, dataset: bool,
-                shared: Interned | None = None) -> list[tuple]:
+                shared: Interned | None = None) -> tuple[list[tuple], list[BNode]]:
     """The (s, p, o) statements of one file, or with `dataset` its (s, p, o, graph name or None)
-    rows, checked; raises InputError. `shared`: terms already made for other files."""
+    rows, checked, and the file's blank nodes; raises InputError. `shared`: terms already made
+    for other files."""
     path = Path(path)
     fmt = _normal_format(path, format)
     data = _read_bytes(path)
@@ -342,12 +369,15 @@ def _parse_rows(path: Path, format: str | None, dataset: bool,
                 append((s, terms(q.predicate, s), terms(q.object, s), key))
         else:
             known = terms.known.get
-            for s, p, o, _ in quads:
-                # the lookup inlined: a method call per term costs more than the lookup
-                s2, p2, o2 = known(s), known(p), known(o)
+            for q in quads:
+                # the lookup inlined: a method call per term costs more than the lookup; and
+                # a quad's three attributes cost less than unpacking all four of its terms
+                s, o = q.subject, q.object
+                s2, p2, o2 = known(s), known(q.predicate), known(o)
                 if s2 is None:
                     s2 = terms(s)
-                append((s2, p2 if p2 is not None else terms(p, s2), o2 if o2 is not None else terms(o, s2)))
+                append((s2, p2 if p2 is not None else terms(q.predicate, s2),
+                        o2 if o2 is not None else terms(o, s2)))
     except SyntaxError as exc:
         if "Named graphs are not allowed" in str(exc):
             raise InputError("named graphs are not allowed here; write plain triples",
@@ -358,7 +388,9 @@ def _parse_rows(path: Path, format: str | None, dataset: bool,
     except (ValueError, OSError) as exc:
         raise InputError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                          file=str(path)) from None
-    return rows
+    finally:
+        terms.forget_blank_nodes()
+    return rows, terms.blank_nodes
 
 
 def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
@@ -368,7 +400,7 @@ def parse_rdf_file(path, format: str | None = None, *, dataset: bool = False):
     holding the file's named graphs. Raises InputError (file, line, column where known) for
     anything that cannot be read, parsed or written back out; nothing is returned half-built.
     """
-    rows = _parse_rows(Path(path), format, dataset)
+    rows, _ = _parse_rows(Path(path), format, dataset)
     if dataset:
         result = Dataset(default_union=True)
         graphs: dict = {}
@@ -428,16 +460,16 @@ def folder_rows(folder, *, exclude: tuple[str, ...] = (),
     rows: list = []
     shared = shared or Interned()
     for path in files:
-        part = _parse_rows(path, None, False, shared)
+        part, blank_nodes = _parse_rows(path, None, False, shared)
         name = _display(path)
-        for s, _, o in part:
-            if s not in origin:
-                origin[s] = name
-            # a blank node belongs to exactly one file; remember it even where it is only an object
-            if isinstance(o, BNode) and o not in origin:
-                origin[o] = name
+        origin.update(dict.fromkeys(set(map(_SUBJECT, part)).difference(origin), name))
+        # a blank node belongs to exactly one file; remembered even where it is only an object
+        origin.update(dict.fromkeys(blank_nodes, name))
         rows.extend(part)
     return rows, origin, files
+
+
+_SUBJECT = itemgetter(0)
 
 
 def graph_of(triples) -> Graph:
@@ -456,6 +488,10 @@ def sha256_hex(data: bytes) -> str:
 def read_text(path: Path) -> str:
     """A source text exactly as stored: strict UTF-8, newlines untouched, no control
     characters other than tab, newline and carriage return."""
+    return _read_text_and_bytes(path)[0]
+
+
+def _read_text_and_bytes(path: Path) -> tuple[str, bytes]:
     data = _read_bytes(path)
     text = _check_utf8(path, data)
     m = _BAD_LITERAL.search(text)
@@ -463,7 +499,7 @@ def read_text(path: Path) -> str:
         line, col = _line_col(data, len(text[:m.start()].encode("utf-8")))
         raise InputError(f"source text contains the control character U+{ord(m.group()):04X}",
                          file=str(path), line=line, column=col)
-    return text
+    return text, data
 
 
 def load_sources(seeds_dir) -> Loaded:
@@ -498,11 +534,11 @@ def load_sources(seeds_dir) -> Loaded:
         if not path.is_file():
             raise InputError(f"{_n3(source)} describes {name}, which is not in {seeds_dir}",
                              file=loaded.origin.get(source))
-        text = read_text(path)
+        text, data = _read_text_and_bytes(path)
         used_files.add(name)
         loaded.texts[source] = text
         loaded.text_files[source] = path
-        actual = sha256_hex(path.read_bytes())
+        actual = sha256_hex(data)
         recorded = graph.value(source, PG.sha256)
         if recorded is None or str(recorded).strip().lower() != actual:
             loaded.changed[source] = (str(recorded) if recorded is not None else None, actual)
