@@ -9,7 +9,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from peacegraph import paths
-from peacegraph.anchor import Anchorer, FoldedText, anchor_graph, attestation_iri, fold, slug
+from peacegraph.anchor import _JUNK, _TABLE, SCANS_BEFORE_INDEX, Anchorer, FoldedText, anchor_graph, attestation_iri, fold, slug
 from peacegraph.errors import AnchorError, InputError
 from peacegraph.namespaces import OA, PG, PGID, SRC, span_iri
 
@@ -310,6 +310,57 @@ def test_folded_offsets_are_consistent_on_random_texts():
             start, end = ft.span(a, b)
             assert 0 <= start < end <= len(text)
             assert fold(text[start:end]) == f[a:b], (text, a, b)
+
+
+def _fold_by_table(text: str) -> str:
+    """fold() as its slow path computes it, for any text."""
+    translated = text.translate(_TABLE)
+    return translated.strip(" ") if _JUNK.search(translated) is None else FoldedText(text).folded.strip(" ")
+
+
+def test_fold_of_an_ascii_string_is_what_the_table_makes_of_it():
+    rng = random.Random(5)
+    alphabet = list("ab '\"-.`") + ["\t", "\n", "\r", "\x0b", "\x0c", "  ", "\u2019", "\u00a0", "\u00ad"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 14)))
+        assert fold(text) == _fold_by_table(text), repr(text)
+
+
+def test_span_is_start_of_and_end_of_on_random_texts():
+    rng = random.Random(13)
+    alphabet = list("ab ") + ["\u00a0", "\u00ad", "\u200b", "\n\n", "  "]
+    for _ in range(500):
+        ft = FoldedText("".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 30))))
+        n = len(ft.folded)
+        for a in range(n):
+            for b in range(a + 1, n + 1):
+                assert ft.span(a, b) == (ft.start_of(a), ft.end_of(b - 1))
+
+
+def test_a_text_searched_and_the_same_text_indexed_find_the_same_places():
+    rng = random.Random(17)
+    pieces = ["alpha", "beta", "al", "-", "'", " ", " ", "\u00a0", "\u2014", ".", "_x", "5", "\u00e9t\u00e9"]
+    for _ in range(200):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 80)))
+        searched, indexed = FoldedText(text), FoldedText(text)
+        indexed.index()
+        f = searched.folded
+        for _ in range(10):
+            a = rng.randrange(len(f))
+            q = fold(f[a:a + rng.randrange(1, 16)])
+            if q:
+                assert searched.find_all(q) == indexed.find_all(q), (text, q)
+        assert searched._index is None  # ten searches: not indexed yet
+
+
+def test_a_text_searched_often_is_indexed_and_finds_the_same():
+    text = " ".join(f"word{i % 7} - it's" for i in range(300))
+    ft = FoldedText(text)
+    first = ft.find_all("word3 - it's")
+    for _ in range(SCANS_BEFORE_INDEX):
+        assert ft.find_all("word3 - it's") == first
+    assert ft._index is not None and ft.find_all("word3 - it's") == first
+    assert len(first) == 43
 
 
 def test_of_many_quotes_that_fail_the_first_by_subject_is_reported():

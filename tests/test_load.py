@@ -14,8 +14,9 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF
 
 from peacegraph.errors import InputError
-from peacegraph.load import Interned, folder_rows, load_folder, load_sources, parse_rdf_file, plain_literal
+from peacegraph.load import Interned, folder_rows, load_folder, load_sources, parse_rdf_file
 from peacegraph.namespaces import PG, SRC
+from peacegraph.terms import plain_literal
 from testdata import PIPELINE
 
 EX = "http://example.org/"

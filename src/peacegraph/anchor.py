@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -34,14 +34,21 @@ from peacegraph.errors import AnchorError, InputError
 from peacegraph.namespaces import OA, PG, PGID, SRC, bind_prefixes, selector_iri, span_iri
 from peacegraph.sources import default_source
 from peacegraph.statements import statements
-from peacegraph.terms import short_name
+from peacegraph.terms import plain_literal, short_name
 
 CONTEXT_CHARS = 32
 KEY_LEN = 6
-EVIDENCE_KEYS = {PG.quote, PG.source, PG.prefix, PG.suffix, PG.occurrence}
+# searches of one text before it is indexed
+SCANS_BEFORE_INDEX = 64
 # looked up once: a Namespace attribute makes a new URIRef on every access
 _QUOTE, _SOURCE, _PREFIX, _SUFFIX, _OCCURRENCE = PG.quote, PG.source, PG.prefix, PG.suffix, PG.occurrence
+EVIDENCE_KEYS = frozenset({_QUOTE, _SOURCE, _PREFIX, _SUFFIX, _OCCURRENCE})
 _REIFICATION = frozenset({RDF.subject, RDF.predicate, RDF.object})
+_EVIDENCE, _TYPE, _ATTESTATION = PG.evidence, RDF.type, PG.Attestation
+# The terms anchoring compares with the curated graph's. A load that makes the graph's terms
+# these very objects (peacegraph.load.Interned.of) finds them by identity in every dictionary
+# and set, where an equal object would be compared by rdflib's __eq__, in Python.
+COMPARED_TERMS = (*EVIDENCE_KEYS, *_REIFICATION, _EVIDENCE, _TYPE, _ATTESTATION)
 
 _FOLD = {}
 for _c in "\u2018\u2019\u201a\u201b\u2032\u02bc\u0060\u00b4":
@@ -61,6 +68,8 @@ def _is_word(ch: str) -> bool:
 
 def fold(text: str) -> str:
     """The folded form used for matching: one ASCII form per typographic variant, single spaces."""
+    if text.isascii() and _ASCII_FOLDED.search(text) is None:
+        return text.strip(" ")  # nothing _TABLE changes, nothing _JUNK collapses
     translated = text.translate(_TABLE)
     if _JUNK.search(translated) is None:
         return translated.strip(" ")  # what FoldedText makes of a text with nothing to collapse
@@ -71,6 +80,10 @@ _TABLE = str.maketrans({**_FOLD, **{c: " " for c in _SPACES}})
 _IGNORED_CLASS = "".join(sorted(_IGNORED))
 # in the translated text: a run of spaces and ignorable characters (two or more), or one
 # ignorable character on its own
+# the ASCII characters _TABLE changes, and what _JUNK finds in ASCII
+_ASCII_FOLDED = re.compile("[\t\n\r\x0b\x0c`]|  ")
+# where a word or a punctuation mark starts: the positions the index of a text keys
+_KEY_STARTS = re.compile(r"\w+|[^\w\s]")
 _JUNK = re.compile(f"[ {_IGNORED_CLASS}]{{2,}}|[{_IGNORED_CLASS}]")
 
 
@@ -107,6 +120,7 @@ class FoldedText:
         self.folded = "".join(pieces)
         self._fb, self._ob, self._run_end = fb, ob, run_end
         self._index: dict[str, list[int]] | None = None
+        self._scans = 0
 
     def _segment(self, i: int) -> int:
         return bisect_right(self._fb, i) - 1
@@ -122,18 +136,30 @@ class FoldedText:
         return self._run_end[k] if self._run_end[k] >= 0 else self._ob[k] + (i - self._fb[k]) + 1
 
     def span(self, a: int, b: int) -> tuple[int, int]:
-        """Text offsets of the folded range [a, b)."""
-        return self.start_of(a), self.end_of(b - 1)
+        """Text offsets of the folded range [a, b): start_of(a), end_of(b - 1) in one step."""
+        fb, ob, run_end = self._fb, self._ob, self._run_end
+        k = bisect_right(fb, a) - 1
+        start = ob[k] if run_end[k] >= 0 else ob[k] + (a - fb[k])
+        b -= 1
+        k = bisect_right(fb, b, k) - 1
+        return start, run_end[k] if run_end[k] >= 0 else ob[k] + (b - fb[k]) + 1
 
     def is_boundary(self, i: int) -> bool:
         f = self.folded
         return i == 0 or not _is_word(f[i]) or not _is_word(f[i - 1])
 
+    def _is_key_start(self, i: int) -> bool:
+        """Position i starts a match of _KEY_STARTS: where the index has an entry."""
+        f = self.folded
+        if _is_word(f[i]):
+            return i == 0 or not _is_word(f[i - 1])
+        return not f[i].isspace()
+
     def index(self) -> dict[str, list[int]]:
         if self._index is None:
             f = self.folded
             idx: dict[str, list[int]] = {}
-            for m in re.finditer(r"\w+|[^\w\s]", f):
+            for m in _KEY_STARTS.finditer(f):
                 i = m.start()
                 idx.setdefault(f[i:i + KEY_LEN], []).append(i)
             self._index = idx
@@ -143,18 +169,25 @@ class FoldedText:
         """Folded positions where the folded quote q occurs, starting at a word or punctuation."""
         f = self.folded
         if len(q) >= KEY_LEN:
+            if self._index is None and self._scans < SCANS_BEFORE_INDEX:
+                # a text asked for a few quotes is searched; indexing it costs as much as
+                # searching it some dozens of times
+                self._scans += 1
+                return [i for i in _occurrences(f, q) if self._is_key_start(i)]
             return [i for i in self.index().get(q[:KEY_LEN], ()) if f.startswith(q, i)]
-        hits = []
-        i = f.find(q)
-        while i != -1:
-            if self.is_boundary(i):
-                hits.append(i)
-            i = f.find(q, i + 1)
-        return hits
+        return [i for i in _occurrences(f, q) if self.is_boundary(i)]
 
 
-@dataclass(frozen=True)
-class Match:
+def _occurrences(f: str, q: str) -> list[int]:
+    hits = []
+    i = f.find(q)
+    while i != -1:
+        hits.append(i)
+        i = f.find(q, i + 1)
+    return hits
+
+
+class Match(NamedTuple):
     start: int
     end: int
 
@@ -238,8 +271,10 @@ class Anchorer:
     def choose(self, source, quote: str, prefix=None, suffix=None, occurrence=None,
                *, file=None, subject=None) -> Match:
         """The one match of a quote, or an AnchorError naming file, subject and candidates."""
-        who = _Named(subject)
         found = self.candidates(source, quote)
+        if len(found) == 1 and prefix is None and suffix is None and occurrence is None:
+            return found[0]
+        who = _Named(subject)
         if not found:
             raise AnchorError(f"{who}: quote {_clip(quote)!r} not found in {_short(source)}"
                               f"{self.near_miss(source, quote)}", file=file)
@@ -304,8 +339,8 @@ def slug(term) -> str:
     return hashlib.sha1(data.encode("utf-8")).hexdigest()[:12]
 
 
-def attestation_iri(s, p, o) -> URIRef:
-    return URIRef(f"{PGID}attestation-{slug(s)}--{slug(p)}--{slug(o)}")
+def attestation_iri(s, p, o, slug_of=slug) -> URIRef:
+    return URIRef(f"{PGID}attestation-{slug_of(s)}--{slug_of(p)}--{slug_of(o)}")
 
 
 def _stem(source: URIRef) -> str:
@@ -335,7 +370,7 @@ class _Curated:
         self.props: dict = {}            # node -> {predicate: [objects]}
         self.evidence_nodes: dict = {}   # bnode -> the subject that points at it (for messages)
         self.attestations = set()
-        evidence, rdf_type, attestation = PG.evidence, RDF.type, PG.Attestation
+        evidence, rdf_type, attestation = _EVIDENCE, _TYPE, _ATTESTATION
         # set lookups rather than ==: rdflib compares terms in Python, a set by hash first
         wanted = frozenset({evidence, rdf_type})
         attestations = frozenset({attestation})
@@ -370,13 +405,22 @@ class _Curated:
 
 def _name_attestations(cg: _Curated, names: dict, out: list) -> None:
     """Name each blank-node attestation after its triple and assert the triple it attests."""
+    slugs: dict = {}
+
+    def slug_of(term) -> str:
+        # the same predicates and objects recur in many attestations
+        found = slugs.get(term)
+        if found is None:
+            found = slugs[term] = slug(term)
+        return found
+
     for a in sorted(cg.attestations, key=lambda n: n.n3()):
         sub, pred, obj = (next(iter(cg.objects(a, k)), None) for k in (RDF.subject, RDF.predicate, RDF.object))
         if sub is None or pred is None or obj is None or any(isinstance(t, BNode) for t in (sub, pred, obj)):
             raise InputError(f"attestation about {_short(sub)} needs rdf:subject, rdf:predicate and "
                              "rdf:object, each a named node", file=cg.file_of(a))
         if isinstance(a, BNode):
-            names[a] = attestation_iri(sub, pred, obj)
+            names[a] = attestation_iri(sub, pred, obj, slug_of)
         out.append((sub, pred, obj))
 
 
@@ -446,7 +490,7 @@ def check_span(text: str, m: Match, quote: str, source, *, file=None, subject=No
     holds for any offsets at all; only this comparison with the author's own words catches
     offsets that are consistent but wrong."""
     found = text[m.start:m.end]
-    if fold(found) != fold(quote):
+    if found != quote and fold(found) != fold(quote):
         raise AnchorError(f"{_Named(subject)}: anchoring error: quote {_clip(quote)!r} was anchored "
                           f"at {m.start}-{m.end} of {_short(source)}, which reads {_clip(found)!r}",
                           file=file)
@@ -532,14 +576,10 @@ def _anchor_spans(cg: _Curated, anchorer: Anchorer, evidence, names: dict, out: 
         key = (source, m.start, m.end)
         span = spans.get(key)
         if span is None:
-            span = spans[key] = span_iri(_stem(source), m.start, m.end)
-            out.extend(span_triples(source, texts[source], m.start, m.end, span_terms))
+            made = span_triples(source, texts[source], m.start, m.end, span_terms)
+            span = spans[key] = made[0][0]
+            out.extend(made)
         names[node] = span
-
-
-def _plain(text: str) -> Literal:
-    # A plain string is its own normal form: rdflib's normalizing would only look that up.
-    return Literal(text, normalize=False)
 
 
 class _SpanTerms:
@@ -549,12 +589,19 @@ class _SpanTerms:
 
     def __init__(self):
         self.type, self.specific, self.has_source, self.has_selector = \
-            RDF.type, OA.SpecificResource, OA.hasSource, OA.hasSelector
+            _TYPE, OA.SpecificResource, OA.hasSource, OA.hasSelector
         self.quote_selector, self.exact, self.prefix, self.suffix = \
             OA.TextQuoteSelector, OA.exact, OA.prefix, OA.suffix
         self.position_selector, self.start, self.end = OA.TextPositionSelector, OA.start, OA.end
         self.offset = XSD.nonNegativeInteger
         self.offsets: dict[int, Literal] = {}
+        self.stems: dict = {}
+
+    def stem(self, source: URIRef) -> str:
+        found = self.stems.get(source)
+        if found is None:
+            found = self.stems[source] = _stem(source)
+        return found
 
     def offset_literal(self, n: int) -> Literal:
         found = self.offsets.get(n)
@@ -567,7 +614,7 @@ def span_triples(source: URIRef, text: str, start: int, end: int,
                  terms: _SpanTerms | None = None) -> list[tuple]:
     """The anchored form of text[start:end] of `source` (graph/README.md)."""
     t = terms or _SpanTerms()
-    stem = _stem(source)
+    stem = t.stem(source)
     span = span_iri(stem, start, end)
     quote_sel = selector_iri(stem, start, end, "quote")
     pos_sel = selector_iri(stem, start, end, "position")
@@ -577,9 +624,9 @@ def span_triples(source: URIRef, text: str, start: int, end: int,
         (span, t.has_selector, quote_sel),
         (span, t.has_selector, pos_sel),
         (quote_sel, t.type, t.quote_selector),
-        (quote_sel, t.exact, _plain(text[start:end])),
-        (quote_sel, t.prefix, _plain(text[max(0, start - CONTEXT_CHARS):start])),
-        (quote_sel, t.suffix, _plain(text[end:end + CONTEXT_CHARS])),
+        (quote_sel, t.exact, plain_literal(text[start:end])),
+        (quote_sel, t.prefix, plain_literal(text[max(0, start - CONTEXT_CHARS):start])),
+        (quote_sel, t.suffix, plain_literal(text[end:end + CONTEXT_CHARS])),
         (pos_sel, t.type, t.position_selector),
         (pos_sel, t.start, t.offset_literal(start)),
         (pos_sel, t.end, t.offset_literal(end)),

@@ -23,12 +23,12 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
 from peacegraph import paths
-from peacegraph.anchor import Anchorer, anchored_statements
+from peacegraph.anchor import COMPARED_TERMS, Anchorer, anchored_statements
 from peacegraph.build_cache import BuildCache, build_key, code_fingerprint, shapes_key
 from peacegraph.errors import AnchorError, InputError, ValidationFailed
 from peacegraph.export import Cancelled, write_export
 from peacegraph.gcpause import paused_gc
-from peacegraph.load import load_folder, load_sources
+from peacegraph.load import Interned, load_folder, load_sources
 from peacegraph.locate import locate_results, located, sources_paths
 from peacegraph.namespaces import ASSERTED_GRAPH, BASE, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PG, SOURCES_GRAPH, bind_prefixes
 from peacegraph.progress import Progress, progress_wanted
@@ -228,12 +228,16 @@ def add_inferences(assembly: Assembly, progress: Progress) -> None:
 def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
     t0 = time.perf_counter()
     with progress.stage("load", unit="files") as tick:
-        ontology = load_folder(config.ontology)
+        # one object per term across the three folders, the anchoring vocabulary among them:
+        # a source's IRI in a pg:source finds its text, and a key its entry, by identity
+        shared = Interned.of(COMPARED_TERMS)
+        ontology = load_folder(config.ontology, shared=shared)
         tick(len(ontology.files))
-        sources = load_sources(config.seeds)
+        sources = load_sources(config.seeds, shared=shared)
         tick(len(sources.files))
-        curated = load_graph_folder(config.graph, {stem_of(s) for s in sources.texts})
+        curated = load_graph_folder(config.graph, {stem_of(s) for s in sources.texts}, shared)
         tick(len(curated.files))
+        del shared
     if not ontology.files:
         raise InputError("no ontology files", file=str(config.ontology))
     if not sources.texts:

@@ -29,6 +29,7 @@ from rdflib.namespace import DCTERMS, RDF, XSD
 from peacegraph.errors import InputError, parser_message
 from peacegraph.namespaces import PG, bind_prefixes
 from peacegraph.setstore import SetStore
+from peacegraph.terms import plain_literal
 
 FORMATS = {
     ".ttl": "turtle", ".turtle": "turtle", ".trig": "trig", ".nt": "nt", ".ntriples": "nt",
@@ -308,18 +309,6 @@ class _TermFactory:
         return Literal(value, datatype=self.iri(datatype.value, subject, "a literal"))
 
 
-def plain_literal(value: str) -> Literal:
-    """The literal Literal(value) makes of a str, without its checks and lookups for a datatype
-    or language (one in five statements of a graph is a plain string)."""
-    inst = str.__new__(Literal, value)
-    # the four slots as Literal.__new__ sets them for a str with neither datatype nor language
-    inst._language = None
-    inst._datatype = None
-    inst._value = value
-    inst._ill_typed = None
-    return inst
-
-
 def _where(subject, otherwise) -> str:
     return otherwise if subject is None else _n3(subject)
 
@@ -330,6 +319,12 @@ class Interned:
 
     iris: dict = field(default_factory=dict)
     terms: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, iris) -> Interned:
+        """Terms that files will use these very IRI objects for: a dictionary or set keyed by
+        a term finds an identical object without comparing it in Python (rdflib's __eq__)."""
+        return cls(iris={str(term): term for term in iris})
 
 
 _OX_XSD_STRING = ox.NamedNode(str(XSD.string))
@@ -442,11 +437,12 @@ def _display(path: Path) -> str:
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
-def load_folder(folder, *, exclude: tuple[str, ...] = ()) -> Loaded:
+def load_folder(folder, *, exclude: tuple[str, ...] = (), shared: Interned | None = None) -> Loaded:
     """Parse every RDF file of a folder into one graph (on a peacegraph.setstore.SetStore);
     `.origin` maps each subject (and each blank node) to the first file, as ``folder/name``,
-    that states something about it. The graph is filled only once every file has parsed."""
-    rows, origin, files = folder_rows(folder, exclude=exclude)
+    that states something about it. The graph is filled only once every file has parsed.
+    `shared`: terms already made for other folders."""
+    rows, origin, files = folder_rows(folder, exclude=exclude, shared=shared)
     return Loaded(graph=graph_of(rows), origin=origin, files=files)
 
 
@@ -502,13 +498,14 @@ def _read_text_and_bytes(path: Path) -> tuple[str, bytes]:
     return text, data
 
 
-def load_sources(seeds_dir) -> Loaded:
+def load_sources(seeds_dir, shared: Interned | None = None) -> Loaded:
     """Read ``seeds/sources.ttl`` and the texts it describes.
 
     Every ``pg:SourceText`` names its file with ``dcterms:identifier`` (default: the last path
     segment of its IRI + ``.txt``); the full text is added as ``pg:text``. A text whose sha256
     differs from the recorded ``pg:sha256`` is listed in ``.changed`` rather than refused here,
     so that the build can say which quotes no longer match and validation can report it.
+    `shared`: terms already made for other folders.
     """
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
@@ -516,7 +513,7 @@ def load_sources(seeds_dir) -> Loaded:
     described = seeds_dir / "sources.ttl"
     if not described.is_file():
         raise InputError("missing: every source text must be described here", file=str(described))
-    loaded = load_folder(seeds_dir)
+    loaded = load_folder(seeds_dir, shared=shared)
     graph = loaded.graph
     for s, p, o in graph:
         if isinstance(s, BNode) or isinstance(o, BNode):

@@ -60,16 +60,16 @@ class CuratedFiles(Loaded):
     paths: dict = field(default_factory=dict)
 
 
-def load_graph_folder(folder, stems=None) -> CuratedFiles:
+def load_graph_folder(folder, stems=None, shared: Interned | None = None) -> CuratedFiles:
     """The curated files: ``graph/*`` and ``graph/{stem}/*`` for each source text's stem.
 
     A subfolder named after no source text is an error (its quotes would have no text to be
     looked up in). Origins read ``graph/name.ttl`` and ``graph/{stem}/name.ttl``; `.paths` maps
-    each such name to its file."""
+    each such name to its file. `shared`: terms already made for other folders."""
     folder = Path(folder)
     # every folder's rows first, then one graph of them all: a graph per folder merged into
     # another would store each statement twice over (seconds at a million)
-    shared = Interned()
+    shared = shared or Interned()
     rows, origin, files = folder_rows(folder, shared=shared)
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) \
         if folder.is_dir() else []

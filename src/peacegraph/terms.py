@@ -1,4 +1,5 @@
-"""N-Triples and Turtle forms of RDF terms, and compaction of IRIs to prefixed names."""
+"""N-Triples and Turtle forms of RDF terms, compaction of IRIs to prefixed names, and plain
+literals made in bulk."""
 
 from __future__ import annotations
 
@@ -13,6 +14,18 @@ from peacegraph.namespaces import PREFIXES
 
 _XSD_STRING = str(XSD.string)
 _LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
+
+
+def plain_literal(value: str) -> Literal:
+    """The literal Literal(value) makes of a str, without its checks and lookups for a datatype
+    or language (one in five statements of a graph is a plain string)."""
+    inst = str.__new__(Literal, value)
+    # the four slots as Literal.__new__ sets them for a str with neither datatype nor language
+    inst._language = None
+    inst._datatype = None
+    inst._value = value
+    inst._ill_typed = None
+    return inst
 
 
 def _escape(value: str, long: bool = False) -> str:
