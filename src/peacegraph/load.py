@@ -267,7 +267,8 @@ class _TermFactory:
                 raise InputError(f"IRI <{value}> of {_where(subject, otherwise)} contains a "
                                  "character that cannot be written in every RDF format",
                                  file=str(self.path))
-            term = self.iris[value] = URIRef(value)
+            # _BAD_IRI refuses every character URIRef() would warn of: made without its check
+            term = self.iris[value] = str.__new__(URIRef, value)
         return term
 
     def __call__(self, term, subject=None):
