@@ -280,3 +280,11 @@ def test_a_blank_node_that_is_only_an_object_has_its_files_origin(tmp_path):
     assert blanks == [f"{tmp_path.name}/a.ttl", f"{tmp_path.name}/b.ttl"]
     assert loaded.origin[URIRef(EX + "a")] == f"{tmp_path.name}/a.ttl"
     assert loaded.origin[URIRef(EX + "c")] == f"{tmp_path.name}/b.ttl"
+
+
+def test_every_character_rdflib_warns_of_in_an_iri_is_refused_before():
+    # IRIs are made without URIRef's own check, which only warns: the load's must cover it
+    from rdflib.term import _invalid_uri_chars
+
+    from peacegraph.load import _BAD_IRI
+    assert _invalid_uri_chars and all(_BAD_IRI.search(c) for c in _invalid_uri_chars)
