@@ -733,10 +733,11 @@ def _targets(report: dict) -> list[dict]:
                 ("one_pattern_median", TARGETS["one_pattern_ratio"], "median latency, one-pattern queries")):
             checks.append({"what": f"{what} ≤ {limit}× oxigraph serve in memory (1 client)",
                            "ok": r[key] is not None and r[key] <= limit, "measured": f"{figure(r[key])}×"})
-        checks.append({"what": f"8-client throughput, research queries, ≥ {TARGETS['throughput_ratio']}× "
-                               "oxigraph serve in memory",
-                       "ok": r["throughput_8"] is not None and r["throughput_8"] >= TARGETS["throughput_ratio"],
-                       "measured": f"{figure(r['throughput_8'])}×"})
+        for key, what in (("throughput_8", "research queries"), ("throughput_8_one_pattern", "one-pattern queries")):
+            checks.append({"what": f"8-client throughput, {what}, ≥ {TARGETS['throughput_ratio']}× "
+                                   "oxigraph serve in memory",
+                           "ok": r.get(key) is not None and r[key] >= TARGETS["throughput_ratio"],
+                           "measured": f"{figure(r.get(key))}×"})
         checks.append({"what": f"server start with a persisted store ≤ {TARGETS['start_seconds']} s",
                        "ok": ep["start_seconds_persisted"] <= TARGETS["start_seconds"],
                        "measured": f"{ep['start_seconds_persisted']:.1f} s"})
