@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
+from functools import cache
 from typing import NamedTuple
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -80,11 +81,11 @@ _TABLE = str.maketrans({**_FOLD, **{c: " " for c in _SPACES}})
 _IGNORED_CLASS = "".join(sorted(_IGNORED))
 # in the translated text: a run of spaces and ignorable characters (two or more), or one
 # ignorable character on its own
+_JUNK = re.compile(f"[ {_IGNORED_CLASS}]{{2,}}|[{_IGNORED_CLASS}]")
 # the ASCII characters _TABLE changes, and what _JUNK finds in ASCII
 _ASCII_FOLDED = re.compile("[\t\n\r\x0b\x0c`]|  ")
 # where a word or a punctuation mark starts: the positions the index of a text keys
 _KEY_STARTS = re.compile(r"\w+|[^\w\s]")
-_JUNK = re.compile(f"[ {_IGNORED_CLASS}]{{2,}}|[{_IGNORED_CLASS}]")
 
 
 class FoldedText:
@@ -136,13 +137,8 @@ class FoldedText:
         return self._run_end[k] if self._run_end[k] >= 0 else self._ob[k] + (i - self._fb[k]) + 1
 
     def span(self, a: int, b: int) -> tuple[int, int]:
-        """Text offsets of the folded range [a, b): start_of(a), end_of(b - 1) in one step."""
-        fb, ob, run_end = self._fb, self._ob, self._run_end
-        k = bisect_right(fb, a) - 1
-        start = ob[k] if run_end[k] >= 0 else ob[k] + (a - fb[k])
-        b -= 1
-        k = bisect_right(fb, b, k) - 1
-        return start, run_end[k] if run_end[k] >= 0 else ob[k] + (b - fb[k]) + 1
+        """Text offsets of the folded range [a, b)."""
+        return self.start_of(a), self.end_of(b - 1)
 
     def is_boundary(self, i: int) -> bool:
         f = self.folded
@@ -405,15 +401,8 @@ class _Curated:
 
 def _name_attestations(cg: _Curated, names: dict, out: list) -> None:
     """Name each blank-node attestation after its triple and assert the triple it attests."""
-    slugs: dict = {}
-
-    def slug_of(term) -> str:
-        # the same predicates and objects recur in many attestations
-        found = slugs.get(term)
-        if found is None:
-            found = slugs[term] = slug(term)
-        return found
-
+    # the same predicates and objects recur in many attestations
+    slug_of = cache(slug)
     for a in sorted(cg.attestations, key=lambda n: n.n3()):
         sub, pred, obj = (next(iter(cg.objects(a, k)), None) for k in (RDF.subject, RDF.predicate, RDF.object))
         if sub is None or pred is None or obj is None or any(isinstance(t, BNode) for t in (sub, pred, obj)):

@@ -27,7 +27,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
 from peacegraph.errors import InputError, parser_message
-from peacegraph.namespaces import PG, bind_prefixes
+from peacegraph.namespaces import PG, bind_prefixes, checked_iri
 from peacegraph.setstore import SetStore
 from peacegraph.terms import plain_literal
 
@@ -267,8 +267,8 @@ class _TermFactory:
                 raise InputError(f"IRI <{value}> of {_where(subject, otherwise)} contains a "
                                  "character that cannot be written in every RDF format",
                                  file=str(self.path))
-            # _BAD_IRI refuses every character URIRef() would warn of: made without its check
-            term = self.iris[value] = str.__new__(URIRef, value)
+            # _BAD_IRI refuses every character URIRef() would warn of
+            term = self.iris[value] = checked_iri(value)
         return term
 
     def __call__(self, term, subject=None):

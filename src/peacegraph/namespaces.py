@@ -41,15 +41,17 @@ def source_iri(stem: str) -> URIRef:
 def span_iri(stem: str, start: int, end: int) -> URIRef:
     """RFC 5147 fragment of a source text: end exclusive, Unicode code points. `stem`: that of
     a source IRI as read (peacegraph.load refuses an IRI with characters none may hold)."""
-    return _of_checked_parts(f"{SRC}{stem}#char={start},{end}")
+    return checked_iri(f"{SRC}{stem}#char={start},{end}")
 
 
 def selector_iri(stem: str, start: int, end: int, kind: str) -> URIRef:
     """The TextQuoteSelector (kind "quote") or TextPositionSelector (kind "position") of a span."""
-    return _of_checked_parts(f"{SRC}{stem}#{kind}-{start}-{end}")
+    return checked_iri(f"{SRC}{stem}#{kind}-{start}-{end}")
 
 
-def _of_checked_parts(value: str) -> URIRef:
-    # URIRef(value) would look again for characters an IRI cannot hold (to log a warning), a
-    # tenth of anchoring's time at a million statements; Identifier.__new__ is str.__new__
+def checked_iri(value: str) -> URIRef:
+    """URIRef(value) for a value already known to hold no character an IRI cannot (made of
+    checked parts, or refused by peacegraph.load otherwise): URIRef() would look again, only to
+    log a warning, at a tenth of anchoring's time at a million statements."""
+    # Identifier.__new__ is str.__new__
     return str.__new__(URIRef, value)
