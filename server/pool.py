@@ -50,6 +50,16 @@ SLOW_NICENESS = 5
 # Seconds a retired zygote is kept for the queries its workers are still answering.
 RETIRE_WAIT = 600.0
 
+# Share of one CPU the memory checks of idle workers may take. The kernel walks a worker's page
+# tables to split private from shared memory: about 10 ms for a worker sharing a 1M-triple store,
+# so checking every worker every second took a tenth of a CPU from a busy server.
+MEMORY_CHECK_SHARE = 0.02
+
+# Bytes a worker's answer may have in flight to the server (the kernel doubles what is asked,
+# up to net.core.wmem_max): an answer of a few hundred KB then crosses in one write, not in
+# rounds of the default 208 KB that each wait for the server to read.
+PIPE_BUFFER = 1 << 20
+
 _POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 # Oxigraph lists the characters it expected as Unicode ranges in brackets; a reader needs the words.
 _CHAR_CLASS = re.compile(r"\[[^\]]*\]")
@@ -241,6 +251,7 @@ class _Worker:
         self.zygote: _Zygote | None = None
         self.answered = 0              # queries answered
         self.memory_checked = -1       # `answered` when its memory was last read
+        self.memory_checked_at = 0.0   # monotonic time it was last read
 
     def lower_priority(self) -> None:
         try:
@@ -393,6 +404,11 @@ class WorkerPool:
 
     def _spawn(self) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
+        for sock in (parent_sock, child_sock):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_BUFFER)
+            except OSError:
+                pass
         generation = self.generation
         try:
             zygote = self._current_zygote()
@@ -443,11 +459,11 @@ class WorkerPool:
         return len(self._idle) + len(self._busy) + self._starting
 
     def _reap(self) -> None:
-        last_memory_check = 0.0
+        next_memory_check = 0.0
         while True:
             time.sleep(0.1)
             retire = []
-            check = []
+            check = None
             with self._cond:
                 if self._closed:
                     return
@@ -458,28 +474,28 @@ class WorkerPool:
                 while (self._total() > self.warm and self._idle
                        and now - self._idle[0].idle_since > self.idle_seconds):
                     retire.append(self._idle.pop(0))
-                if self.worker_memory and now - last_memory_check > 1.0:
-                    last_memory_check = now
+                if self.worker_memory and now >= next_memory_check:
                     # a worker's heap grows only while it answers: each is read when new, then
-                    # again only after it has answered since
-                    check = [w for w in self._idle if w.memory_checked != w.answered]
+                    # again only after it has answered since, the longest unread first
+                    due = [w for w in self._idle if w.memory_checked != w.answered]
+                    check = min(due, key=lambda w: w.memory_checked_at) if due else None
                 # Keep the warm workers even after crashes whose replacements failed to start.
                 while self._total() < self.warm:
                     self._spawn_in_background()
             # A worker keeps the heap its biggest query grew; replace one that holds too much.
-            # Read outside the lock: /proc/PID/smaps_rollup of a worker sharing a 1M-triple
-            # store takes about 10 ms, which every request would otherwise wait for.
-            heavy = []
-            for w in check:
-                w.memory_checked = w.answered
-                if private_memory(w.process.pid) > self.worker_memory:
-                    heavy.append(w)
-            if heavy:
-                with self._cond:
-                    for w in heavy:
-                        if w in self._idle:
-                            self._idle.remove(w)
-                            retire.append(w)
+            # Read outside the lock (requests would wait for it), one worker at a time, as often
+            # as MEMORY_CHECK_SHARE allows.
+            if check is not None:
+                started = time.monotonic()
+                check.memory_checked = check.answered
+                heavy = private_memory(check.process.pid) > self.worker_memory
+                check.memory_checked_at = done = time.monotonic()
+                next_memory_check = done + (done - started) / MEMORY_CHECK_SHARE
+                if heavy:
+                    with self._cond:
+                        if check in self._idle:
+                            self._idle.remove(check)
+                            retire.append(check)
                             self.recycled += 1
             for w in retire:
                 w.stop()

@@ -1,0 +1,92 @@
+"""What the HTTP process spends per query beyond the query: the buffers a large answer crosses
+(from its worker, to the client), and the share of a CPU the memory checks of idle workers take."""
+import socket
+import threading
+import time
+from pathlib import Path
+
+from waitress import wasyncore
+
+from endpoint.serverkit import SMALL
+from peacegraph.server import pool
+from peacegraph.server.backend import QueryRequest
+from peacegraph.server.config import ServerConfig
+from peacegraph.server.embedded import EmbeddedBackend
+from peacegraph.server.http_server import SEND_BUFFER, HttpServer
+
+
+def _app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def test_a_connection_sends_a_large_answer_in_few_calls():
+    server = HttpServer(_app, host="127.0.0.1", port=0, threads=1, connection_limit=10,
+                        channel_timeout=10, request_timeout=5, per_client=5, max_body=1000)
+    client = socket.create_connection(("127.0.0.1", server.effective_port), timeout=5)
+    try:
+        deadline = time.monotonic() + 5
+        while not server._connections() and time.monotonic() < deadline:
+            wasyncore.loop(timeout=0.05, map=server.map, count=1)
+        (channel,) = server._connections()
+        # waitress hands the socket at most sendbuf_len bytes per call: that is the buffer the
+        # kernel really gave (twice what was asked, up to net.core.wmem_max), not TCP's 16 KB start
+        given = channel.socket.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        ceiling = int(Path("/proc/sys/net/core/wmem_max").read_text())
+        assert channel.sendbuf_len == given
+        assert given >= min(SEND_BUFFER, ceiling)
+    finally:
+        client.close()
+        server.close()
+
+
+def test_memory_checks_of_idle_workers_keep_within_their_share_of_a_cpu(monkeypatch):
+    checks = []
+    took = 0.03
+    real = pool.private_memory
+
+    def slow_check(pid):
+        checks.append(time.monotonic())
+        time.sleep(took)            # as long as a worker sharing a large store takes to read
+        return real(pid)
+
+    monkeypatch.setattr(pool, "private_memory", slow_check)
+    backend = EmbeddedBackend(ServerConfig(data=[SMALL], workers=3, max_workers=4))
+    backend.start()
+    stop = time.monotonic() + 2.5
+    request = QueryRequest("ASK { ?s ?p ?o }", "ASK", "json", max_rows=10, timeout=10, max_bytes=1 << 20)
+
+    def ask():
+        while time.monotonic() < stop:
+            backend.query(request)
+            time.sleep(0.005)       # so that the workers that answer are idle now and then
+    try:
+        askers = [threading.Thread(target=ask) for _ in range(2)]
+        for t in askers:
+            t.start()
+        for t in askers:
+            t.join()
+    finally:
+        backend.close()
+    # after a check of `took` seconds the next waits took / MEMORY_CHECK_SHARE (1.5 s here), where
+    # each of the workers that answered used to be read every second, one after another
+    gaps = [b - a for a, b in zip(checks, checks[1:], strict=False)]
+    assert gaps and all(gap >= took / pool.MEMORY_CHECK_SHARE for gap in gaps), gaps
+
+
+def test_a_worker_can_write_a_large_answer_without_waiting_for_the_server():
+    backend = EmbeddedBackend(ServerConfig(data=[SMALL], workers=1, max_workers=2))
+    backend.start()
+    given = []
+    try:
+        for worker in list(backend.pool._idle):
+            # the server's end of the socket pair; the worker's end is made the same way
+            end = socket.socket(fileno=worker.conn.fileno())
+            try:
+                given.append(end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+            finally:
+                end.detach()        # the connection still owns its descriptor
+    finally:
+        backend.close()
+    ceiling = int(Path("/proc/sys/net/core/wmem_max").read_text())
+    assert given and all(size >= min(pool.PIPE_BUFFER, ceiling) for size in given), given
