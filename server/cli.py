@@ -8,6 +8,11 @@ import time
 from peacegraph.errors import InputError
 from peacegraph.server.config import ServerConfig
 
+# mallopt's parameters (glibc malloc.h) and the values serve sets (see _tune_malloc)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
+MMAP_THRESHOLD = 16 << 20
+TRIM_THRESHOLD = 32 << 20
+
 
 def _check(cfg: ServerConfig) -> None:
     if cfg.workers < 1:
@@ -26,12 +31,22 @@ def _check(cfg: ServerConfig) -> None:
         raise InputError(f"--port {cfg.port} is not a TCP port")
 
 
-def _limit_malloc_arenas() -> None:
-    # glibc gives each HTTP thread its own malloc arena and keeps what a large request used in
-    # it; two arenas keep the server's memory flat under concurrent large requests.
+def _tune_malloc() -> None:
+    """glibc's malloc, set for a server that moves answers of up to a few MB between sockets.
+
+    Each HTTP thread would get a malloc arena of its own and keep what a large request used in
+    it: two arenas keep the server's memory flat under concurrent large requests. A buffer over
+    glibc's mmap threshold (128 KB at first) is mapped fresh and unmapped again each time, so
+    the kernel would fault in and zero every page of an answer two or three times a request
+    (half of the HTTP process's system time). Answers are at most --max-result-bytes (8 MB by
+    default): below MMAP_THRESHOLD they come from the heap, and up to TRIM_THRESHOLD of free
+    heap stays with the process for the next one."""
     try:
         import ctypes
-        ctypes.CDLL("libc.so.6").mallopt(-8, 2)    # M_ARENA_MAX
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_ARENA_MAX, 2)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     except (OSError, AttributeError):
         pass
 
@@ -41,7 +56,7 @@ def serve(cfg: ServerConfig, ready=None) -> None:
     period) and stop. `ready(url)` is called once the socket listens."""
     from peacegraph.server.http_server import HttpServer
 
-    _limit_malloc_arenas()
+    _tune_malloc()
 
     from peacegraph.server.app import close_app, create_app
 
