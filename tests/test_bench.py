@@ -93,3 +93,13 @@ def test_bench_rejects_bad_sizes(tmp_path, capsys):
     assert main(["bench", "--sizes", "1000", "--duration", "0", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and "--sizes" in err[0] and "--duration" in err[1]
+
+
+def test_a_floor_is_the_fastest_of_its_runs(monkeypatch):
+    import time
+
+    from peacegraph import bench_floors
+    pauses = iter([0.06, 0.01, 0.04])
+    monkeypatch.setattr(bench_floors, "FLOOR_RUNS", 3)
+    seconds = bench_floors._timed(lambda: time.sleep(next(pauses)))
+    assert 0.01 <= seconds < 0.04

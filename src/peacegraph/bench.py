@@ -594,7 +594,8 @@ def render_markdown(report: dict) -> str:
     for stage in FLOORED:
         lines.append(f"| {stage} | " + " | ".join(_floor_cell(runs[str(n)], stage) for n in sizes) + " |")
     lines += ["", "The floor of a stage is the least work its job takes, done by Oxigraph or one Python "
-              "pass on the same corpus (peacegraph.bench_floors): parse, Oxigraph parsing the input "
+              f"pass on the same corpus (peacegraph.bench_floors), the fastest of {bench_floors.FLOOR_RUNS} "
+              "runs; a stage is timed once, in the build it belongs to. Floors: parse, Oxigraph parsing the input "
               "files; anchor, reading every quote and finding it in its text; reason, loading the "
               "input and evaluating class membership through the class hierarchy; validate, loading "
               "the validated graphs and finding every target class's focus nodes; export, Oxigraph "
