@@ -45,6 +45,7 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
                 <= max(single["queries"][q]["median_ms"] for q in names), (server, name)
     # the three servers give the same answers to every query
     assert endpoint["row_mismatches"] == []
+    assert endpoint["left_out_at_8_clients"] == []
     for other in ("oxigraph_memory", "oxigraph_disk"):
         ratios = endpoint["ratios"][other]
         assert ratios["research_median"] == round(endpoint["peacegraph"]["sets"]["research"]
@@ -78,6 +79,7 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
     row = f"| 2k | research queries, 1 client, median ms | {ours:.2f} | {memory:.2f} | {disk:.2f} | "
     assert any(line.startswith(row) for line in table), row
     assert "## Targets (issue 14) at 2k" in table
+    assert any("Left out: 2k, none." in line for line in table)
     assert [t["what"].split(" ≤ ")[0].split(" ≥ ")[0] for t in report["targets"]] == [
         "full build", "build peak RSS", "every build stage within 3× of its floor", "median latency, research queries and the five-join query",
         "median latency, one-pattern queries", "8-client throughput, research queries,",
@@ -103,3 +105,15 @@ def test_a_floor_is_the_fastest_of_its_runs(monkeypatch):
     monkeypatch.setattr(bench_floors, "FLOOR_RUNS", 3)
     seconds = bench_floors._timed(lambda: time.sleep(next(pauses)))
     assert 0.01 <= seconds < 0.04
+
+
+def test_a_query_that_failed_at_one_client_on_any_server_is_left_out_at_eight():
+    from types import SimpleNamespace
+
+    from peacegraph.bench import _concurrent_or_none, failed_at_one_client
+    queries = [SimpleNamespace(name=n) for n in ("fast", "slow", "stopped")]
+    single = {"ours": {"queries": {"fast": {"errors": 0}, "slow": {"errors": 0}, "stopped": {"errors": 1}}},
+              "theirs": {"queries": {"fast": {"errors": 0}, "slow": {"errors": 2}, "stopped": {"errors": 1}}}}
+    assert failed_at_one_client(single, queries) == {"slow", "stopped"}
+    nothing = _concurrent_or_none({"ours": "http://127.0.0.1:9/sparql"}, [], 1.0)
+    assert nothing["ours"]["throughput_qps"] is None and nothing["ours"]["requests"] == 0
