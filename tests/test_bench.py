@@ -110,10 +110,10 @@ def test_a_floor_is_the_fastest_of_its_runs(monkeypatch):
 def test_a_query_that_failed_at_one_client_on_any_server_is_left_out_at_eight():
     from types import SimpleNamespace
 
-    from peacegraph.bench import _concurrent_or_none, failed_at_one_client
+    from peacegraph.bench import concurrent, failed_at_one_client
     queries = [SimpleNamespace(name=n) for n in ("fast", "slow", "stopped")]
     single = {"ours": {"queries": {"fast": {"errors": 0}, "slow": {"errors": 0}, "stopped": {"errors": 1}}},
               "theirs": {"queries": {"fast": {"errors": 0}, "slow": {"errors": 2}, "stopped": {"errors": 1}}}}
     assert failed_at_one_client(single, queries) == {"slow", "stopped"}
-    nothing = _concurrent_or_none({"ours": "http://127.0.0.1:9/sparql"}, [], 1.0)
+    nothing = concurrent({"ours": "http://127.0.0.1:9/sparql"}, [], 8, 1.0)
     assert nothing["ours"]["throughput_qps"] is None and nothing["ours"]["requests"] == 0

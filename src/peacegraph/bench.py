@@ -396,7 +396,10 @@ def load(url: str, queries: list, clients: int, duration: float) -> list[tuple[s
 
 def concurrent(urls: dict[str, str], queries: list, clients: int, duration: float, slices: int = 4) -> dict:
     """`clients` concurrent clients for `duration` seconds per server, in slices that alternate
-    between the servers so both run under the same background load."""
+    between the servers so both run under the same background load; no figures for no queries."""
+    if not queries:
+        return {who: {"clients": clients, "requests": 0, "errors": 0, "median_ms": None, "p95_ms": None,
+                      "throughput_qps": None} for who in urls}
     samples = {who: [] for who in urls}
     elapsed = {who: 0.0 for who in urls}
     for _ in range(slices):
@@ -410,14 +413,6 @@ def concurrent(urls: dict[str, str], queries: list, clients: int, duration: floa
 def failed_at_one_client(single: dict, queries: list) -> set[str]:
     """The names of the queries that failed at 1 client on any server (per_query's answer)."""
     return {q.name for q in queries if any(side["queries"][q.name]["errors"] for side in single.values())}
-
-
-def _concurrent_or_none(urls: dict[str, str], queries: list, duration: float) -> dict:
-    """concurrent() with 8 clients, or no figures when no query of the set is left to send."""
-    if queries:
-        return concurrent(urls, queries, 8, duration)
-    return {who: {"clients": 8, "requests": 0, "errors": 0, "median_ms": None, "p95_ms": None,
-                  "throughput_qps": None} for who in urls}
 
 
 def _wait_ready(url: str, proc: subprocess.Popen, timeout: float) -> float:
@@ -537,7 +532,7 @@ def _endpoints(dump: Path, work: Path, duration: float, progress: Progress) -> d
             failed = failed_at_one_client(single, everything)
             result["left_out_at_8_clients"] = sorted(failed)
             progress.note("  8 concurrent clients")
-            many = {name: _concurrent_or_none(urls, [q for q in sets[name] if q.name not in failed], duration)
+            many = {name: concurrent(urls, [q for q in sets[name] if q.name not in failed], 8, duration)
                     for name in ("research", "one_pattern")}
             for who in SERVERS:
                 result[who] = {"clients_1": single[who], "clients_8": many["research"][who],
