@@ -117,3 +117,34 @@ def test_a_query_that_failed_at_one_client_on_any_server_is_left_out_at_eight():
     assert failed_at_one_client(single, queries) == {"slow", "stopped"}
     nothing = concurrent({"ours": "http://127.0.0.1:9/sparql"}, [], 8, 1.0)
     assert nothing["ours"]["throughput_qps"] is None and nothing["ours"]["requests"] == 0
+
+
+def test_eight_clients_send_whole_rounds_so_every_server_answers_the_same_mix(monkeypatch):
+    import time
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from peacegraph import bench
+    # costs a hundredfold apart, as in the research set: a time window would hold more of
+    # whichever queries the clients happened to stand at
+    cost = {"cheap": 0.001, "middle": 0.01, "dear": 0.1}
+    sent = []
+
+    class FakeClient:
+        def __init__(self, url, timeout):
+            pass
+
+        def post(self, text):
+            time.sleep(cost[text])
+            sent.append(text)
+            return 200, b'{"head": {"vars": []}, "results": {"bindings": []}}'
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(bench, "_Client", FakeClient)
+    queries = [SimpleNamespace(name=n, text=n) for n in cost]
+    samples = bench.load("http://127.0.0.1:9/sparql", queries, 4, 0.15)
+    counts = Counter(name for name, _, _ in samples)
+    assert len(set(counts.values())) == 1 and counts["dear"] % 4 == 0, counts
+    assert counts == Counter(sent) and all(ok for _, _, ok in samples)

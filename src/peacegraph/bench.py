@@ -20,8 +20,9 @@ For each size N (`--sizes`, triples of the built graph):
    store), and `oxigraph serve-read-only` on the RocksDB store `oxigraph load` wrote. Three sets
    of queries (bench_queries: the stored research queries, one-pattern queries, a five-join
    query) are sent over HTTP by 1 client (query by query, the servers alternating request by
-   request), and the research and one-pattern sets by 8 concurrent clients (in slices
-   alternating between the servers), for about `--duration` seconds per server each; median
+   request), and the research and one-pattern sets by 8 concurrent clients (in whole rounds of
+   the set, in slices alternating between the servers), for about `--duration` seconds per
+   server each (more when a round of the set outlasts a slice); median
    and p95 latency and throughput are compared as ratios (ours / Oxigraph's), against each
    Oxigraph. All have the same 10 s query time limit.
 
@@ -365,24 +366,34 @@ def per_query(urls: dict[str, str], queries: list, duration: float) -> dict:
 
 
 def load(url: str, queries: list, clients: int, duration: float) -> list[tuple[str, float, bool]]:
-    """`clients` threads send the queries round-robin (each from its own offset) for `duration`
-    seconds; returns (query, seconds, complete answer) samples."""
+    """`clients` threads each send the queries round-robin, each from its own offset, in whole
+    rounds of the set: a client stops at the end of the round in which `duration` seconds run
+    out. Returns (query, seconds, complete answer) samples.
+
+    Whole rounds make every server answer the same mix. Counting what a fixed time window
+    holds did not: the research queries differ a hundredfold in cost, a round at 8 clients
+    outlasts a slice, and which queries a window held depended on where the clients stood
+    when it closed."""
+    if not queries:
+        return []
     stop = time.monotonic() + duration
     samples: list[list[tuple[str, float, bool]]] = [[] for _ in range(clients)]
 
     def run(i: int) -> None:
         client = _Client(url, SERVER_TIMEOUT + 30)
-        k = i * max(1, len(queries) // clients)
+        offset = i * max(1, len(queries) // clients)
         try:
-            while time.monotonic() < stop:
-                q = queries[k % len(queries)]
-                k += 1
-                started = time.perf_counter()
-                try:
-                    status, data = client.post(q.text)
-                except OSError:
-                    status, data = 0, b""
-                samples[i].append((q.name, time.perf_counter() - started, _rows(status, data) is not None))
+            while True:
+                for k in range(offset, offset + len(queries)):
+                    q = queries[k % len(queries)]
+                    started = time.perf_counter()
+                    try:
+                        status, data = client.post(q.text)
+                    except OSError:
+                        status, data = 0, b""
+                    samples[i].append((q.name, time.perf_counter() - started, _rows(status, data) is not None))
+                if time.monotonic() >= stop:
+                    break
         finally:
             client.close()
 
@@ -649,11 +660,12 @@ def render_markdown(report: dict) -> str:
                          + " | ".join(figure(ep[who][key]["throughput_qps"], ".1f") for who in SERVERS) + " | "
                          + " | ".join(figure(r[o][ratio]) for o in SERVERS[1:]) + " |")
     lines += ["", "1 client: each query in turn, the servers alternating request by request. 8 clients: "
-              "round-robin over the set's queries, in slices alternating between the servers. Errors and "
-              "answers cut off at the 10 s time limit are not counted as latencies. A query that failed at "
-              "1 client on any server is left out at 8 clients: stopped at the time limit, it holds a client "
-              "for all of it whichever server it asks, and where it fell in the slices would decide the "
-              "figure. Left out: " + "; ".join(
+              "each client sends the set round-robin from its own offset, in whole rounds (it stops at the "
+              "end of the round in which its slice's time runs out), in slices alternating between the "
+              "servers, so every server answers the same mix of queries. Errors and answers cut off at the "
+              "10 s time limit are not counted as latencies. A query that failed at 1 client on any server "
+              "is left out at 8 clients: stopped at the time limit, it would hold a client for all of it in "
+              "every round. Left out: " + "; ".join(
                   f"{size_label(n)}, {', '.join(runs[str(n)]['endpoint'].get('left_out_at_8_clients', [])) or 'none'}"
                   for n in sizes if "peacegraph" in (runs[str(n)].get("endpoint") or {})) + "."]
     lines += ["", "| size | peacegraph start (loading) s | start (persisted store) s | in memory after s | "
