@@ -408,3 +408,26 @@ def test_dumps_spell_group_and_order_statements(tmp_path):
             "rdfs:label": ["two\nlines"]}
     jsonld = (tmp_path / "d" / "peacegraph.jsonld").read_text(encoding="utf-8")
     assert "\n   " + json.dumps(node, sort_keys=True, ensure_ascii=False) + "\n" in jsonld
+
+
+@pytest.mark.parametrize("prefixes", [None, {"ex": "urn:example:", "pg": str(PG)}])
+def test_compaction_is_the_longest_namespace_whose_local_name_is_safe(prefixes):
+    import re
+
+    from peacegraph.namespaces import PREFIXES
+    from peacegraph.terms import Terms
+
+    spaces = prefixes or PREFIXES
+    safe = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
+
+    def longest(iri):
+        fits = [(len(str(ns)), p) for p, ns in spaces.items()
+                if iri.startswith(str(ns)) and safe.fullmatch(iri[len(str(ns)):])]
+        return None if not fits else f"{max(fits)[1]}:{iri[max(fits)[0]:]}"
+
+    iris = [str(PG.Provision), str(PGID["us-28-point-plan"]), str(PGID) + "topic/sanctions",
+            str(PGID) + "topic/a/b", str(PGID), str(PGID) + "x.", str(PGID) + "a#b", str(RDF.type),
+            "urn:example:thing", "urn:example:a:b", "http://example.org/other/x", str(PG) + "has space"]
+    terms = Terms(prefixes)
+    assert [terms.compact(i) for i in iris] == [longest(i) for i in iris]
+    assert terms.compact(str(PGID) + "topic/sanctions") == (None if prefixes else "topic:sanctions")

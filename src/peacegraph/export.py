@@ -73,6 +73,26 @@ class _Spellings:
         self.names: dict = {}        # N-Triples form of an IRI -> its JSON-LD name
         self.json_names: dict = {}   # N-Triples form of an IRI -> its JSON-LD name as JSON
         self.values: dict = {}       # N-Triples form of a literal -> its JSON-LD value as JSON
+        # a term object -> its N-Triples form, by the object's identity: the build shares one
+        # object among the statements naming a term, and an id is hashed and compared in C,
+        # where an IRI is first copied to a plain str. Each object met stays referenced here,
+        # so no id is reused while it is a key.
+        self.by_id: dict = {}
+        self._met: list = []
+
+    def of(self, term) -> str:
+        """The N-Triples form of a term object."""
+        found = self.by_id.get(id(term))
+        if found is None:
+            if type(term) is Literal:
+                dt = term.datatype
+                key = (str.__str__(term), term.language, dt and str.__str__(dt))
+                found = self.literal_nt.get(key) or self.nt(term, key)
+            else:
+                found = self.nt(term)
+            self.by_id[id(term)] = found
+            self._met.append(term)
+        return found
 
     def nt(self, term, key=None) -> str:
         """The N-Triples form of a term (`key` the literal's key, when it is a Literal)."""
@@ -140,25 +160,14 @@ def _table(graph: Graph, spellings: _Spellings, view: _View | None = None) -> _T
     subjects, then each one's few rows: far fewer comparisons than sorting every statement).
     The instances of the classes the CSV tables list are noted in `view`."""
     by_subject: dict = {}
-    iri = spellings.iri_nt.get
-    literal = spellings.literal_nt.get
-    nt = spellings.nt
-    plain = str.__str__
+    known = spellings.by_id.get
+    of = spellings.of
     classes = view.types if view is not None else {}
     size = 0
     for s, p, o in statements(graph):
-        s_nt = (iri(plain(s)) if type(s) is URIRef else None) or nt(s)
-        p_nt = (iri(plain(p)) if type(p) is URIRef else None) or nt(p)
-        kind = type(o)
-        if kind is URIRef:
-            o_nt = iri(plain(o)) or nt(o)
-        elif kind is Literal:
-            # the datatype as a plain string too: each literal has its own URIRef of it
-            dt = o.datatype
-            key = (plain(o), o.language, dt and plain(dt))
-            o_nt = literal(key) or nt(o, key)
-        else:
-            o_nt = nt(o)
+        s_nt = known(id(s)) or of(s)
+        p_nt = known(id(p)) or of(p)
+        o_nt = known(id(o)) or of(o)
         rows = by_subject.get(s_nt)
         if rows is None:
             by_subject[s_nt] = [p_nt, o_nt]
@@ -376,7 +385,9 @@ def write_jsonld(graphs: dict, spellings: _Spellings, header: _Table):
 # -- CSV tables --------------------------------------------------------------------------------
 
 class _View:
-    """Lookups for the tables over the union of the named graphs, in the graphs' tables."""
+    """Lookups for the tables over the union of the named graphs, in the graphs' tables. Nodes
+    are named by their N-Triples forms, as the tables hold them: a term object is made only for
+    a literal's text."""
 
     CLASSES = (PG.Provision, PG.Stance, PG.PublicStatement)
 
@@ -387,52 +398,58 @@ class _View:
         # N-Triples form of a class -> those of its instances, as _table meets them
         self.types: dict = {spellings.nt(c): [] for c in self.CLASSES}
         self._labels: dict = {}
+        self._label_properties = (spellings.nt(RDFS.label), spellings.nt(SKOS.prefLabel))
+        self._evidence, self._selector, self._exact = (
+            spellings.nt(PG.evidence), spellings.nt(OA.hasSelector), spellings.nt(OA.exact))
 
-    def objects(self, s, p) -> list:
-        s_nt, p_nt = self.spellings.nt(s), self.spellings.nt(p)
+    def objects(self, s: str, p: str) -> list[str]:
+        """The objects of node `s` through property `p`, in N-Triples order."""
         found = set()
         for table in self.tables:
-            rows = table.rows.get(s_nt)
+            rows = table.rows.get(s)
             if rows:
-                found.update(o for q, o in _pairs(rows) if q == p_nt)
-        term = self.spellings.term
-        return [term(o) for o in sorted(found)]
+                found.update(o for q, o in _pairs(rows) if q == p)
+        return sorted(found)
 
-    def instances(self, cls) -> list:
-        term = self.spellings.term
-        return [term(s) for s in sorted(set(self.types[self.spellings.nt(cls)]))]
+    def instances(self, cls) -> list[str]:
+        return sorted(set(self.types[self.spellings.nt(cls)]))
 
-    def name(self, node) -> str:
-        if isinstance(node, URIRef):
-            return self.terms.compact(node) or str(node)
-        return str(node)
+    def text(self, node: str) -> str:
+        """What str() gives of the term: an IRI, or a literal's lexical form."""
+        return node[1:-1] if node[0] == "<" else str.__str__(self.spellings.literals[node])
 
-    def label(self, node) -> str:
-        if not isinstance(node, URIRef):
-            return str(node)
-        key = str.__str__(node)
-        cached = self._labels.get(key)
+    def name(self, node: str) -> str:
+        if node[0] == "<":
+            iri = node[1:-1]
+            return self.terms.compact(iri) or iri
+        return self.text(node)
+
+    def label(self, node: str) -> str:
+        if node[0] != "<":
+            return self.text(node)
+        cached = self._labels.get(node)
         if cached is None:
-            cached = self._labels[key] = self._label(node)
+            cached = self._labels[node] = self._label(node)
         return cached
 
-    def _label(self, node) -> str:
-        for prop in (RDFS.label, SKOS.prefLabel):
-            values = [v for v in self.objects(node, prop) if isinstance(v, Literal)]
+    def _label(self, node: str) -> str:
+        literals = self.spellings.literals
+        for prop in self._label_properties:
+            values = [literals[v] for v in self.objects(node, prop) if v[0] == '"']
             english = [v for v in values if v.language is None or str(v.language).startswith("en")]
             if english or values:
                 return str(min(english or values, key=str))
-        iri = str(node)
+        iri = node[1:-1]
         return re.split(r"[/#]", iri)[-1] or iri
 
-    def quotes(self, node) -> str:
+    def quotes(self, node: str) -> str:
         found = []
-        for span in self.objects(node, PG.evidence):
-            for sel in self.objects(span, OA.hasSelector):
-                found.extend(str(x) for x in self.objects(sel, OA.exact))
+        for span in self.objects(node, self._evidence):
+            for sel in self.objects(span, self._selector):
+                found.extend(self.text(x) for x in self.objects(sel, self._exact))
         return " | ".join(sorted(set(found)))
 
-    def joined(self, node, prop) -> str:
+    def joined(self, node: str, prop: str) -> str:
         return "; ".join(self.label(v) for v in self.objects(node, prop))
 
 
@@ -446,7 +463,7 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 
 def _node_columns(view: _View, nodes: list) -> list[str]:
     """The {role}_iri, {role}_id and {role}_label cells of one or more nodes ("; " between)."""
-    return ["; ".join(str(n) for n in nodes), "; ".join(view.name(n) for n in nodes),
+    return ["; ".join(view.text(n) for n in nodes), "; ".join(view.name(n) for n in nodes),
             "; ".join(view.label(n) for n in nodes)]
 
 
@@ -455,34 +472,40 @@ def _node_header(role: str) -> list[str]:
 
 
 def provisions_table(view: _View) -> str:
+    nt = view.spellings.nt
+    provision_of, topic = nt(PG.provisionOf), nt(PG.topic)
     rows = []
     for prov in view.instances(PG.Provision):
-        docs = view.objects(prov, PG.provisionOf) or [None]
+        docs = view.objects(prov, provision_of) or [None]
         for doc in docs:
             rows.append(_node_columns(view, [prov]) + _node_columns(view, [] if doc is None else [doc])
-                        + _node_columns(view, view.objects(prov, PG.topic)) + [view.quotes(prov)])
+                        + _node_columns(view, view.objects(prov, topic)) + [view.quotes(prov)])
     rows.sort(key=lambda r: (r[4], r[1]))
     return _csv(_node_header("provision") + _node_header("document") + _node_header("topic") + ["quote"],
                 rows)
 
 
 def stances_table(view: _View) -> str:
+    nt = view.spellings.nt
+    holder, position, target, condition = nt(PG.holder), nt(PG.position), nt(PG.target), nt(PG.condition)
     rows = []
     for st in view.instances(PG.Stance):
-        rows.append(_node_columns(view, [st]) + _node_columns(view, view.objects(st, PG.holder))
-                    + _node_columns(view, view.objects(st, PG.position))
-                    + _node_columns(view, view.objects(st, PG.target))
-                    + [view.joined(st, PG.condition), view.quotes(st)])
+        rows.append(_node_columns(view, [st]) + _node_columns(view, view.objects(st, holder))
+                    + _node_columns(view, view.objects(st, position))
+                    + _node_columns(view, view.objects(st, target))
+                    + [view.joined(st, condition), view.quotes(st)])
     return _csv(_node_header("stance") + _node_header("holder") + _node_header("position")
                 + _node_header("target") + ["condition", "quote"], rows)
 
 
 def statements_table(view: _View) -> str:
+    nt = view.spellings.nt
+    speaker, about, quotation = nt(PG.speaker), nt(PG.about), nt(PG.quotation)
     rows = []
     for st in view.instances(PG.PublicStatement):
-        rows.append(_node_columns(view, [st]) + _node_columns(view, view.objects(st, PG.speaker))
-                    + _node_columns(view, view.objects(st, PG.about))
-                    + [view.joined(st, PG.quotation), view.quotes(st)])
+        rows.append(_node_columns(view, [st]) + _node_columns(view, view.objects(st, speaker))
+                    + _node_columns(view, view.objects(st, about))
+                    + [view.joined(st, quotation), view.quotes(st)])
     return _csv(_node_header("statement") + _node_header("speaker") + _node_header("about")
                 + ["quotation", "quote"], rows)
 

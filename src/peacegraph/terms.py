@@ -46,6 +46,10 @@ class Terms:
         self.namespaces = sorted(((str(ns), p) for p, ns in prefixes.items()),
                                  key=lambda x: (-len(x[0]), x[1]))
         self.prefixes = dict(sorted((p, str(ns)) for p, ns in prefixes.items()))
+        # A local name holds no "/" or "#", so where every namespace ends in one, an IRI's
+        # namespace can only be what runs to its last "/" or "#": one lookup, not a scan.
+        self._by_namespace = ({ns: p for ns, p in self.namespaces}
+                              if all(ns[-1] in "/#" for ns, _ in self.namespaces) else None)
         self._compact: dict = {}
         self._iri_nt: dict = {}
         self._iri_ttl: dict = {}
@@ -58,6 +62,14 @@ class Terms:
         except KeyError:
             pass
         result = None
+        by_namespace = self._by_namespace
+        if by_namespace is not None:
+            cut = max(iri.rfind("/"), iri.rfind("#")) + 1
+            prefix = by_namespace.get(iri[:cut])
+            if prefix is not None and _LOCAL.fullmatch(iri, cut):
+                result = f"{prefix}:{iri[cut:]}"
+            self._compact[iri] = result
+            return result
         for ns, prefix in self.namespaces:
             if iri.startswith(ns) and len(iri) > len(ns) and _LOCAL.fullmatch(iri, len(ns)):
                 result = f"{prefix}:{iri[len(ns):]}"
