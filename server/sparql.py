@@ -7,6 +7,7 @@ time and row limits; a query that fails answers with the status its error carrie
 
 from __future__ import annotations
 
+import io
 import time
 
 from flask import Blueprint, Response, current_app, request
@@ -26,6 +27,9 @@ SD_FORMATS = {"turtle": "text/turtle", "rdfxml": "application/rdf+xml", "jsonld"
 SD_PREFIXES = {"sd": "http://www.w3.org/ns/sparql-service-description#", "void": "http://rdfs.org/ns/void#"}
 # Media types whose body is text, so the response names its charset.
 _TEXT_MEDIA = ("application/n-triples", "application/n-quads", "application/trig")
+# Answers from this size on are handed to the HTTP server as a file; below it the headers and
+# the body leave in one send.
+DIRECT_BODY = 64 * 1024
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -83,13 +87,25 @@ def endpoint():
     media = result.media_type
     if media.startswith("text/") or media.endswith(("json", "xml")) or media in _TEXT_MEDIA:
         media += "; charset=utf-8"
-    resp = Response(result.body, status=200, content_type=media)
+    resp = _answer(result.body, media)
     resp.headers["Vary"] = "Accept"
     if result.truncated:
         limit = (f"max-bytes={cfg.max_result_bytes}" if result.truncated_by == "bytes"
                  else f"max-rows={cfg.max_rows}")
         resp.headers[TRUNCATED_HEADER] = f"true; {limit}"
     resp.headers["Access-Control-Expose-Headers"] = TRUNCATED_HEADER
+    return resp
+
+
+def _answer(body: bytes, media: str) -> Response:
+    """A 200 carrying `body`. A large one goes to the HTTP server as a file (wsgi.file_wrapper),
+    which it sends from in place: handed over as bytes, it would first be copied into the
+    connection's buffer, and an answer over a megabyte into a temporary file on disk."""
+    wrapper = request.environ.get("wsgi.file_wrapper")
+    if wrapper is None or len(body) < DIRECT_BODY:
+        return Response(body, status=200, content_type=media)
+    resp = Response(wrapper(io.BytesIO(body)), status=200, content_type=media, direct_passthrough=True)
+    resp.content_length = len(body)
     return resp
 
 

@@ -1,5 +1,6 @@
 """What the HTTP process spends per query beyond the query: the buffers a large answer crosses
 (from its worker, to the client), and the share of a CPU the memory checks of idle workers take."""
+import json
 import socket
 import threading
 import time
@@ -115,3 +116,34 @@ def test_a_large_answer_reuses_the_memory_of_the_last_one():
     assert status == 200 and pages > 200, (status, len(answer))
     # with glibc's defaults each copy of the answer was mapped anew: two to three times its pages
     assert per_request < pages / 4, (per_request, pages)
+
+
+def test_an_answer_over_a_megabyte_goes_to_the_client_without_a_file_on_the_way():
+    values = " ".join(map(str, range(40)))
+    form = urlencode({"query": f"SELECT * WHERE {{ ?s ?p ?o VALUES ?n {{ {values} }} }}"})
+    body = form.encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "Accept": "application/sparql-results+json"}
+    live = LiveServer(workers=1, max_workers=2)
+    try:
+        def written() -> int:
+            # wchar: bytes the process passed to write(2) and its kind, files among them; what
+            # it sends on a socket is not counted
+            for line in Path(f"/proc/{live.proc.pid}/io").read_text().splitlines():
+                if line.startswith("wchar:"):
+                    return int(line.split()[1])
+            raise AssertionError("no wchar in /proc/PID/io")
+        status, reply_headers, answer = http(live.endpoint, data=body, headers=headers)
+        before = written()
+        for _ in range(5):
+            http(live.endpoint, data=body, headers=headers)
+        per_request = (written() - before) / 5
+        head = http(live.endpoint + "?" + form, headers={"Accept": headers["Accept"]}, method="HEAD")
+    finally:
+        live.stop()
+    assert status == 200 and len(answer) > 1 << 20, (status, len(answer))
+    assert head[0] == 200 and head[2] == b"" and int(head[1]["Content-Length"]) == len(answer), head[:2]
+    assert int(reply_headers["Content-Length"]) == len(answer)
+    assert len(json.loads(answer)["results"]["bindings"]) > 1000
+    # handed to waitress as bytes, an answer over its 1 MB outbuf_overflow went to a temporary file
+    assert per_request < len(answer) / 10, (per_request, len(answer))
