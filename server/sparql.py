@@ -27,9 +27,10 @@ SD_FORMATS = {"turtle": "text/turtle", "rdfxml": "application/rdf+xml", "jsonld"
 SD_PREFIXES = {"sd": "http://www.w3.org/ns/sparql-service-description#", "void": "http://rdfs.org/ns/void#"}
 # Media types whose body is text, so the response names its charset.
 _TEXT_MEDIA = ("application/n-triples", "application/n-quads", "application/trig")
-# Answers from this size on are handed to the HTTP server as a file; below it the headers and
-# the body leave in one send.
-DIRECT_BODY = 64 * 1024
+# Answers from this size on are handed to the HTTP server as a file: waitress's outbuf_overflow,
+# from which it would copy the answer into a temporary file. A smaller one is copied into the
+# connection's buffer and leaves with the headers, 0.3-0.6 ms sooner for a 150 KB answer here.
+DIRECT_BODY = 1 << 20
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -98,9 +99,8 @@ def endpoint():
 
 
 def _answer(body: bytes, media: str) -> Response:
-    """A 200 carrying `body`. A large one goes to the HTTP server as a file (wsgi.file_wrapper),
-    which it sends from in place: handed over as bytes, it would first be copied into the
-    connection's buffer, and an answer over a megabyte into a temporary file on disk."""
+    """A 200 carrying `body`. One of DIRECT_BODY bytes or more goes to the HTTP server as a file
+    (wsgi.file_wrapper), which it sends from in place rather than through a temporary file."""
     wrapper = request.environ.get("wsgi.file_wrapper")
     if wrapper is None or len(body) < DIRECT_BODY:
         return Response(body, status=200, content_type=media)
