@@ -60,14 +60,13 @@ def _json(value) -> str:
 
 class _Spellings:
     """Every distinct term's N-Triples, Turtle and JSON-LD spellings, each worked out once
-    however many statements name the term. Terms are looked up by plain strings: rdflib
-    compares IRIs in Python (and the build's statements hold many equal IRI objects, not one),
-    and hashes literals in Python too; a literal by its lexical form, language and datatype."""
+    however many statements name the term. A term object is looked up by its identity (`of`),
+    an IRI met in another object by its plain string: rdflib compares and hashes terms in
+    Python."""
 
     def __init__(self, terms: Terms):
         self.terms = terms
         self.iri_nt: dict = {}       # IRI (a plain str) -> N-Triples form
-        self.literal_nt: dict = {}   # (lexical form, language, datatype) -> N-Triples form
         self.literals: dict = {}     # N-Triples form of a literal -> the first literal met
         self.ttl: dict = {}          # N-Triples form -> Turtle form
         self.names: dict = {}        # N-Triples form of an IRI -> its JSON-LD name
@@ -84,18 +83,12 @@ class _Spellings:
         """The N-Triples form of a term object."""
         found = self.by_id.get(id(term))
         if found is None:
-            if type(term) is Literal:
-                dt = term.datatype
-                key = (str.__str__(term), term.language, dt and str.__str__(dt))
-                found = self.literal_nt.get(key) or self.nt(term, key)
-            else:
-                found = self.nt(term)
-            self.by_id[id(term)] = found
+            found = self.by_id[id(term)] = self.nt(term)
             self._met.append(term)
         return found
 
-    def nt(self, term, key=None) -> str:
-        """The N-Triples form of a term (`key` the literal's key, when it is a Literal)."""
+    def nt(self, term) -> str:
+        """The N-Triples form of a term."""
         if type(term) is URIRef:
             iri = str.__str__(term)
             found = self.iri_nt.get(iri)
@@ -108,13 +101,7 @@ class _Spellings:
             return self.nt(URIRef(nt[1:-1]))
         if self.literals.setdefault(nt, term) is term:
             self.ttl[nt] = self.terms.ttl_of_nt(nt, term)
-        if key is not None:
-            self.literal_nt[key] = nt
         return nt
-
-    def term(self, nt: str):
-        """The term of an N-Triples form this object made."""
-        return self.literals[nt] if nt[0] == '"' else URIRef(nt[1:-1])
 
     def name(self, nt: str) -> str:
         """An IRI's JSON-LD name: its prefixed name (its Turtle form, when not <IRI>), else the
