@@ -94,11 +94,19 @@ def test_a_worker_can_write_a_large_answer_without_waiting_for_the_server():
     assert given and all(size >= min(pool.PIPE_BUFFER, ceiling) for size in given), given
 
 
+# a POST of every statement of the small fixture, repeated once per value: an answer that grows
+# by about 47 KB a value
+_POST_HEADERS = {"Content-Type": "application/x-www-form-urlencoded",
+                 "Accept": "application/sparql-results+json"}
+
+
+def _repeated_statements(times: int) -> str:
+    values = " ".join(map(str, range(times)))
+    return urlencode({"query": f"SELECT * WHERE {{ ?s ?p ?o VALUES ?n {{ {values} }} }}"})
+
+
 def test_a_large_answer_reuses_the_memory_of_the_last_one():
-    values = " ".join(map(str, range(20)))
-    body = urlencode({"query": f"SELECT * WHERE {{ ?s ?p ?o VALUES ?n {{ {values} }} }}"}).encode()
-    headers = {"Content-Type": "application/x-www-form-urlencoded",
-               "Accept": "application/sparql-results+json"}
+    body, headers = _repeated_statements(20).encode(), _POST_HEADERS
     live = LiveServer(workers=1, max_workers=2)
     try:
         def faults() -> int:
@@ -119,11 +127,8 @@ def test_a_large_answer_reuses_the_memory_of_the_last_one():
 
 
 def test_an_answer_over_a_megabyte_goes_to_the_client_without_a_file_on_the_way():
-    values = " ".join(map(str, range(40)))
-    form = urlencode({"query": f"SELECT * WHERE {{ ?s ?p ?o VALUES ?n {{ {values} }} }}"})
-    body = form.encode()
-    headers = {"Content-Type": "application/x-www-form-urlencoded",
-               "Accept": "application/sparql-results+json"}
+    form = _repeated_statements(40)
+    body, headers = form.encode(), _POST_HEADERS
     live = LiveServer(workers=1, max_workers=2)
     try:
         def written() -> int:
