@@ -15,7 +15,7 @@ VENDOR_FILES := server/node_modules/@zazuko/yasgui/build/yasgui.min.js \
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install build validate run lint test browser java virtuoso allocator bench soak clean
+.PHONY: install build validate run lint test browser java virtuoso allocator bench bench-validation soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,9 @@ test: install browser java virtuoso allocator lint
 
 bench: install allocator
 	$(BIN)/peacegraph bench --out bench-results
+
+bench-validation: install
+	$(BIN)/python -m peacegraph.bench_validation --out bench-results
 
 soak: install
 	$(BIN)/python -m pytest tests/soak -m soak --soak-seconds 60
