@@ -45,6 +45,9 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
                 <= max(single["queries"][q]["median_ms"] for q in names), (server, name)
     # the three servers give the same answers to every query
     assert endpoint["row_mismatches"] == []
+    # the entity query asks about a thing the synthetic corpus has
+    assert all(endpoint[server]["clients_1"]["queries"]["_bench-one-pattern-entity"]["rows"] > 0
+               for server in ("peacegraph", "oxigraph_memory", "oxigraph_disk"))
     assert endpoint["left_out_at_8_clients"] == []
     for other in ("oxigraph_memory", "oxigraph_disk"):
         ratios = endpoint["ratios"][other]
@@ -148,3 +151,45 @@ def test_eight_clients_send_whole_rounds_so_every_server_answers_the_same_mix(mo
     counts = Counter(name for name, _, _ in samples)
     assert len(set(counts.values())) == 1 and counts["dear"] % 4 == 0, counts
     assert counts == Counter(sent) and all(ok for _, _, ok in samples)
+
+
+def test_the_entity_query_asks_about_the_document_with_the_most_statements(tmp_path):
+    import pyoxigraph as ox
+    import pytest
+
+    from peacegraph.bench import bench_queries, bench_subject
+    from peacegraph.errors import InputError
+
+    dump = tmp_path / "dump.trig"
+    dump.write_text("""
+        @prefix pg: <https://w3id.org/peacegraph/ontology#> .
+        @prefix pgid: <https://w3id.org/peacegraph/id/> .
+        <https://w3id.org/peacegraph/graph/asserted> {
+            pgid:a a pg:Document ; pg:date "1" , "2" .
+            pgid:b a pg:Document ; pg:date "1" .
+            pgid:c a pg:Document ; pg:date "1" , "2" .
+            pgid:d a pg:Actor ; pg:date "1" , "2" , "3" , "4" .
+        }
+        <https://w3id.org/peacegraph/graph/inferred> { pgid:b a pg:PeacePlan , pg:Text . }
+    """, encoding="utf-8")
+    # b has four statements once the graphs are one, a and c three each
+    assert bench_subject(dump) == ox.NamedNode("https://w3id.org/peacegraph/id/b")
+    entity = next(q for q in bench_queries(dump)["one_pattern"] if q.name == "_bench-one-pattern-entity")
+    store = ox.Store()
+    store.bulk_load(path=str(dump), format=ox.RdfFormat.TRIG)
+    rows = list(store.query(entity.text, use_default_graph_as_union=True))
+    assert len(rows) == 4 and "<https://w3id.org/peacegraph/id/b>" in entity.text
+    # the other queries are sent as they are written
+    unbound = bench_queries()
+    assert [q.text for q in unbound["one_pattern"] if q.name != entity.name] == \
+        [q.text for q in bench_queries(dump)["one_pattern"] if q.name != entity.name]
+
+    # of equals, the first IRI
+    dump.write_text(dump.read_text(encoding="utf-8").replace("pgid:b a pg:PeacePlan , pg:Text .", ""),
+                    encoding="utf-8")
+    assert bench_subject(dump) == ox.NamedNode("https://w3id.org/peacegraph/id/a")
+
+    dump.write_text("<https://w3id.org/peacegraph/graph/asserted> { <urn:x> <urn:p> 1 . }",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match="no pg:Document"):
+        bench_subject(dump)

@@ -32,6 +32,7 @@ checked at the largest size). Work files go to OUT/work and are removed at the e
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import os
@@ -51,11 +52,13 @@ from peacegraph import bench_floors, bench_search, paths
 from peacegraph.build import BuildConfig, assemble, validate_assembly
 from peacegraph.errors import InputError, StoreError
 from peacegraph.export import export
+from peacegraph.load import ox_format
 from peacegraph.measures import figure, percentile, size_label
 from peacegraph.namespaces import NAMED_GRAPHS
 from peacegraph.oxigraph_server import OxigraphServer, free_port, oxigraph_executable, oxigraph_load
 from peacegraph.progress import Progress
-from peacegraph.query import read_stored, stored_queries
+from peacegraph.query import internal_query, read_stored, stored_queries
+from peacegraph.sparql_bind import bind_values
 from peacegraph.synth import synthesize
 
 BUILD_LIMIT = float(os.environ.get("PEACEGRAPH_BENCH_BUILD_LIMIT", "1800"))
@@ -456,14 +459,33 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
-def bench_queries() -> dict[str, list]:
+def bench_queries(dump: Path | None = None) -> dict[str, list]:
     """The queries of each set: the stored research queries; one-pattern queries (an entity's
     statements, a page of labels, the instances of a class); a five-join query whose answer is
-    one row, so its time is the engine's."""
+    one row, so its time is the engine's. With `dump`, the entity's query asks about the thing
+    `bench_subject` finds in it (without, its ?thing is unbound)."""
     folder = paths.queries_dir()
-    return {"research": stored_queries(),
-            "one_pattern": [read_stored(p) for p in sorted(folder.glob("_bench-one-pattern-*.rq"))],
+    one_pattern = [read_stored(p) for p in sorted(folder.glob("_bench-one-pattern-*.rq"))]
+    if dump is not None:
+        subject = bench_subject(dump)
+        one_pattern = [dataclasses.replace(q, text=bind_values(q.text, {"thing": subject}))
+                       if any(name == "thing" for name, _ in q.params) else q for q in one_pattern]
+    return {"research": stored_queries(), "one_pattern": one_pattern,
             "multi_join": [read_stored(folder / "_bench-multi-join.rq")]}
+
+
+def bench_subject(dump: Path):
+    """The thing of `dump` the one-pattern entity query asks about (_bench-entity.rq), a
+    pyoxigraph NamedNode; InputError if the dump has no document."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_load(path=str(dump), format=ox_format(dump))
+    rows = list(store.query(internal_query("bench-entity"), use_default_graph_as_union=True))
+    if not rows:
+        raise InputError("the dump has no pg:Document for the one-pattern entity query to ask about",
+                         file=str(dump))
+    return rows[0]["thing"]
 
 
 def _status(base: str) -> dict:
@@ -498,7 +520,7 @@ def _load_in_memory(server: OxigraphServer, dump: Path) -> float:
 
 
 def _endpoints(dump: Path, work: Path, duration: float, progress: Progress) -> dict:
-    sets = bench_queries()
+    sets = bench_queries(dump)
     if not sets["research"]:
         raise InputError("no stored queries to run")
     everything = [q for qs in sets.values() for q in qs]
