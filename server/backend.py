@@ -174,6 +174,22 @@ class QueryResult:
     elapsed: float = 0.0
 
 
+def search_index_request() -> QueryRequest:
+    """The index query (peacegraph.search), its rows returned as the engine's terms."""
+    return QueryRequest(search.index_query(), "SELECT", PYTHON_FORMAT, max_rows=SEARCH_INDEX_ROWS,
+                        timeout=SEARCH_INDEX_TIMEOUT, max_bytes=SEARCH_INDEX_BYTES)
+
+
+def write_search_index(result: QueryResult, path: Path, fingerprint: str) -> None:
+    """The search index of the index query's answer, written to `path` (see search.build_index);
+    StoreError if the answer was cut at a limit."""
+    if result.truncated:
+        limit = (f"{SEARCH_INDEX_ROWS:,} rows" if result.truncated_by == "rows"
+                 else f"{SEARCH_INDEX_BYTES:,} bytes")
+        raise StoreError(f"the search index query returned more than {limit}")
+    search.build_index(search.rows_from_solutions(result.variables, result.rows), path, fingerprint)
+
+
 class Backend(ABC):
     name = "backend"
     search_index = None         # peacegraph.search.SearchIndex, once open_search has run
@@ -209,16 +225,10 @@ class Backend(ABC):
             path = self._search_tmp / SEARCH_INDEX_FILE
         try:
             try:
-                result = self.query(QueryRequest(search.index_query(), "SELECT", PYTHON_FORMAT,
-                                                 max_rows=SEARCH_INDEX_ROWS, timeout=SEARCH_INDEX_TIMEOUT,
-                                                 max_bytes=SEARCH_INDEX_BYTES))
+                result = self.query(search_index_request())
             except QueryError as exc:
                 raise StoreError(f"the search index could not be built: {exc}") from None
-            if result.truncated:
-                limit = (f"{SEARCH_INDEX_ROWS:,} rows" if result.truncated_by == "rows"
-                         else f"{SEARCH_INDEX_BYTES:,} bytes")
-                raise StoreError(f"the search index query returned more than {limit}")
-            search.build_index(search.rows_from_solutions(result.variables, result.rows), path, fingerprint)
+            write_search_index(result, path, fingerprint)
             self.search_index = search.SearchIndex(path)
         except BaseException:
             self.close_search()

@@ -4,9 +4,11 @@ By default the dumps are parsed once into an in-memory store shared by the worke
 `--store-dir` the store is also kept on disk with a manifest of the sha256 of every source file:
 the next start with the same sources opens it as it is, without parsing anything, and serves at
 once. A store is loaded into a fresh folder and only then moved into place, so a failed load
-leaves no half-loaded store behind. The search index (peacegraph.search) is built once the
-workers answer: beside the persisted store, reused while the manifest is the same, or without a
-store folder in a temporary file.
+leaves no half-loaded store behind. The search index (peacegraph.search) is kept beside the
+persisted store and reused while the manifest is the same: a fresh store gets its index from a
+process that builds it from the dumps in memory while the store loads (server.search_builder),
+or, failing that, from the workers once they answer. Without a store folder the workers build it
+into a temporary file.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from peacegraph.leftovers import claimed_temp_folder, remove_stale
 from peacegraph.load import OX_FORMAT_NAMES, check_jsonld_file, guess_format, ox_format
 from peacegraph.namespaces import PREFIXES
 from peacegraph.paths import default_dist
-from peacegraph.server.backend import SEARCH_INDEX_FILE, Backend, QueryRequest, QueryResult
+from peacegraph.server import search_builder
+from peacegraph.server.backend import SEARCH_INDEX_FILE, SEARCH_INDEX_TIMEOUT, Backend, QueryRequest, QueryResult
 from peacegraph.server.pool import WorkerPool
-from peacegraph.server.worker import bulk_load_file
+from peacegraph.server.worker import LITERALS_FILE, bulk_load_file
 
 MANIFEST = "peacegraph-store.json"
 MANIFEST_VERSION = 2  # 2: the store folder holds the literals the store rewrites
@@ -49,6 +52,11 @@ def source_manifest(sources: list[Path], union_default: bool) -> dict:
     return {"version": MANIFEST_VERSION, "union_default_graph": union_default, "sources": files}
 
 
+def index_fingerprint(manifest: dict) -> str:
+    """What a search index built from the sources of `manifest` is marked with."""
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def _parse_error(path: Path, exc: Exception) -> InputError:
     from peacegraph.server.worker import parse_error_message
     return InputError(f"cannot load {parse_error_message(path, exc)}")
@@ -60,7 +68,6 @@ def load_store(sources: list[Path], folder: Path) -> dict:
     import pyoxigraph as ox
 
     from peacegraph.server.literals import DumpLiterals, rewritten_quads
-    from peacegraph.server.worker import LITERALS_FILE
 
     store = ox.Store(str(folder))
     try:
@@ -141,8 +148,9 @@ class EmbeddedBackend(Backend):
         self.mode = "disk"
         self.pool = WorkerPool(self._settings(store=str(self.store_path)), **pool_args)
         self.pool.start()
-        fingerprint = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode("utf-8")).hexdigest()
-        self._start_search(Path(cfg.store_dir) / SEARCH_INDEX_FILE, fingerprint)
+        self._start_search(Path(cfg.store_dir) / SEARCH_INDEX_FILE, index_fingerprint(manifest))
+        # an index that came with a store loaded just now was built with it, not kept from before
+        self.search_reused = self.search_reused and self.reused
         if cfg.memory:
             self._loader = threading.Thread(target=self._move_to_memory, args=(sources,),
                                             name="peacegraph-memory-loader", daemon=True)
@@ -160,7 +168,8 @@ class EmbeddedBackend(Backend):
         if pool is None:
             return
         try:
-            pool.switch_to(self._settings(sources=memory_settings(sources)))
+            pool.switch_to(self._settings(sources=memory_settings(sources),
+                                          literals=str(Path(self.config.store_dir) / LITERALS_FILE)))
             self.mode = "memory"
         except (PeacegraphError, OSError):
             # The disk store keeps serving; nothing is lost but speed.
@@ -190,8 +199,14 @@ class EmbeddedBackend(Backend):
                              "choose an empty or new folder for --store-dir")
         folder.parent.mkdir(parents=True, exist_ok=True)
         fresh, claim = claimed_temp_folder(folder.parent, ".peacegraph-store-")
+        index = fresh / SEARCH_INDEX_FILE
+        builder = None
         try:
+            builder = search_builder.start(memory_settings(self.sources()), manifest["union_default_graph"],
+                                           index, index_fingerprint(manifest))
             self.info = load_store(self.sources(), fresh / "store")
+            if builder is not None:
+                search_builder.finish(builder, index, SEARCH_INDEX_TIMEOUT)
             (fresh / MANIFEST).write_text(json.dumps({**manifest, **self.info}, indent=1),
                                           encoding="utf-8")
             claim.release()
@@ -204,6 +219,8 @@ class EmbeddedBackend(Backend):
             else:
                 fresh.rename(folder)
         except BaseException:
+            if builder is not None:
+                search_builder.stop(builder)
             shutil.rmtree(fresh, ignore_errors=True)
             raise
         finally:

@@ -154,8 +154,12 @@ def bulk_load_file(store, path, rdf_format, base_iri: str) -> None:
         store.bulk_load(**source, format=rdf_format, base_iri=base_iri)
 
 
-def load_memory_store(sources: list[list[str]]):
-    """Parse the dumps into an in-memory store; the one place the data is read in memory mode."""
+def load_memory_store(sources: list[list[str]], literals_file: str | None = None):
+    """Parse the dumps into an in-memory store; the one place the data is read in memory mode.
+    `literals_file`: where the literals the store rewrites were recorded when these same dumps
+    were loaded into the persisted store, read instead of parsing the dumps a second time."""
+    from pathlib import Path
+
     import pyoxigraph as ox
 
     from peacegraph.server.literals import DumpLiterals, rewritten_quads
@@ -166,8 +170,11 @@ def load_memory_store(sources: list[list[str]]):
             bulk_load_file(store, path, getattr(ox.RdfFormat, fmt), base)
         except Exception as exc:  # the file is named in the one-line message
             raise ValueError(parse_error_message(path, exc)) from None
-    literals = DumpLiterals(rewritten_quads([(path, getattr(ox.RdfFormat, fmt), base)
-                                             for path, fmt, base in sources]))
+    if literals_file is not None and Path(literals_file).is_file():
+        literals = DumpLiterals.load(Path(literals_file))
+    else:
+        literals = DumpLiterals(rewritten_quads([(path, getattr(ox.RdfFormat, fmt), base)
+                                                 for path, fmt, base in sources]))
     return store, literals
 
 
@@ -236,7 +243,7 @@ def worker_main(conn, settings: dict, store=None, literals=None) -> None:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Have the kernel kill this process when the process that forked it ends (Linux)."""
     import ctypes
     import os
@@ -308,7 +315,7 @@ def zygote_main(control, settings: dict) -> None:
     info: dict = {}
     if settings.get("sources"):
         try:
-            store, literals = load_memory_store(settings["sources"])
+            store, literals = load_memory_store(settings["sources"], settings.get("literals"))
             info = dataset_info(store)
         except Exception as exc:  # reported to the server as one line, never a traceback
             text = " ".join(str(exc).split()) or type(exc).__name__
@@ -403,7 +410,7 @@ def zygote_main(control, settings: dict) -> None:
             os.dup2(err_w, 2)
             os.close(err_w)
             try:
-                _die_with_parent(zygote_pid)
+                die_with_parent(zygote_pid)
                 worker_main(Connection(fds[0]), settings, store, literals)
             finally:
                 os._exit(0)

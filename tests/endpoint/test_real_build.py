@@ -121,10 +121,14 @@ def test_each_named_graph_read_back_is_the_dump_and_conforms(real, built_dataset
 def test_each_named_graph_read_back_from_a_store_dir_is_the_dump(built_dist, built_dataset, shipped_shapes, tmp_path):
     from peacegraph.server.app import close_app, create_app
     from peacegraph.server.config import ServerConfig
-    for _ in range(2):  # the store is made, then reused
+    # the store is made, then reused; then reused and moved to memory with the literals it recorded
+    for memory in (False, False, True):
         app = create_app(ServerConfig(data=[built_dist / "peacegraph.trig"], store_dir=tmp_path / "store",
-                                      memory=False, workers=1, max_workers=2, timeout=20))
+                                      memory=memory, workers=1, max_workers=2, timeout=20))
         try:
+            backend = app.extensions["peacegraph"].backend
+            backend.wait_until_loaded(60)
+            assert backend.stats()["mode"] == ("memory" if memory else "disk")
             _served_exactly_the_dump(app.test_client(), built_dataset, shipped_shapes)
         finally:
             close_app(app)

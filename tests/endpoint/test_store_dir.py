@@ -1,13 +1,17 @@
 """--store-dir: the store is loaded once, reused while the sources are unchanged, never left half-built."""
 import json
 import shutil
+import subprocess
+import sys
 import threading
 
 import pytest
 
 from endpoint.serverkit import SMALL
+from peacegraph import search
 from peacegraph.errors import InputError, StoreError
-from peacegraph.server.backend import QueryRequest
+from peacegraph.server import search_builder
+from peacegraph.server.backend import SEARCH_INDEX_FILE, QueryRequest
 from peacegraph.server.config import ServerConfig
 from peacegraph.server.embedded import MANIFEST, EmbeddedBackend
 
@@ -184,3 +188,120 @@ def test_idle_workers_holding_too_much_memory_are_replaced():
         assert b.stats()["recycled"] == 0
     finally:
         b.close()
+
+
+KUSHNER = "https://w3id.org/peacegraph/id/jared-kushner"
+
+
+def _no_index_query_for_the_workers(monkeypatch):
+    """Make the workers refuse the index query, so that an index can only come from the builder."""
+    query = EmbeddedBackend.query
+
+    def refusing(self, request):
+        if request.text == search.index_query():
+            raise StoreError("the workers were asked for the index rows")
+        return query(self, request)
+    monkeypatch.setattr(EmbeddedBackend, "query", refusing)
+
+
+def test_a_fresh_store_comes_with_the_search_index_built_while_it_loaded(tmp_path, monkeypatch):
+    data = tmp_path / "data.trig"
+    shutil.copy(SMALL, data)
+    folder = tmp_path / "store"
+    _no_index_query_for_the_workers(monkeypatch)
+    b = start(data, folder)
+    try:
+        assert not b.reused and not b.search_reused      # built with this store, not kept from before
+        assert b.search("kushner")[0].iri == KUSHNER
+    finally:
+        b.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["literals.nq", MANIFEST, SEARCH_INDEX_FILE, "store"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.trig", "store"]
+
+
+def test_without_the_builder_the_workers_build_the_index(tmp_path, monkeypatch):
+    data = tmp_path / "data.trig"
+    shutil.copy(SMALL, data)
+    folder = tmp_path / "store"
+    started = []
+
+    def failing(sources, union, target, fingerprint):
+        # a builder that leaves a half-written file behind, as one stopped mid-way would
+        (target.parent / ".search-half.tmp").write_bytes(b"half")
+        child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+        started.append(child)
+        return child
+    monkeypatch.setattr(search_builder, "start", failing)
+    b = start(data, folder)
+    try:
+        assert started and started[0].returncode == 3
+        assert not b.reused and not b.search_reused
+        assert b.search("kushner")[0].iri == KUSHNER
+    finally:
+        b.close()
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_a_store_that_fails_to_load_stops_its_index_builder(tmp_path, monkeypatch):
+    data = tmp_path / "data.trig"
+    data.write_text("<http://x/a> <http://x/b> .\n")
+    started = []
+    start_builder = search_builder.start
+
+    def recorded(*args):
+        child = start_builder(*args)
+        started.append(child)
+        return child
+    monkeypatch.setattr(search_builder, "start", recorded)
+    with pytest.raises(InputError):
+        start(data, tmp_path / "store")
+    assert started and started[0].poll() is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.trig"]
+
+
+def test_the_builder_writes_the_index_the_workers_would(tmp_path):
+    from peacegraph.server.embedded import memory_settings
+
+    data = tmp_path / "data.trig"
+    shutil.copy(SMALL, data)
+    child = search_builder.start(memory_settings([data]), True, tmp_path / "built.sqlite", "print")
+    assert search_builder.finish(child, tmp_path / "built.sqlite", 120)
+    assert search.index_is_current(tmp_path / "built.sqlite", "print")
+    b = start(data, None)
+    try:
+        served = search.SearchIndex(tmp_path / "built.sqlite")
+        try:
+            for text in ("kushner", "kyiv", "army", "plan"):
+                assert [h.to_dict() for h in served.search(text)] == [h.to_dict() for h in b.search(text)]
+        finally:
+            served.close()
+    finally:
+        b.close()
+
+
+def test_a_builder_that_cannot_read_its_dumps_writes_nothing(tmp_path):
+    target = tmp_path / "index" / "search.sqlite"
+    child = search_builder.start([[str(tmp_path / "missing.trig"), "TRIG", None]], True, target, "x")
+    assert not search_builder.finish(child, target, 120)
+    assert not target.exists()
+
+
+def test_the_move_to_memory_reads_the_literals_recorded_with_the_store(tmp_path):
+    import pyoxigraph as ox
+
+    from peacegraph.server.embedded import memory_settings
+    from peacegraph.server.worker import load_memory_store
+
+    data = tmp_path / "data.trig"
+    shutil.copy(SMALL, data)
+    integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    stored = ox.Triple(ox.NamedNode("http://x/a"), ox.NamedNode("http://x/b"), ox.Literal("1", datatype=integer))
+    recorded = tmp_path / "literals.nq"
+    recorded.write_text('<http://x/a> <http://x/b> "01"^^<http://www.w3.org/2001/XMLSchema#integer> <http://x/g> .\n')
+    store, literals = load_memory_store(memory_settings([data]), str(recorded))
+    assert len(store) == 148
+    assert literals.triples([stored]) == [ox.Triple(stored.subject, stored.predicate,
+                                                    ox.Literal("01", datatype=integer))]
+    # without a record, the dumps are read for their literals
+    _, parsed = load_memory_store(memory_settings([data]), str(tmp_path / "none.nq"))
+    assert parsed.triples([stored]) == [stored]
