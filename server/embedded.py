@@ -7,8 +7,8 @@ once. A store is loaded into a fresh folder and only then moved into place, so a
 leaves no half-loaded store behind. The search index (peacegraph.search) is kept beside the
 persisted store and reused while the manifest is the same: a fresh store gets its index from a
 process that builds it from the dumps in memory while the store loads (server.search_builder),
-or, failing that, from the workers once they answer. Without a store folder the workers build it
-into a temporary file.
+or, failing that, from the workers once they answer. Without a store folder it is built the same
+way, into a temporary folder, while the workers' store loads.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import gc
 import hashlib
 import json
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -138,10 +139,24 @@ class EmbeddedBackend(Backend):
                          worker_memory=cfg.worker_memory_mb * 2**20)
         if cfg.store_dir is None:
             self.mode = "memory"
-            self.pool = WorkerPool(self._settings(sources=memory_settings(sources)), **pool_args)
-            self.pool.start()
+            # the index is built into a temporary folder beside the workers' store, not after it
+            self._search_tmp = Path(tempfile.mkdtemp(prefix="peacegraph-search-"))
+            index = self._search_tmp / SEARCH_INDEX_FILE
+            builder = None
+            try:
+                builder = search_builder.start(memory_settings(sources), cfg.union_default_graph, index, "")
+                self.pool = WorkerPool(self._settings(sources=memory_settings(sources)), **pool_args)
+                self.pool.start()
+            except BaseException:
+                if builder is not None:
+                    search_builder.stop(builder)
+                self.close()
+                raise
             self.info = dict(self.pool.info)
-            self._start_search(None, "")
+            if builder is not None:
+                search_builder.finish(builder, index, SEARCH_INDEX_TIMEOUT)
+            self._start_search(index, "")
+            self.search_reused = False
             return
         manifest = source_manifest(sources, cfg.union_default_graph)
         self.store_path = self._persistent_store(Path(cfg.store_dir), manifest)

@@ -1,16 +1,17 @@
-"""The search index of a persisted store, built in a process of its own while the store loads.
+"""The search index of the served dumps, built in a process of its own while the store loads.
 
-A fresh `--store-dir` store is loaded into RocksDB by the HTTP process, and the search index
-was then built by the workers from that on-disk store: at a million triples the index query
-takes 8-9 s there against 2 s in memory, and its 150,000 rows cross the workers' pipe as
-pickled terms (2 s more). So while the store loads, a child process parses the same dumps into
-memory, runs the index query there and writes the index into the folder the store is being
-loaded into; it moves into place with the store. The two run side by side: on two cores the
-first start at a million triples took 17 s instead of 31 s (see the README's benchmark section).
+Run by the workers, the index query (peacegraph.search) would wait until their store had loaded
+and send its 150,000 rows (at a million triples) across their pipe as pickled terms (2 s); on a
+fresh `--store-dir` store, which is RocksDB on disk, it takes 8-9 s there against 2 s in memory.
+So while the store loads (into RocksDB in the HTTP process, or into the memory of the
+workers' zygote without `--store-dir`), a child process parses the same dumps into memory, runs
+the index query there and writes the index: into the folder the persisted store is being loaded
+into, so that it moves into place with the store, or into the server's temporary search folder.
+The two run side by side: on two cores the first start at a million triples with `--store-dir`
+took 17 s instead of 31 s (see the README's benchmark section).
 
 The child is only a head start. If it fails, is stopped, or cannot start, the index is built by
-the workers as before; if the load fails, the child is stopped and the folder removed with
-whatever it wrote.
+the workers as before; if the load fails, the child is stopped and what it wrote removed.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
         assert ratios["engine_bound_median"] > 0 and ratios["throughput_8"] > 0
     assert "union" in endpoint["semantics"]["oxigraph_memory"]
     assert endpoint["start_seconds_persisted"] > 0 and endpoint["memory_seconds"] >= 0
+    assert endpoint["start_seconds_memory"] > 0 and endpoint["start_seconds_load"] > 0
     assert endpoint["allocator"] in ("jemalloc", "system")
 
     # bench.md shows the measured figures of bench.json, each row in the documented layout
@@ -68,6 +69,9 @@ def test_bench_writes_the_table_and_json(tmp_path, capsys):
         row = f"| {stage} | {st['seconds']:.2f} ({st['cpu_seconds']:.2f}) / {st['peak_rss_mb']:.0f} |"
         assert row in table, (row, [line for line in table if line.startswith(f"| {stage} |")])
     assert f"| built triples | {build['built_triples']:,} |" in table
+    starts = (f"| 2k | {endpoint['start_seconds_memory']:.1f} | {endpoint['start_seconds_load']:.1f} | "
+              f"{endpoint['start_seconds_persisted']:.1f} | {endpoint['memory_seconds']:.1f} |")
+    assert any(line.startswith(starts) for line in table), starts
     assert (f"| **`peacegraph build --no-cache`** (validate and export overlapping) | "
             f"{cli['seconds']:.1f} / {cli['peak_rss_mb']:.0f} |") in table
     assert report["targets"][0]["measured"].startswith(f"{cli['seconds']:.1f} s (`peacegraph build")

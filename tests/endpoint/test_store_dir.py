@@ -305,3 +305,32 @@ def test_the_move_to_memory_reads_the_literals_recorded_with_the_store(tmp_path)
     # without a record, the dumps are read for their literals
     _, parsed = load_memory_store(memory_settings([data]), str(tmp_path / "none.nq"))
     assert parsed.triples([stored]) == [stored]
+
+
+def test_without_a_store_folder_the_index_is_built_while_the_workers_load(monkeypatch):
+    _no_index_query_for_the_workers(monkeypatch)
+    b = EmbeddedBackend(ServerConfig(data=[SMALL], workers=1, max_workers=2))
+    b.start()
+    try:
+        assert not b.search_reused
+        assert b.search("kushner")[0].iri == KUSHNER
+        folder = b.search_index.path.parent
+    finally:
+        b.close()
+    assert not folder.exists()
+
+
+def test_data_that_fails_to_load_into_memory_stops_the_index_builder(tmp_path, monkeypatch):
+    data = tmp_path / "bad.ttl"
+    data.write_text("@prefix x: <http://x/> .\nx:a x:b .\n")
+    started = []
+    start_builder = search_builder.start
+
+    def recorded(sources, union, target, fingerprint):
+        started.append((start_builder(sources, union, target, fingerprint), target))
+        return started[-1][0]
+    monkeypatch.setattr(search_builder, "start", recorded)
+    with pytest.raises(InputError):
+        EmbeddedBackend(ServerConfig(data=[data], workers=1, max_workers=2)).start()
+    child, target = started[0]
+    assert child.poll() is not None and not target.parent.exists()
