@@ -142,10 +142,11 @@ class EmbeddedBackend(Backend):
             # the index is built into a temporary folder beside the workers' store, not after it
             self._search_tmp = Path(tempfile.mkdtemp(prefix="peacegraph-search-"))
             index = self._search_tmp / SEARCH_INDEX_FILE
+            settings = memory_settings(sources)
             builder = None
             try:
-                builder = search_builder.start(memory_settings(sources), cfg.union_default_graph, index, "")
-                self.pool = WorkerPool(self._settings(sources=memory_settings(sources)), **pool_args)
+                builder = search_builder.start(settings, cfg.union_default_graph, index, "")
+                self.pool = WorkerPool(self._settings(sources=settings), **pool_args)
                 self.pool.start()
             except BaseException:
                 if builder is not None:

@@ -72,15 +72,10 @@ def stop(child) -> None:
 
 def build(spec: dict) -> None:
     """The child's work: the dumps in memory, the index query, the index."""
-    import pyoxigraph as ox
-
     from peacegraph.server.backend import search_index_request, write_search_index
-    from peacegraph.server.worker import bulk_load_file, evaluate
+    from peacegraph.server.worker import evaluate, memory_store
 
-    store = ox.Store()
-    for path, fmt, base in spec["sources"]:
-        bulk_load_file(store, path, getattr(ox.RdfFormat, fmt), base)
-    result = evaluate(store, search_index_request(), spec["union"])
+    result = evaluate(memory_store(spec["sources"]), search_index_request(), spec["union"])
     write_search_index(result, Path(spec["target"]), spec["fingerprint"])
 
 

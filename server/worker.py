@@ -154,15 +154,10 @@ def bulk_load_file(store, path, rdf_format, base_iri: str) -> None:
         store.bulk_load(**source, format=rdf_format, base_iri=base_iri)
 
 
-def load_memory_store(sources: list[list[str]], literals_file: str | None = None):
-    """Parse the dumps into an in-memory store; the one place the data is read in memory mode.
-    `literals_file`: where the literals the store rewrites were recorded when these same dumps
-    were loaded into the persisted store, read instead of parsing the dumps a second time."""
-    from pathlib import Path
-
+def memory_store(sources: list[list[str]]):
+    """The dumps ([path, RdfFormat name, base IRI] each) parsed into an in-memory store; a file
+    that does not parse is named in a one-line ValueError."""
     import pyoxigraph as ox
-
-    from peacegraph.server.literals import DumpLiterals, rewritten_quads
 
     store = ox.Store()
     for path, fmt, base in sources:
@@ -170,6 +165,20 @@ def load_memory_store(sources: list[list[str]], literals_file: str | None = None
             bulk_load_file(store, path, getattr(ox.RdfFormat, fmt), base)
         except Exception as exc:  # the file is named in the one-line message
             raise ValueError(parse_error_message(path, exc)) from None
+    return store
+
+
+def load_memory_store(sources: list[list[str]], literals_file: str | None = None):
+    """Parse the dumps into an in-memory store, with the literals it rewrites; the one place the
+    data is read in memory mode. `literals_file`: where those literals were recorded when these
+    same dumps were loaded into the persisted store, read instead of parsing the dumps again."""
+    from pathlib import Path
+
+    import pyoxigraph as ox
+
+    from peacegraph.server.literals import DumpLiterals, rewritten_quads
+
+    store = memory_store(sources)
     if literals_file is not None and Path(literals_file).is_file():
         literals = DumpLiterals.load(Path(literals_file))
     else:
