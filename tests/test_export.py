@@ -431,3 +431,32 @@ def test_compaction_is_the_longest_namespace_whose_local_name_is_safe(prefixes):
     terms = Terms(prefixes)
     assert [terms.compact(i) for i in iris] == [longest(i) for i in iris]
     assert terms.compact(str(PGID) + "topic/sanctions") == (None if prefixes else "topic:sanctions")
+
+
+@pytest.mark.parametrize("literal", [
+    Literal("plain"), Literal("two\nlines"), Literal("two\nlines", lang="en"), Literal('say "x"', lang="uk"),
+    Literal("back\\nslash"), Literal("tab\there\r"), Literal(""), Literal("é \u2028 ü", lang="de")])
+def test_string_literals_spelled_from_their_text_as_from_the_term(literal):
+    """The dumps spell plain and language-tagged strings from their lexical form alone; the
+    forms are those the term gives, in N-Triples, Turtle and JSON-LD."""
+    from peacegraph.terms import Terms
+
+    terms = Terms()
+    assert terms.string_forms(str(literal), literal.language) == (terms.nt(literal), terms.ttl(literal))
+    expected = ({"@value": str(literal), "@language": literal.language} if literal.language
+                else str(literal))
+    assert export_module._jsonld_literal(literal, terms) == json.dumps(expected, sort_keys=True,
+                                                                       ensure_ascii=False)
+
+
+@pytest.mark.parametrize("literal", [Literal("3", datatype=XSD.integer), Literal("x", datatype=XSD.string),
+                                     Literal("1", datatype=URIRef("urn:example:unit"))])
+def test_typed_literals_as_json_ld_values(literal):
+    from peacegraph.terms import Terms
+
+    terms = Terms()
+    dt = str(literal.datatype)
+    expected = (str(literal) if dt == str(XSD.string)
+                else {"@value": str(literal), "@type": terms.compact(dt) or dt})
+    assert export_module._jsonld_literal(literal, terms) == json.dumps(expected, sort_keys=True,
+                                                                       ensure_ascii=False)

@@ -39,7 +39,7 @@ class _Report:
 def test_a_report_that_does_not_conform_stops_the_export(anchored_dataset, tmp_path):
     release = threading.Event()
 
-    def validate():
+    def validate(data_read):
         release.wait(5)
         return _Report(False)
 
@@ -55,7 +55,7 @@ def test_a_report_that_does_not_conform_stops_the_export(anchored_dataset, tmp_p
 
 
 def test_a_conforming_report_lets_the_export_finish(anchored_dataset, tmp_path):
-    with ValidationAside(lambda: _Report(True)) as validation:
+    with ValidationAside(lambda data_read: _Report(True)) as validation:
         assert validation.report().conforms is True
         pending = write_export(anchored_dataset, tmp_path / "ahead", stop=validation.stop)
     assert not validation.stop.is_set()
@@ -66,13 +66,66 @@ def test_a_conforming_report_lets_the_export_finish(anchored_dataset, tmp_path):
 
 
 def test_what_validation_raises_reaches_the_build_and_stops_the_export():
-    def validate():
+    def validate(data_read):
         raise ExportError("engine failed")
 
     with ValidationAside(validate) as validation:
         with pytest.raises(ExportError, match="engine failed"):
             validation.report()
         assert validation.stop.is_set()
+        # whoever waits for the data to be read is not left waiting by a failure
+        assert validation.data_read.is_set()
+
+
+def test_the_engine_has_read_the_data_before_validation_ends(anchored_dataset, pipeline_config,
+                                                             monkeypatch):
+    """validate_graph sets data_read once the engine has walked the statements, before the
+    engine validates in native code: the build reasons from then on."""
+    from peacegraph import validate as validate_module
+
+    data_read = threading.Event()
+    seen = {}
+    real_run = validate_module._run_turbo
+    real_walk = validate_module._UnionView.triples
+
+    def run_turbo(graph, shapes):
+        seen["before the engine"] = data_read.is_set()
+        return real_run(graph, shapes)
+
+    def triples(self, pattern):
+        yield from real_walk(self, pattern)
+        seen.setdefault("after the first walk", data_read.is_set())
+
+    monkeypatch.setattr(validate_module, "_run_turbo", run_turbo)
+    monkeypatch.setattr(validate_module._UnionView, "triples", triples)
+    shapes = validate_module.load_shapes(pipeline_config.shapes)
+    report = validate_module.validate_graph(anchored_dataset, shapes, data_read=data_read)
+    assert report.conforms
+    assert seen == {"before the engine": False, "after the first walk": True}
+
+
+def test_the_build_reasons_only_once_the_engine_has_read_the_data(pipeline_config, monkeypatch):
+    from peacegraph import build as build_module
+    from peacegraph import validate as validate_module
+
+    order = []
+    real_infer = build_module.add_inferences
+    real_init = validate_module._UnionView.__init__
+
+    def add_inferences(assembly, progress):
+        order.append("reasoning starts")
+        return real_infer(assembly, progress)
+
+    def init(self, dataset, on_read=None):
+        def read():
+            order.append("data read")
+            on_read()
+        real_init(self, dataset, on_read=None if on_read is None else read)
+
+    monkeypatch.setattr(build_module, "add_inferences", add_inferences)
+    monkeypatch.setattr(validate_module._UnionView, "__init__", init)
+    build(replace(pipeline_config, cache=False))
+    assert order == ["data read", "reasoning starts"]
 
 
 def test_an_export_failing_beside_validation_fails_the_build_and_keeps_dist(pipeline_config, monkeypatch):

@@ -274,13 +274,14 @@ def _load_and_anchor(config: BuildConfig, progress: Progress, seconds: dict):
 
 
 def validate_assembly(assembly: Assembly, shapes_folder: Path, progress: Progress | None = None,
-                      *, shapes_checked: bool = False):
-    """shapes_checked: the shapes folder is known to pass load_shapes' well-formedness check."""
+                      *, shapes_checked: bool = False, data_read=None):
+    """shapes_checked: the shapes folder is known to pass load_shapes' well-formedness check.
+    data_read: a threading.Event set once the engine has read the data (validate_graph)."""
     progress = progress or Progress(False)
     shapes = load_shapes(shapes_folder, check=not shapes_checked)
     with progress.stage("validate", unit="shapes"):
         # A Dataset is validated in place (ontology ∪ sources ∪ asserted), not merged first.
-        report = validate_graph(assembly.dataset, shapes, origin=assembly.origin)
+        report = validate_graph(assembly.dataset, shapes, origin=assembly.origin, data_read=data_read)
     return locate_results(report, assembly.dataset, assembly.paths)
 
 
@@ -308,10 +309,12 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
                                 release=config.release, download_url=config.download_url,
                                 csv_bom=config.csv_bom, stop=stop)
 
-    validation = ValidationAside(lambda: validate_assembly(assembly, config.shapes, Progress(False),
-                                                          shapes_checked=checked))
+    validation = ValidationAside(lambda data_read: validate_assembly(
+        assembly, config.shapes, Progress(False), shapes_checked=checked, data_read=data_read))
     try:
         with validation:
+            # the engine reads the data in Python: reasoning now would slow both to half speed
+            validation.data_read.wait()
             if config.reason:
                 add_inferences(assembly, progress)
             try:

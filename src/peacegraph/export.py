@@ -72,6 +72,7 @@ class _Spellings:
         self.names: dict = {}        # N-Triples form of an IRI -> its JSON-LD name
         self.json_names: dict = {}   # N-Triples form of an IRI -> its JSON-LD name as JSON
         self.values: dict = {}       # N-Triples form of a literal -> its JSON-LD value as JSON
+        self.id_values: dict = {}    # N-Triples form of an IRI -> {"@id": its name} as JSON
         # a term object -> its N-Triples form, by the object's identity: the build shares one
         # object among the statements naming a term, and an id is hashed and compared in C,
         # where an IRI is first copied to a plain str. Each object met stays referenced here,
@@ -89,13 +90,22 @@ class _Spellings:
 
     def nt(self, term) -> str:
         """The N-Triples form of a term."""
-        if type(term) is URIRef:
+        kind = type(term)
+        if kind is URIRef:
             iri = str.__str__(term)
             found = self.iri_nt.get(iri)
             if found is None:
-                found = self.iri_nt[iri] = self.terms.nt(term)
-                self.ttl[found] = self.terms.ttl_of_nt(found)
+                found = self.iri_nt[iri] = f"<{iri}>"
+                self.ttl[found] = self.terms.compact(iri) or found
             return found
+        if kind is Literal and term._datatype is None:
+            # a plain or language-tagged string (most literals): both forms from the lexical
+            # form, through none of the term's properties (rdflib's slots, as plain_literal
+            # sets them)
+            nt, ttl = self.terms.string_forms(str.__str__(term), term._language)
+            if self.literals.setdefault(nt, term) is term:
+                self.ttl[nt] = ttl
+            return nt
         nt = self.terms.nt(term)   # refuses blank nodes
         if nt[0] == "<":
             return self.nt(URIRef(nt[1:-1]))
@@ -121,7 +131,14 @@ class _Spellings:
     def value(self, nt: str) -> str:
         found = self.values.get(nt)
         if found is None:
-            found = self.values[nt] = _json(_jsonld_value(self.literals[nt], self.terms))
+            found = self.values[nt] = _jsonld_literal(self.literals[nt], self.terms)
+        return found
+
+    def id_value(self, nt: str) -> str:
+        """An IRI's JSON-LD node reference, {"@id": name}, as JSON."""
+        found = self.id_values.get(nt)
+        if found is None:
+            found = self.id_values[nt] = '{"@id": ' + self.json_name(nt) + "}"
         return found
 
 
@@ -258,12 +275,17 @@ def write_trig(graphs: dict, spellings: _Spellings, header: _Table):
 
 def _nquads_body(table: _Table, end: str):
     done: list[str] = []
+    count = 0
     for subject, rows in table.blocks:
+        # a subject's lines in one join: "S p1 o1 G .\nS p2 o2 G .\n", the pairs spelled by
+        # str.join rather than a format per statement
         it = iter(rows)
-        done += [f"{subject} {p} {o}{end}" for p, o in zip(it, it, strict=True)]
-        if len(done) >= _BATCH:
+        lead = subject + " "
+        done += (lead, (end + lead).join(map(" ".join, zip(it, it, strict=True))), end)
+        count += len(rows)
+        if count >= 2 * _BATCH:
             yield "".join(done)
-            done = []
+            done, count = [], 0
     yield "".join(done)
 
 
@@ -281,16 +303,18 @@ def jsonld_context(terms: Terms) -> dict:
     return dict(terms.prefixes)
 
 
-def _jsonld_value(term, terms: Terms):
-    if isinstance(term, URIRef):
-        return {"@id": terms.compact(str(term)) or str(term)}
-    if isinstance(term, Literal):
-        if term.language:
-            return {"@value": str(term), "@language": term.language}
-        if term.datatype is None or str(term.datatype) == _XSD_STRING:
-            return str(term)
-        return {"@value": str(term), "@type": terms.compact(str(term.datatype)) or str(term.datatype)}
-    return {"@id": terms.nt(term)}
+def _jsonld_literal(term: Literal, terms: Terms) -> str:
+    """A literal's JSON-LD value as json.dumps(value, sort_keys=True, ensure_ascii=False) writes
+    it: a plain string as a JSON string, else {"@language"|"@type": ..., "@value": ...}."""
+    value = _json_string(str.__str__(term))
+    language = term.language
+    if language:
+        return '{"@language": ' + _json_string(language) + ', "@value": ' + value + "}"
+    datatype = term.datatype
+    if datatype is None or str.__eq__(datatype, _XSD_STRING):
+        return value
+    datatype = str.__str__(datatype)
+    return '{"@type": ' + _json_string(terms.compact(datatype) or datatype) + ', "@value": ' + value + "}"
 
 
 def _jsonld_nodes(table: _Table, spellings: _Spellings):
@@ -299,6 +323,7 @@ def _jsonld_nodes(table: _Table, spellings: _Spellings):
     per property of its values in canonical order."""
     names, json_names, values = spellings.names, spellings.json_names, spellings.values
     name, json_name, value = spellings.name, spellings.json_name, spellings.value
+    id_values, id_value = spellings.id_values, spellings.id_value
     for subject, rows in table.blocks:
         keys: dict = {"@id": None}
         types = found = None
@@ -316,7 +341,7 @@ def _jsonld_nodes(table: _Table, spellings: _Spellings):
                         types = keys["@type"] = []
                     types.append(json_names.get(o) or json_name(o))
                     continue
-                v = '{"@id": ' + (json_names.get(o) or json_name(o)) + "}"
+                v = id_values.get(o) or id_value(o)
             else:
                 v = values.get(o) or value(o)
             if found is None:

@@ -13,6 +13,8 @@ from peacegraph.errors import ExportError
 from peacegraph.namespaces import PREFIXES
 
 _XSD_STRING = str(XSD.string)
+# what the compaction cache gives for an IRI not seen yet (None is an answer: no prefixed name)
+_UNKNOWN = object()
 _LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
 
 
@@ -57,10 +59,9 @@ class Terms:
     def compact(self, iri: str) -> str | None:
         """prefix:local when the local part is safe in Turtle and JSON-LD, else None."""
         iri = str.__str__(iri)
-        try:
-            return self._compact[iri]
-        except KeyError:
-            pass
+        result = self._compact.get(iri, _UNKNOWN)
+        if result is not _UNKNOWN:
+            return result
         result = None
         by_namespace = self._by_namespace
         if by_namespace is not None:
@@ -101,6 +102,19 @@ class Terms:
         if isinstance(term, BNode):
             raise ExportError(f"blank node {term.n3()} in the data; every node must be named")
         raise ExportError(f"cannot export term {term!r}")
+
+    def string_forms(self, value: str, language: str | None = None) -> tuple[str, str]:
+        """The N-Triples and Turtle forms of a plain or language-tagged string literal, from its
+        lexical form: what nt() and ttl() give of the literal, without reading the term."""
+        nt = '"' + _escape(value) + '"'
+        if "\n" in value:
+            ttl = '"""' + _escape(value, long=True) + '"""'
+            if language:
+                return f"{nt}@{language}", f"{ttl}@{language}"
+            return nt, ttl
+        if language:
+            nt = f"{nt}@{language}"
+        return nt, nt
 
     def ttl_of_nt(self, nt: str, term=None) -> str:
         """The Turtle form of a term given its N-Triples form (`term` itself is read only for

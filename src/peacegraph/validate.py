@@ -487,8 +487,10 @@ class _UnionView(Graph):
     named graphs other than the inferred one, each triple once, without copying them into a
     store of its own. Meant for reading; nothing is ever added to it."""
 
-    def __init__(self, dataset: Dataset):
+    def __init__(self, dataset: Dataset, on_read=None):
+        """on_read: called once a whole walk of the view has ended."""
         super().__init__()
+        self._on_read = on_read
         parts = [ctx for ctx in dataset.graphs() if ctx.identifier != INFERRED_GRAPH and len(ctx)]
         # The largest graph first: only the triples of the smaller ones are checked for repeats.
         self._parts = sorted(parts, key=len, reverse=True)
@@ -510,6 +512,8 @@ class _UnionView(Graph):
                 for triple in part:
                     if not any(triple in e for e in earlier):
                         yield triple
+            if self._on_read is not None:
+                self._on_read()
             return
         for i, part in enumerate(self._parts):
             earlier = self._parts[:i]
@@ -528,10 +532,22 @@ class _UnionView(Graph):
 
 
 def validate_graph(data, shapes: Graph, origin: dict | None = None,
-                   engine: str = DEFAULT_ENGINE) -> ValidationReport:
+                   engine: str = DEFAULT_ENGINE, *, data_read=None) -> ValidationReport:
     """Validate `data` (ontology ∪ sources ∪ asserted; a Graph or a Dataset) against `shapes`
     (from load_shapes). `origin` maps subjects to the file that defines them, for the report.
-    `engine` is "turbo" (the default) or "pyshacl" (the reference); both give the same report."""
+    `engine` is "turbo" (the default) or "pyshacl" (the reference); both give the same report.
+    `data_read`, a threading.Event, is set once the engine has read the Dataset's statements
+    (the turbo engine reads them once, then validates in native code) or, at the latest, once
+    validation has ended: a Dataset's other graphs may be written from then on."""
+    try:
+        return _validate_graph(data, shapes, origin, engine, data_read)
+    finally:
+        if data_read is not None:
+            data_read.set()
+
+
+def _validate_graph(data, shapes: Graph, origin: dict | None, engine: str,
+                    data_read) -> ValidationReport:
     if engine not in ENGINES:
         raise PeacegraphError(f"unknown validation engine {engine!r}; expected one of "
                               f"{', '.join(ENGINES)}")
@@ -541,7 +557,8 @@ def validate_graph(data, shapes: Graph, origin: dict | None = None,
     else:
         # The engine only reads the data once, triple by triple, so a Dataset is not merged
         # into a copy (which at a million triples costs more than the validation itself).
-        graph = _UnionView(data) if isinstance(data, Dataset) else data_for_validation(data)
+        graph = (_UnionView(data, on_read=None if data_read is None else data_read.set)
+                 if isinstance(data, Dataset) else data_for_validation(data))
         with paused_gc():
             conforms, results_graph = _run_turbo(graph, shapes)
     bind_prefixes(results_graph)
