@@ -95,8 +95,8 @@ class _Spellings:
             iri = str.__str__(term)
             found = self.iri_nt.get(iri)
             if found is None:
-                found = self.iri_nt[iri] = f"<{iri}>"
-                self.ttl[found] = self.terms.compact(iri) or found
+                found = self.iri_nt[iri] = self.terms.nt(term)
+                self.ttl[found] = self.terms.ttl_of_nt(found)
             return found
         if kind is Literal and term._datatype is None:
             # a plain or language-tagged string (most literals): both forms from the lexical

@@ -536,18 +536,10 @@ def validate_graph(data, shapes: Graph, origin: dict | None = None,
     """Validate `data` (ontology ∪ sources ∪ asserted; a Graph or a Dataset) against `shapes`
     (from load_shapes). `origin` maps subjects to the file that defines them, for the report.
     `engine` is "turbo" (the default) or "pyshacl" (the reference); both give the same report.
-    `data_read`, a threading.Event, is set once the engine has read the Dataset's statements
-    (the turbo engine reads them once, then validates in native code) or, at the latest, once
-    validation has ended: a Dataset's other graphs may be written from then on."""
-    try:
-        return _validate_graph(data, shapes, origin, engine, data_read)
-    finally:
-        if data_read is not None:
-            data_read.set()
-
-
-def _validate_graph(data, shapes: Graph, origin: dict | None, engine: str,
-                    data_read) -> ValidationReport:
+    `data_read`, a threading.Event, is set once the turbo engine has read a Dataset's
+    statements (it reads them once, then validates in native code): the Dataset's other graphs
+    may be written from then on. It is set by nothing else; peacegraph.validation_aside sets it
+    when validation ends, whatever happened."""
     if engine not in ENGINES:
         raise PeacegraphError(f"unknown validation engine {engine!r}; expected one of "
                               f"{', '.join(ENGINES)}")
