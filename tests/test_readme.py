@@ -22,6 +22,14 @@ def test_readme_opens_with_the_two_commands():
     assert "make run" in first_block and "make test" in first_block
 
 
+def test_no_section_or_paragraph_is_there_twice():
+    # an edit that pastes a section in again leaves two of its heading, or a long paragraph twice
+    headings = re.findall(r"^#{1,4} .+$", README, flags=re.M)
+    assert len(headings) == len(set(headings)), sorted({h for h in headings if headings.count(h) > 1})
+    paragraphs = [p for p in README.split("\n\n") if len(p) > 300 and not p.startswith("|")]
+    assert len(paragraphs) == len(set(paragraphs)), [p[:80] for p in paragraphs if paragraphs.count(p) > 1]
+
+
 def test_make_targets_named_in_the_readme_exist():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.M))
