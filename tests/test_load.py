@@ -218,6 +218,29 @@ def test_load_sources_missing_text_file(pipeline_dirs):
         load_sources(pipeline_dirs["seeds"])
 
 
+def test_a_sources_text_is_the_file_whatever_sources_ttl_says(pipeline_dirs):
+    seeds = pipeline_dirs["seeds"]
+    with open(seeds / "sources.ttl", "a", encoding="utf-8") as fh:
+        fh.write('src:alpha pg:text "a stale copy" .\n')
+    (seeds / "zz-more.ttl").write_text(
+        '<https://w3id.org/peacegraph/source/alpha> <http://purl.org/dc/terms/identifier> "other.txt" .\n',
+        encoding="utf-8")
+    loaded = load_sources(seeds)
+    alpha = SRC["alpha"]
+    text = (seeds / "alpha.txt").read_text(encoding="utf-8")
+    # the text of the file sources.ttl names (the first identifier read), and no other pg:text
+    assert list(loaded.graph.objects(alpha, PG.text)) == [Literal(text)]
+    assert loaded.text_files == {alpha: seeds / "alpha.txt"}
+
+
+def test_a_folder_named_as_a_text_is_not_a_text(pipeline_dirs):
+    seeds = pipeline_dirs["seeds"]
+    (seeds / "alpha.txt").unlink()
+    (seeds / "alpha.txt").mkdir()
+    with pytest.raises(InputError, match="alpha.txt, which is not in"):
+        load_sources(seeds)
+
+
 def test_source_text_with_control_character_is_refused(pipeline_dirs):
     path = pipeline_dirs["seeds"] / "alpha.txt"
     path.write_bytes(b"line one\nline\x0c two\n")
