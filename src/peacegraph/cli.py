@@ -150,6 +150,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated triple counts")
     p.add_argument("--out", type=Path, default=Path("bench-results"))
     p.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint measurement")
+    p.add_argument("--build-runs", type=int,
+                   help="stage-by-stage builds per size; each stage is the fastest of them (default 3)")
     p.add_argument("--quiet", action="store_true")
     return parser
 

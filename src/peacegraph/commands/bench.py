@@ -18,7 +18,8 @@ def _parse_sizes(text: str) -> list[int]:
 
 def cli_bench(args) -> int:
     progress = Progress(progress_wanted(args.quiet))
-    bench(_parse_sizes(args.sizes), args.out, args.duration, progress)
+    runs = {} if args.build_runs is None else {"build_runs": args.build_runs}
+    bench(_parse_sizes(args.sizes), args.out, args.duration, progress, **runs)
     if not args.quiet:
         print((Path(args.out) / "bench.md").read_text(encoding="utf-8"))
     return 0
