@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from peacegraph.errors import QueryError
 
@@ -43,8 +44,14 @@ _TOKEN_SPECS = [
     ("WORD", r"[A-Za-z_][A-Za-z0-9_]*"),
     ("PUNCT", r"\^\^|&&|\|\||!=|<=|>=|[{}()\[\];,.*+\-/=<>!|^?$]"),
 ]
-_MASTER = re.compile("|".join(f"(?P<{kind}{i}>{rx})" for i, (kind, rx) in enumerate(_TOKEN_SPECS)))
 _KIND = {f"{kind}{i}": kind for i, (kind, _) in enumerate(_TOKEN_SPECS)}
+
+
+@cache
+def _master() -> re.Pattern:
+    # compiled on first use: its Unicode classes take 30-50 ms to compile, which every command
+    # that imports the guard would pay, the builds that never check a query among them
+    return re.compile("|".join(f"(?P<{kind}{i}>{rx})" for i, (kind, rx) in enumerate(_TOKEN_SPECS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +88,9 @@ def iter_tokens(text: str):
     """The tokens of `text` one by one; a LexError when the text stops being SPARQL tokens."""
     pos, line, line_start = 0, 1, 0
     end = len(text)
+    match = _master().match
     while pos < end:
-        m = _MASTER.match(text, pos)
+        m = match(text, pos)
         # The operator `<` and an IRI share their first character: an IRI needs the closing `>`
         # with only IRI characters between, which the IRI alternative already checks first.
         if m is None or m.end() == pos:
