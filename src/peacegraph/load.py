@@ -570,8 +570,8 @@ def load_sources(seeds_dir, shared: Interned | None = None) -> Loaded:
             raise InputError("source text not described in sources.ttl (add a pg:SourceText "
                              "with its dcterms:identifier and pg:sha256)", file=str(seeds_dir / name))
     # each text in full, in place of any pg:text sources.ttl gives its source
-    texts, text = loaded.texts, PG.text
-    rows = [row for row in rows if row[0] not in texts or row[1] != text]
-    rows += [(source, text, plain_literal(content)) for source, content in texts.items()]
+    texts, has_text = loaded.texts, PG.text
+    rows = [row for row in rows if row[0] not in texts or row[1] != has_text]
+    rows += [(source, has_text, plain_literal(content)) for source, content in texts.items()]
     loaded.graph = graph_of(rows)
     return loaded
