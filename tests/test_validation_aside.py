@@ -146,6 +146,64 @@ def test_an_export_failing_beside_validation_fails_the_build_and_keeps_dist(pipe
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".dist.")] == []
 
 
+def test_what_validation_reads_is_let_go_of_once_it_ends_even_after_the_block_is_left():
+    release, cleaned = threading.Event(), []
+
+    def validate(data_read):
+        data_read.set()
+        release.wait(5)
+        return _Report(True)
+
+    with pytest.raises(ExportError):
+        with ValidationAside(validate) as validation:
+            raise ExportError("disk full")
+    validation.then(lambda: cleaned.append(threading.current_thread().name))
+    assert cleaned == []            # validation still reads the data
+    release.set()
+    validation._thread.join(5)
+    assert cleaned == ["peacegraph-validate"]
+    # once it has ended, at once and in the caller's thread
+    validation.then(lambda: cleaned.append(threading.current_thread().name))
+    assert cleaned == ["peacegraph-validate", threading.current_thread().name]
+
+
+def test_a_build_whose_export_fails_lets_the_data_go_when_validation_ends(pipeline_config, monkeypatch):
+    from peacegraph import build as build_module
+    from peacegraph.setstore import SetStore
+
+    release, closed = threading.Event(), []
+    real_validate = build_module.validate_assembly
+
+    def slow_validation(*args, data_read=None, **kwargs):
+        data_read.set()
+        release.wait(10)
+        return real_validate(*args, **kwargs)
+
+    real_close = SetStore.close
+
+    def close(store, *args, **kwargs):
+        closed.append(len(store._graphs))    # the graphs it let go of
+        return real_close(store, *args, **kwargs)
+
+    def full_disk(path, chunks, *check):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(build_module, "validate_assembly", slow_validation)
+    monkeypatch.setattr(SetStore, "close", close)
+    monkeypatch.setattr(export_module, "write_file", full_disk)
+    before = set(threading.enumerate())
+    with pytest.raises(ExportError, match="No space left on device"):
+        build(replace(pipeline_config, cache=False))
+    validating = [t for t in threading.enumerate() if t not in before and t.name == "peacegraph-validate"]
+    # the curated, ontology and sources graphs are let go of as they are stored; not the dataset
+    assert len(validating) == 1 and max(closed) < 4
+    so_far = len(closed)
+    release.set()
+    validating[0].join(10)
+    # the dataset's store, with its four named graphs, once validation has read it to the end
+    assert len(closed) == so_far + 1 and closed[-1] >= 4
+
+
 def test_overlapping_pauses_resume_the_collector_after_the_last_one():
     assert gc.isenabled()
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()

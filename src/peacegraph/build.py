@@ -356,10 +356,11 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
                 if pending is not None and not committed:
                     pending.discard()
     finally:
-        if validation.finished:
-            # Nothing returned or raised holds a statement of the dataset. Its graphs and store
-            # refer to one another, so dropped whole it would wait for a full collection, and a
-            # process that builds again and again (build --watch) would grow by one each time.
-            assembly.dataset.store.close()
+        # Nothing returned or raised holds a statement of the dataset. Its graphs and store
+        # refer to one another, so dropped whole it would wait for a full collection, and a
+        # process that builds again and again (build --watch) would grow by one each time.
+        # Validation may still be reading it (the export failed first): then it is let go of
+        # when validation ends.
+        validation.then(assembly.dataset.store.close)
     return BuildResult(out=Path(config.out), counts=counts, spans=spans,
                        seconds=time.perf_counter() - started, files=files)

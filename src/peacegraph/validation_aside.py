@@ -26,7 +26,8 @@ class ValidationAside:
     validation failed: work only worth finishing for conforming data checks it.
     `validation.report()` waits for the report and returns it, or raises what validation
     raised. Leaving the block by an exception does not wait: the thread, a daemon, finishes on
-    its own and its result is dropped."""
+    its own and its result is dropped; `validation.then(cleanup)` lets go of what it reads
+    once it has finished."""
 
     def __init__(self, validate):
         self._validate = validate
@@ -34,6 +35,9 @@ class ValidationAside:
         self.stop = threading.Event()
         self._report = None
         self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._done = False
+        self._cleanup = None
         self._thread = threading.Thread(target=self._run, name="peacegraph-validate", daemon=True)
 
     def _run(self) -> None:
@@ -46,15 +50,25 @@ class ValidationAside:
             self.stop.set()
         finally:
             self.data_read.set()
+            with self._lock:
+                self._done = True
+                cleanup, self._cleanup = self._cleanup, None
+            if cleanup is not None:
+                cleanup()
 
     def __enter__(self) -> ValidationAside:
         self._thread.start()
         return self
 
-    @property
-    def finished(self) -> bool:
-        """validate() has returned or raised (or never started)."""
-        return not self._thread.is_alive()
+    def then(self, cleanup) -> None:
+        """Run `cleanup()` once validate() has returned or raised: at once if it has (or never
+        started), else in the validation thread as soon as it does, so a build that ends while
+        validation still reads its data (an export that failed) can still let the data go."""
+        with self._lock:
+            if not self._done and self._thread.is_alive():
+                self._cleanup = cleanup
+                return
+        cleanup()
 
     def report(self):
         self._thread.join()
