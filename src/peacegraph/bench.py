@@ -13,7 +13,7 @@ For each size N (`--sizes`, triples of the built graph):
    once against a floor timed three times made the ratio as noisy as a single run (a quarter
    from one run to the next) and biased it upwards; every run's times stay in bench.json;
 3. `peacegraph build --no-cache` builds the same corpus as a user runs it (its validation and
-   export overlap, see peacegraph.export_ahead): the wall time and peak RSS of that process,
+   export overlap, see peacegraph.validation_aside): the wall time and peak RSS of that process,
    and whether it wrote the same bytes as the stage-by-stage run; the build targets of issue
    14 are checked on it;
 4. the search index of the dump is built and timed in-process (peacegraph.bench_search);
@@ -250,10 +250,10 @@ def _fastest_stages(records: list[dict]) -> dict:
     """One record of several runs of the build: each stage's wall and CPU time from its fastest
     run, its peak RSS the highest of any run; `runs` keeps every run's stage times. A failed run
     (the last, as runs stop at one) is the record, as it is."""
-    merged = dict(records[-1]) if "failure" in records[-1] else dict(records[0])
-    merged["runs"] = [{stage: st.get("seconds") for stage, st in r["stages"].items()} for r in records]
-    if "failure" in merged:
-        return merged
+    runs = [{stage: st.get("seconds") for stage, st in r["stages"].items()} for r in records]
+    if "failure" in records[-1]:
+        return {**records[-1], "runs": runs}
+    merged = {**records[0], "runs": runs}
     stages = {}
     for stage in records[0]["stages"]:
         timed = [r["stages"][stage] for r in records if "seconds" in r["stages"].get(stage, {})]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peacegraph.bench import bench
+from peacegraph.bench import BUILD_RUNS, bench
 from peacegraph.errors import InputError
 from peacegraph.progress import Progress, progress_wanted
 
@@ -18,8 +18,8 @@ def _parse_sizes(text: str) -> list[int]:
 
 def cli_bench(args) -> int:
     progress = Progress(progress_wanted(args.quiet))
-    runs = {} if args.build_runs is None else {"build_runs": args.build_runs}
-    bench(_parse_sizes(args.sizes), args.out, args.duration, progress, **runs)
+    bench(_parse_sizes(args.sizes), args.out, args.duration, progress,
+          build_runs=BUILD_RUNS if args.build_runs is None else args.build_runs)
     if not args.quiet:
         print((Path(args.out) / "bench.md").read_text(encoding="utf-8"))
     return 0
