@@ -4,6 +4,8 @@ atomic builds, and the index the backends build and keep (--store-dir reuse, rem
 from __future__ import annotations
 
 import shutil
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,22 @@ def test_case_and_diacritics_do_not_matter(index, text):
 def test_fold():
     assert search.fold("Łódź Straße ÆON Zelenskíy") == "lodz strasse aeon zelenskiy"
     assert search.query_words("Frozen-ASSETS, frozen!") == ["frozen", "assets"]
+
+
+def test_fold_drops_the_combining_characters_of_every_code_point_and_nothing_else():
+    def by_definition(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text)
+        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return bare.casefold().translate(search._LETTERS)
+
+    ascii_text = "".join(map(chr, range(128)))
+    assert search.fold(ascii_text) == by_definition(ascii_text)
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    for start in range(0, len(every), 4096):
+        block = every[start:start + 4096]
+        assert search.fold(block) == by_definition(block), hex(start)
+    assert search.fold("Cafe\u0301 cre\u0300me") == "cafe creme"     # marks written apart
+    assert search.fold("plain ascii, Kept AS IS") == "plain ascii, kept as is"
 
 
 def test_label_hits_rank_above_descriptions_and_quotes(index):

@@ -29,12 +29,14 @@ import json
 import os
 import re
 import sqlite3
+import sys
 import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 from peacegraph.errors import InputError, StoreError
@@ -66,9 +68,22 @@ _PREFERRED_LANGS = ("en", "")
 
 def fold(text: str) -> str:
     """Lower case without diacritics, for both the indexed text and the query words."""
+    if text.isascii():
+        # what the steps below make of ASCII: NFKD leaves it as it is, it holds no combining
+        # mark and none of _LETTERS, and its case folding is lower()
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return bare.casefold().translate(_LETTERS)
+    if not decomposed.isascii():
+        decomposed = decomposed.translate(_combining_marks())
+    return decomposed.casefold().translate(_LETTERS)
+
+
+@cache
+def _combining_marks() -> dict:
+    """The str.translate table that deletes every combining character (Unicode canonical
+    combining class other than 0). Made on first use, in 70 ms: one C-level pass over a text
+    instead of a Python step per character, which was a third of building the index at 1M."""
+    return dict.fromkeys(cp for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp)))
 
 
 def query_words(text: str) -> list[str]:
@@ -245,6 +260,20 @@ def build_index(rows: Iterable[tuple], path: Path | str, fingerprint: str = "") 
     return counts
 
 
+def _described_types(collected: _Collected, types: tuple[str, ...], memo: dict) -> tuple[str, str]:
+    """A thing's classes (`types`, sorted) as the things table keeps them, JSON of the most
+    specific ones with their labels, and as the words of its type entry: the labels of those
+    classes and of all their superclasses."""
+    specific = [t for t in types if not any(t in collected.ancestors(u, memo) for u in types if u != t)]
+    type_list = [{"iri": t, "label": collected.class_label(t)} for t in specific]
+    # pg: classes first, then any other (SKOS for the topics and their scheme)
+    type_list.sort(key=lambda t: (not t["iri"].startswith(str(PG)), t["label"]))
+    names = {collected.class_label(t) for t in types}
+    for t in types:
+        names |= {collected.class_label(a) for a in collected.ancestors(t, memo)}
+    return json.dumps(type_list, ensure_ascii=False), " ".join(sorted(names))
+
+
 def _write(collected: _Collected, target: Path, fingerprint: str) -> dict:
     memo: dict = {}
     db = sqlite3.connect(str(target))
@@ -266,25 +295,22 @@ def _write(collected: _Collected, target: Path, fingerprint: str) -> dict:
         things = entries = 0
         thing_rows, entry_rows = [], []
         fts_rows: dict[str, list] = {table: [] for _, table, _ in FIELDS}
+        # things share a few combinations of classes: each is described once
+        described: dict[tuple, tuple[str, str]] = {}
         for iri in sorted(collected.things):
             data = collected.things[iri]
             if not data["entries"]:
                 continue        # a thing with nothing but a class (an attestation) is no hit
             things += 1
-            types = sorted(data["types"])
-            specific = [t for t in types
-                        if not any(t in collected.ancestors(u, memo) for u in types if u != t)]
-            type_list = [{"iri": t, "label": collected.class_label(t)} for t in specific]
-            # pg: classes first, then any other (SKOS for the topics and their scheme)
-            type_list.sort(key=lambda t: (not t["iri"].startswith(str(PG)), t["label"]))
+            types = tuple(sorted(data["types"]))
+            if types not in described:
+                described[types] = _described_types(collected, types, memo)
+            type_json, type_words = described[types]
             label = _pick_label(data["labels"]) or _local_name(iri)
-            thing_rows.append((things, iri, label, json.dumps(type_list, ensure_ascii=False)))
+            thing_rows.append((things, iri, label, type_json))
             texts = sorted(data["entries"])
             if types:
-                names = {collected.class_label(t) for t in types}
-                for t in types:
-                    names |= {collected.class_label(a) for a in collected.ancestors(t, memo)}
-                texts.append((_FIELD_NUMBER["type"], " ".join(sorted(names)), ""))
+                texts.append((_FIELD_NUMBER["type"], type_words, ""))
             for number, text, span in texts:
                 entries += 1
                 entry_rows.append((entries, things, number, text, span or None))
