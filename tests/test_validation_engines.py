@@ -110,7 +110,8 @@ def test_same_report_on_the_shipped_graph_broken(built_dataset, shipped_shapes):
 
 def test_a_dataset_is_validated_in_place_without_its_inferred_graph(built_dataset, shipped_shapes):
     """A Dataset is read graph by graph (no merged copy): a triple held by two named graphs
-    counts once, and the inferred graph is never validated."""
+    counts once, the inferred graph is never validated, and the engine reads each predicate's
+    statements one after another."""
     broken = Graph()
     broken += data_for_validation(built_dataset)
     _break(broken)
@@ -123,6 +124,11 @@ def test_a_dataset_is_validated_in_place_without_its_inferred_graph(built_datase
 
     view = validate_module._UnionView(dataset)
     assert len(view) == len(broken) and set(view) == set(broken)
+    walked = [p for _, p, _ in view]
+    assert len(walked) == len(broken)
+    # each predicate's statements come together (the engine indexes them faster so)
+    runs = [p for i, p in enumerate(walked) if i == 0 or p != walked[i - 1]]
+    assert len(runs) == len(set(walked)) > 1
     in_place = validate_graph(dataset, shipped_shapes)
     reference = validate_graph(broken, shipped_shapes, engine="pyshacl")
     assert in_place.conforms is False
