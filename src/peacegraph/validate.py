@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -517,31 +518,30 @@ class _UnionView(Graph):
                     yield triple
 
     def _by_predicate(self):
-        """Every triple once, from each graph's own statements, in one list per predicate. The
-        engine takes its input in the order given, and validates the shipped shapes faster when
-        each predicate's statements come together: at 1M, a median of 17.7 s against 21.2 s in the
-        order of a set (seven runs each, alternated); grouping by object too gained nothing more."""
+        """Every triple once, in one list per predicate. The engine takes its input in the order
+        given, and validates the shipped shapes faster when each predicate's statements come
+        together: at 1M, a median of 17.7 s against 21.2 s in the order of a set (seven runs
+        each, alternated); grouping by object too gained nothing more."""
         groups: dict = {}
-        sets = [statements(part) for part in self._parts]
-        for i, part in enumerate(sets):
-            earlier = sets[:i]
-            for triple in part:
-                if i and any(triple in e for e in earlier):
-                    continue
-                group = groups.get(triple[1])
-                if group is None:
-                    group = groups[triple[1]] = []
-                group.append(triple)
+        largest, others = self._statements_once()
+        for triple in chain(largest, others):
+            group = groups.get(triple[1])
+            if group is None:
+                group = groups[triple[1]] = []
+            group.append(triple)
         return groups.values()
 
-    def __len__(self) -> int:
-        # Only the smaller graphs are walked: the largest counts whole, as triples() yields it.
+    def _statements_once(self):
+        """The largest graph's own statements, and those of the smaller graphs that no larger
+        one holds: each triple of the view once, with only the smaller graphs checked."""
         sets = [statements(part) for part in self._parts]
-        total = len(sets[0]) if sets else 0
-        for i, part in enumerate(sets[1:], start=1):
-            earlier = sets[:i]
-            total += sum(1 for triple in part if not any(triple in e for e in earlier))
-        return total
+        others = (triple for i, part in enumerate(sets[1:], start=1) for triple in part
+                  if not any(triple in earlier for earlier in sets[:i]))
+        return (sets[0] if sets else ()), others
+
+    def __len__(self) -> int:
+        largest, others = self._statements_once()
+        return len(largest) + sum(1 for _ in others)
 
 
 def validate_graph(data, shapes: Graph, origin: dict | None = None,
