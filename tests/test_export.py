@@ -430,6 +430,9 @@ def test_compaction_is_the_longest_namespace_whose_local_name_is_safe(prefixes):
             "urn:example:thing", "urn:example:a:b", "http://example.org/other/x", str(PG) + "has space"]
     terms = Terms(prefixes)
     assert [terms.compact(i) for i in iris] == [longest(i) for i in iris]
+    # the forms the export spells IRIs with, uncached, are the same rule
+    assert [Terms(prefixes).iri_forms(i) for i in iris] == [(f"<{i}>", longest(i) or f"<{i}>")
+                                                           for i in iris]
     assert terms.compact(str(PGID) + "topic/sanctions") == (None if prefixes else "topic:sanctions")
 
 
@@ -460,3 +463,85 @@ def test_typed_literals_as_json_ld_values(literal):
                 else {"@value": str(literal), "@type": terms.compact(dt) or dt})
     assert export_module._jsonld_literal(literal, terms) == json.dumps(expected, sort_keys=True,
                                                                        ensure_ascii=False)
+
+
+def _mixed_graph():
+    """Subjects of every kind of block: several types, a literal typed as rdf:type, repeated and
+    single properties, IRIs that are not prefixed names (one with a "%" in it), a predicate
+    that is also an object, literals of every form."""
+    from rdflib import Graph
+    from rdflib.namespace import DCTERMS
+
+    g = Graph()
+    odd = URIRef("urn:example:a%20b")
+    for i in range(6):
+        x = PGID[f"x{i}"]
+        g.add((x, RDF.type, PG.Provision))
+        if i % 2:
+            g.add((x, RDF.type, PG.Stance))
+        if i == 3:
+            g.add((x, RDF.type, Literal("not a class")))
+        g.add((x, RDFS.label, Literal(f"x {i} 100%", lang="en")))
+        g.add((x, PG.topic, PGID[f"t{i % 3}"]))
+        if i % 3 == 0:
+            g.add((x, PG.topic, PGID["t9"]))
+            g.add((x, DCTERMS.title, Literal("two\nlines")))
+        g.add((x, odd, Literal(str(i), datatype=XSD.integer)))
+        g.add((x, PG.note, odd))
+    g.add((odd, RDFS.label, Literal("odd")))
+    return g
+
+
+@pytest.mark.parametrize("indent", ["", "    "])
+def test_block_layouts_write_what_row_by_row_writing_does(indent):
+    """Blocks with the same predicates share one layout; each must come out as the block
+    worked out row by row would."""
+    from peacegraph.terms import Terms
+
+    spellings = export_module._Spellings(Terms())
+    table = export_module._table(_mixed_graph(), spellings)
+    rows_by_row = "".join(export_module._turtle_block(s, rows, spellings.ttl, indent)
+                          for s, rows in table.blocks)
+    assert "".join(export_module._turtle_body(table, spellings, indent)) == rows_by_row
+    nodes = [export_module._jsonld_node(s, rows, spellings) for s, rows in table.blocks]
+    assert list(export_module._jsonld_nodes(table, spellings)) == nodes
+    # and those are the Turtle and JSON-LD of the graph
+    from rdflib import Graph
+
+    prefixes = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in spellings.terms.prefixes.items())
+    assert Graph().parse(data=prefixes + rows_by_row, format="turtle").isomorphic(_mixed_graph())
+    x3 = json.loads(nodes[[s for s, _ in table.blocks].index(f"<{PGID['x3']}>")])
+    assert x3["@type"] == ["pg:Provision", "pg:Stance"]
+    assert x3["rdf:type"] == ["not a class"]
+    assert x3["urn:example:a%20b"] == [{"@type": "xsd:integer", "@value": "3"}]
+
+
+def test_a_statement_spelled_twice_is_written_once_in_the_turtle_dump(tmp_path):
+    """A plain literal and one typed xsd:string are two terms to rdflib but one to RDF: the
+    merged Turtle dump states the statement once."""
+    ds = Dataset(default_union=True)
+    x = PGID["x"]
+    ds.graph(ASSERTED_GRAPH).add((x, RDFS.label, Literal("same")))
+    ds.graph(ASSERTED_GRAPH).add((x, RDFS.label, Literal("same", datatype=XSD.string)))
+    ds.graph(ASSERTED_GRAPH).add((x, RDF.type, PG.Provision))
+    ds.graph(INFERRED_GRAPH).add((PGID["y"], RDF.type, PG.Provision))
+    export(ds, tmp_path / "d")
+    turtle = (tmp_path / "d" / "peacegraph.ttl").read_text(encoding="utf-8")
+    assert 'pgid:x a pg:Provision ;\n    rdfs:label "same" .\n' in turtle
+    assert 'pgid:y a pg:Provision .\n' in turtle
+
+
+@pytest.mark.parametrize("first", ["plain", "typed"])
+def test_terms_spelled_alike_are_noticed_whichever_comes_first(first):
+    from peacegraph.terms import Terms
+
+    plain, typed = Literal("same"), Literal("same", datatype=XSD.string)
+    spellings = export_module._Spellings(Terms())
+    spellings.nt(Literal("other"))
+    spellings.nt(Literal("same", lang="en"))
+    spellings.nt(plain if first == "plain" else typed)
+    # another object, the same term
+    spellings.nt(Literal("same") if first == "plain" else Literal("same", datatype=XSD.string))
+    assert not spellings.aliased
+    assert spellings.nt(typed if first == "plain" else plain) == '"same"'
+    assert spellings.aliased

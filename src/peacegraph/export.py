@@ -29,6 +29,7 @@ import re
 import shutil
 import tempfile
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -70,9 +71,15 @@ class _Spellings:
         self.literals: dict = {}     # N-Triples form of a literal -> the first literal met
         self.ttl: dict = {}          # N-Triples form -> Turtle form
         self.names: dict = {}        # N-Triples form of an IRI -> its JSON-LD name
-        self.json_names: dict = {}   # N-Triples form of an IRI -> its JSON-LD name as JSON
-        self.values: dict = {}       # N-Triples form of a literal -> its JSON-LD value as JSON
-        self.id_values: dict = {}    # N-Triples form of an IRI -> {"@id": its name} as JSON
+        # N-Triples form of an IRI -> its JSON-LD name as JSON
+        self.json_names = _Lazy(lambda nt: _json_string(self.name(nt)))
+        # N-Triples form -> the term as a JSON-LD property value, as JSON: a literal's value,
+        # an IRI's {"@id": name}
+        self.json_values = _Lazy(self._json_value)
+        # two terms rdflib tells apart have been given the same N-Triples form (a literal typed
+        # xsd:string and the plain one, an IRI of a URIRef subclass): a graph's rows may then
+        # repeat a (predicate, object) pair
+        self.aliased = False
         # a term object -> its N-Triples form, by the object's identity: the build shares one
         # object among the statements naming a term, and an id is hashed and compared in C,
         # where an IRI is first copied to a plain str. Each object met stays referenced here,
@@ -95,22 +102,31 @@ class _Spellings:
             iri = str.__str__(term)
             found = self.iri_nt.get(iri)
             if found is None:
-                found = self.iri_nt[iri] = self.terms.nt(term)
-                self.ttl[found] = self.terms.ttl_of_nt(found)
+                found, self.ttl[found] = self.terms.iri_forms(iri)
+                self.iri_nt[iri] = found
             return found
         if kind is Literal and term._datatype is None:
             # a plain or language-tagged string (most literals): both forms from the lexical
             # form, through none of the term's properties (rdflib's slots, as plain_literal
             # sets them)
             nt, ttl = self.terms.string_forms(str.__str__(term), term._language)
-            if self.literals.setdefault(nt, term) is term:
+            first = self.literals.setdefault(nt, term)
+            if first is term:
                 self.ttl[nt] = ttl
+            elif first._datatype is not None:
+                # the same form as a literal typed xsd:string; another string literal of
+                # this form is the same term to rdflib
+                self.aliased = True
             return nt
         nt = self.terms.nt(term)   # refuses blank nodes
         if nt[0] == "<":
+            self.aliased = True
             return self.nt(URIRef(nt[1:-1]))
-        if self.literals.setdefault(nt, term) is term:
+        first = self.literals.setdefault(nt, term)
+        if first is term:
             self.ttl[nt] = self.terms.ttl_of_nt(nt, term)
+        elif first != term:
+            self.aliased = True
         return nt
 
     def name(self, nt: str) -> str:
@@ -122,24 +138,23 @@ class _Spellings:
             found = self.names[nt] = nt[1:-1] if ttl[0] == "<" else ttl
         return found
 
-    def json_name(self, nt: str) -> str:
-        found = self.json_names.get(nt)
-        if found is None:
-            found = self.json_names[nt] = _json_string(self.name(nt))
-        return found
+    def _json_value(self, nt: str) -> str:
+        if nt[0] == "<":
+            return '{"@id": ' + self.json_names[nt] + "}"
+        return _jsonld_literal(self.literals[nt], self.terms)
 
-    def value(self, nt: str) -> str:
-        found = self.values.get(nt)
-        if found is None:
-            found = self.values[nt] = _jsonld_literal(self.literals[nt], self.terms)
-        return found
 
-    def id_value(self, nt: str) -> str:
-        """An IRI's JSON-LD node reference, {"@id": name}, as JSON."""
-        found = self.id_values.get(nt)
-        if found is None:
-            found = self.id_values[nt] = '{"@id": ' + self.json_name(nt) + "}"
-        return found
+class _Lazy(dict):
+    """A dict that makes a missing key's value on first lookup (`make(key)`) and keeps it: a
+    lookup through __getitem__ stays in C, so it can be mapped over a row list."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
 
 
 class _Table:
@@ -215,45 +230,85 @@ def _prefix_lines(terms: Terms) -> list[str]:
 
 def _turtle_body(table: _Table, spellings: _Spellings, indent: str = "", unique: bool = False):
     """Turtle statements grouped by subject and predicate, rdf:type ("a") first, the rest in
-    canonical order; `unique` writes a statement repeated in the rows once."""
+    canonical order; `unique` writes a statement repeated in the rows once.
+
+    Subjects whose rows name the same predicates in the same order are written alike: the
+    layout of their blocks is worked out once (_turtle_layout), and a block is its layout
+    filled with its terms. Rows can repeat a statement only where two terms share a spelling
+    (_Spellings.aliased); `unique` then has each block worked out row by row."""
     ttl = spellings.ttl
-    between = f" ;\n{indent}    "
+    spelled = ttl.__getitem__
+    layouts: dict = {}
+    by_row = unique and spellings.aliased
     done: list[str] = []
     count = 0
     for subject, rows in table.blocks:
-        # each predicate's run starts with its separator, so the rdf:type run can move as a whole
-        pieces: list[str] = []
-        last = last_o = None
-        first = end = 0
-        it = iter(rows)
-        for p, o in zip(it, it, strict=True):
-            if p == last:
-                if unique and o == last_o:
-                    continue
-                pieces += (" , ", ttl[o])
-            else:
-                if last == _TYPE_NT:
-                    end = len(pieces)
-                last = p
-                if p == _TYPE_NT:
-                    first = len(pieces)
-                    pieces += (between, "a ", ttl[o])
-                else:
-                    pieces += (between, ttl[p], " ", ttl[o])
-            last_o = o
-        if last == _TYPE_NT:
-            end = len(pieces)
-        if first:
-            pieces = pieces[first:end] + pieces[:first] + pieces[end:]
-        pieces[0] = " "
-        done.append(indent + ttl[subject])
-        done += pieces
-        done.append(" .\n\n")
+        if by_row:
+            done.append(_turtle_block(subject, rows, ttl, indent))
+        else:
+            predicates = tuple(rows[0::2])
+            layout = layouts.get(predicates)
+            if layout is None:
+                layout = layouts[predicates] = _turtle_layout(predicates, ttl, indent)
+            template, order = layout
+            terms = list(map(spelled, rows[1::2]))
+            terms.append(ttl[subject])
+            done.append(template % order(terms))
         count += len(rows)
         if count >= 2 * _BATCH:
             yield "".join(done)
             done, count = [], 0
     yield "".join(done)
+
+
+def _turtle_pieces(predicates, objects, ttl: dict, indent: str) -> list:
+    """A subject's block after its subject: its predicates' runs, each with its separator, the
+    rdf:type run ("a") moved first. `objects`: the row's objects as the block shows them."""
+    between = f" ;\n{indent}    "
+    pieces: list = []
+    last = None
+    first = end = 0
+    for p, o in zip(predicates, objects, strict=True):
+        if p == last:
+            pieces += (" , ", o)
+        else:
+            if last == _TYPE_NT:
+                end = len(pieces)
+            last = p
+            if p == _TYPE_NT:
+                first = len(pieces)
+                pieces += (between, "a ", o)
+            else:
+                pieces += (between, ttl[p], " ", o)
+    if last == _TYPE_NT:
+        end = len(pieces)
+    if first:
+        pieces = pieces[first:end] + pieces[:first] + pieces[end:]
+    pieces[0] = " "
+    return pieces
+
+
+class _Slot(int):
+    """A row's place in a layout's pieces (an int the template tells from the text)."""
+
+
+def _turtle_layout(predicates: tuple, ttl: dict, indent: str):
+    """How a block whose rows name `predicates` (in row order) is written: a %-template with a
+    slot for the subject and one per row, and the getter that orders the row's Turtle forms
+    (row i's at i, the subject's last) as its slots."""
+    pieces = _turtle_pieces(predicates, [_Slot(i) for i in range(len(predicates))], ttl, indent)
+    slots = [piece for piece in pieces if type(piece) is _Slot]
+    template = indent + "%s" + "".join("%s" if type(piece) is _Slot else piece.replace("%", "%%")
+                                       for piece in pieces) + " .\n\n"
+    return template, itemgetter(len(predicates), *slots)
+
+
+def _turtle_block(subject: str, rows: list, ttl: dict, indent: str) -> str:
+    """One subject's block, row by row, a statement repeated in the rows written once."""
+    it = iter(rows)
+    pairs = list(dict.fromkeys(zip(it, it, strict=True)))
+    pieces = _turtle_pieces([p for p, _ in pairs], [ttl[o] for _, o in pairs], ttl, indent)
+    return indent + ttl[subject] + "".join(pieces) + " .\n\n"
 
 
 def write_turtle(table: _Table, spellings: _Spellings, unique: bool = False):
@@ -320,40 +375,85 @@ def _jsonld_literal(term: Literal, terms: Terms) -> str:
 def _jsonld_nodes(table: _Table, spellings: _Spellings):
     """JSON-LD node objects, one per subject in canonical order, written as json.dumps(node,
     sort_keys=True, ensure_ascii=False) writes them: "@id", "@type" (the IRI types), and a list
-    per property of its values in canonical order."""
-    names, json_names, values = spellings.names, spellings.json_names, spellings.values
-    name, json_name, value = spellings.name, spellings.json_name, spellings.value
-    id_values, id_value = spellings.id_values, spellings.id_value
+    per property of its values in canonical order.
+
+    Subjects whose rows name the same predicates in the same order are written alike: the
+    layout of their nodes is worked out once (_jsonld_layout), and a node is its layout filled
+    with its values."""
+    layouts: dict = {}
+    json_names, value_of = spellings.json_names, spellings.json_values.__getitem__
     for subject, rows in table.blocks:
-        keys: dict = {"@id": None}
-        types = found = None
-        last = None
-        is_type = False
-        it = iter(rows)
-        for p, o in zip(it, it, strict=True):
-            if p != last:
-                last = p
-                is_type = p == _TYPE_NT
-                found = None
-            if o[0] == "<":
-                if is_type:
-                    if types is None:
-                        types = keys["@type"] = []
-                    types.append(json_names.get(o) or json_name(o))
-                    continue
-                v = id_values.get(o) or id_value(o)
-            else:
-                v = values.get(o) or value(o)
-            if found is None:
-                found = keys.setdefault(names.get(p) or name(p), [])
-            found.append(v)
-        parts = []
-        for key, vs in sorted(keys.items()):
-            if vs is None:
-                parts.append('"@id": ' + (json_names.get(subject) or json_name(subject)))
-            else:
-                parts.append(_json_string(key) + ": [" + ", ".join(vs) + "]")
-        yield "{" + ", ".join(parts) + "}"
+        predicates = tuple(rows[0::2])
+        layout = layouts.get(predicates)
+        if layout is None:
+            layout = layouts[predicates] = _jsonld_layout(predicates, spellings)
+        template, order, types = layout
+        values = list(map(value_of, rows[1::2]))
+        for i in types:
+            o = rows[2 * i + 1]
+            if o[0] != "<":
+                break
+            values[i] = json_names[o]
+        else:
+            values.append(json_names[subject])
+            yield template % order(values)
+            continue
+        # a literal object of rdf:type is a value of the property "rdf:type", not a type
+        yield _jsonld_node(subject, rows, spellings)
+
+
+def _jsonld_layout(predicates: tuple, spellings: _Spellings):
+    """How a node whose rows name `predicates` (in row order) is written, when every rdf:type
+    object is an IRI: a %-template with a slot per row and one for the node's @id; the getter
+    that orders the values (row i's at i, the @id's last) as the template's slots; and the rows
+    that are types."""
+    keys: dict = {"@id": [len(predicates)]}
+    types = []
+    for i, p in enumerate(predicates):
+        if p == _TYPE_NT:
+            types.append(i)
+            keys.setdefault("@type", []).append(i)
+        else:
+            keys.setdefault(spellings.name(p), []).append(i)
+    parts, order = [], []
+    for key, slots in sorted(keys.items()):
+        order += slots
+        if key == "@id":
+            parts.append('"@id": %s')
+        else:
+            parts.append(_json_string(key).replace("%", "%%") + ": [" + ", ".join(["%s"] * len(slots)) + "]")
+    # a node has a row and an @id at least, so the getter gives a tuple
+    return "{" + ", ".join(parts) + "}", itemgetter(*order), types
+
+
+def _jsonld_node(subject: str, rows: list, spellings: _Spellings) -> str:
+    """One JSON-LD node object, worked out row by row."""
+    json_names, json_values = spellings.json_names, spellings.json_values
+    keys: dict = {"@id": None}
+    types = found = None
+    last = None
+    is_type = False
+    it = iter(rows)
+    for p, o in zip(it, it, strict=True):
+        if p != last:
+            last = p
+            is_type = p == _TYPE_NT
+            found = None
+        if is_type and o[0] == "<":
+            if types is None:
+                types = keys["@type"] = []
+            types.append(json_names[o])
+            continue
+        if found is None:
+            found = keys.setdefault(spellings.name(p), [])
+        found.append(json_values[o])
+    parts = []
+    for key, vs in sorted(keys.items()):
+        if vs is None:
+            parts.append('"@id": ' + json_names[subject])
+        else:
+            parts.append(_json_string(key) + ": [" + ", ".join(vs) + "]")
+    return "{" + ", ".join(parts) + "}"
 
 
 def jsonld_document(graph: Graph, terms: Terms | None = None) -> str:
@@ -416,12 +516,20 @@ class _View:
 
     def objects(self, s: str, p: str) -> list[str]:
         """The objects of node `s` through property `p`, in N-Triples order."""
-        found = set()
+        found = []
         for table in self.tables:
             rows = table.rows.get(s)
-            if rows:
-                found.update(o for q, o in _pairs(rows) if q == p)
-        return sorted(found)
+            if rows is None:
+                continue
+            # a table's rows are sorted by predicate: those of `p` are one run
+            predicates = rows[0::2]
+            if p in predicates:
+                i = predicates.index(p)
+                end = len(predicates)
+                while i < end and predicates[i] == p:
+                    found.append(rows[2 * i + 1])
+                    i += 1
+        return sorted(set(found)) if len(found) > 1 else found
 
     def instances(self, cls) -> list[str]:
         return sorted(set(self.types[self.spellings.nt(cls)]))

@@ -15,6 +15,8 @@ from peacegraph.namespaces import PREFIXES
 _XSD_STRING = str(XSD.string)
 # what the compaction cache gives for an IRI not seen yet (None is an answer: no prefixed name)
 _UNKNOWN = object()
+# the characters _escape changes
+_ESCAPED = re.compile(r'[\\"\r\n\t]')
 _LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
 
 
@@ -60,23 +62,29 @@ class Terms:
         """prefix:local when the local part is safe in Turtle and JSON-LD, else None."""
         iri = str.__str__(iri)
         result = self._compact.get(iri, _UNKNOWN)
-        if result is not _UNKNOWN:
-            return result
-        result = None
+        if result is _UNKNOWN:
+            result = self._compact[iri] = self.compaction(iri)
+        return result
+
+    def compaction(self, iri: str) -> str | None:
+        """What compact() gives, worked out afresh: for callers that keep their own cache."""
         by_namespace = self._by_namespace
         if by_namespace is not None:
             cut = max(iri.rfind("/"), iri.rfind("#")) + 1
             prefix = by_namespace.get(iri[:cut])
             if prefix is not None and _LOCAL.fullmatch(iri, cut):
-                result = f"{prefix}:{iri[cut:]}"
-            self._compact[iri] = result
-            return result
+                return f"{prefix}:{iri[cut:]}"
+            return None
         for ns, prefix in self.namespaces:
             if iri.startswith(ns) and len(iri) > len(ns) and _LOCAL.fullmatch(iri, len(ns)):
-                result = f"{prefix}:{iri[len(ns):]}"
-                break
-        self._compact[iri] = result
-        return result
+                return f"{prefix}:{iri[len(ns):]}"
+        return None
+
+    def iri_forms(self, iri: str) -> tuple[str, str]:
+        """The N-Triples and Turtle forms of an IRI (a plain str), what nt() and ttl() give of
+        it, worked out afresh: for callers that keep their own cache."""
+        nt = f"<{iri}>"
+        return nt, self.compaction(iri) or nt
 
     def nt(self, term) -> str:
         kind = type(term)
@@ -106,6 +114,12 @@ class Terms:
     def string_forms(self, value: str, language: str | None = None) -> tuple[str, str]:
         """The N-Triples and Turtle forms of a plain or language-tagged string literal, from its
         lexical form: what nt() and ttl() give of the literal, without reading the term."""
+        if _ESCAPED.search(value) is None:
+            # nothing to escape in either form (the common case: one scan, not five)
+            nt = '"' + value + '"'
+            if language:
+                nt = f"{nt}@{language}"
+            return nt, nt
         nt = '"' + _escape(value) + '"'
         if "\n" in value:
             ttl = '"""' + _escape(value, long=True) + '"""'
