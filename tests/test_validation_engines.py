@@ -124,11 +124,15 @@ def test_a_dataset_is_validated_in_place_without_its_inferred_graph(built_datase
 
     view = validate_module._UnionView(dataset)
     assert len(view) == len(broken) and set(view) == set(broken)
-    walked = [p for _, p, _ in view]
+    walk = list(view)
+    walked = [p for _, p, _ in walk]
     assert len(walked) == len(broken)
-    # each predicate's statements come together (the engine indexes them faster so)
+    # each predicate's statements come together, their objects in the order they were made
+    # (the engine indexes them faster so)
     runs = [p for i, p in enumerate(walked) if i == 0 or p != walked[i - 1]]
     assert len(runs) == len(set(walked)) > 1
+    made = [id(o) for _, _, o in walk]
+    assert all(made[i] <= made[i + 1] for i in range(len(walk) - 1) if walked[i] == walked[i + 1])
     in_place = validate_graph(dataset, shipped_shapes)
     reference = validate_graph(broken, shipped_shapes, engine="pyshacl")
     assert in_place.conforms is False

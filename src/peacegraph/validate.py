@@ -483,6 +483,10 @@ def data_for_validation(data) -> Graph:
     raise TypeError(f"expected an rdflib Graph or Dataset, got {type(data).__name__}")
 
 
+def _object_id(triple) -> int:
+    return id(triple[2])
+
+
 class _UnionView(Graph):
     """ontology ∪ sources ∪ asserted of a Dataset, read in place: its triples are those of the
     named graphs other than the inferred one, each triple once, without copying them into a
@@ -518,10 +522,15 @@ class _UnionView(Graph):
                     yield triple
 
     def _by_predicate(self):
-        """Every triple once, in one list per predicate. The engine takes its input in the order
-        given, and validates the shipped shapes faster when each predicate's statements come
-        together: at 1M, a median of 17.7 s against 21.2 s in the order of a set (seven runs
-        each, alternated); grouping by object too gained nothing more."""
+        """Every triple once, in one list per predicate, each list in the order its objects
+        were made (by their ids, which follow the order of allocation). The engine takes its
+        input in the order given, and validates the shipped shapes faster when each predicate's
+        statements come together: at 1M, a median of 17.7 s against 21.2 s in the order of a
+        set (seven runs each, alternated); and with each predicate's objects in the order they
+        were made (a term read from a file is made where the file names it first), 16.0 s
+        against 17.0 s (nine runs each, alternated; faster in eight of the nine pairs), the
+        0.4 s of sorting included. Grouping by object term, compared as a term, gained
+        nothing."""
         groups: dict = {}
         largest, others = self._statements_once()
         for triple in chain(largest, others):
@@ -529,6 +538,8 @@ class _UnionView(Graph):
             if group is None:
                 group = groups[triple[1]] = []
             group.append(triple)
+        for group in groups.values():
+            group.sort(key=_object_id)
         return groups.values()
 
     def _statements_once(self):
