@@ -545,3 +545,26 @@ def test_terms_spelled_alike_are_noticed_whichever_comes_first(first):
     assert not spellings.aliased
     assert spellings.nt(typed if first == "plain" else plain) == '"same"'
     assert spellings.aliased
+
+
+def test_spellings_are_freed_without_the_cyclic_collector():
+    """The export runs with the cyclic collector paused: what it spelled must go as soon as the
+    export lets go of it, not at the next full collection."""
+    import gc
+    import weakref
+
+    from peacegraph.terms import Terms
+
+    spellings = export_module._Spellings(Terms())
+    table = export_module._table(_mixed_graph(), spellings)
+    assert list(export_module._jsonld_nodes(table, spellings))
+    assert "".join(export_module._turtle_body(table, spellings))
+    gone = weakref.ref(spellings)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del spellings, table
+        assert gone() is None
+    finally:
+        if was_enabled:
+            gc.enable()

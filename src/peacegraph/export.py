@@ -71,11 +71,16 @@ class _Spellings:
         self.literals: dict = {}     # N-Triples form of a literal -> the first literal met
         self.ttl: dict = {}          # N-Triples form -> Turtle form
         self.names: dict = {}        # N-Triples form of an IRI -> its JSON-LD name
+        # The lazy tables are made by functions of the tables they read, not of self: a
+        # reference back to self would be a cycle, and everything spelled would stay in memory
+        # after the export until a full collection (a quarter of a GB at 1M).
+        ttl, names, literals = self.ttl, self.names, self.literals
         # N-Triples form of an IRI -> its JSON-LD name as JSON
-        self.json_names = _Lazy(lambda nt: _json_string(self.name(nt)))
+        self.json_names = json_names = _Lazy(lambda nt: _json_string(_iri_name(nt, ttl, names)))
         # N-Triples form -> the term as a JSON-LD property value, as JSON: a literal's value,
         # an IRI's {"@id": name}
-        self.json_values = _Lazy(self._json_value)
+        self.json_values = _Lazy(lambda nt: '{"@id": ' + json_names[nt] + "}" if nt[0] == "<"
+                                 else _jsonld_literal(literals[nt], terms))
         # two terms rdflib tells apart have been given the same N-Triples form (a literal typed
         # xsd:string and the plain one, an IRI of a URIRef subclass): a graph's rows may then
         # repeat a (predicate, object) pair
@@ -132,16 +137,15 @@ class _Spellings:
     def name(self, nt: str) -> str:
         """An IRI's JSON-LD name: its prefixed name (its Turtle form, when not <IRI>), else the
         IRI."""
-        found = self.names.get(nt)
-        if found is None:
-            ttl = self.ttl[nt]
-            found = self.names[nt] = nt[1:-1] if ttl[0] == "<" else ttl
-        return found
+        return _iri_name(nt, self.ttl, self.names)
 
-    def _json_value(self, nt: str) -> str:
-        if nt[0] == "<":
-            return '{"@id": ' + self.json_names[nt] + "}"
-        return _jsonld_literal(self.literals[nt], self.terms)
+
+def _iri_name(nt: str, ttl: dict, names: dict) -> str:
+    found = names.get(nt)
+    if found is None:
+        form = ttl[nt]
+        found = names[nt] = nt[1:-1] if form[0] == "<" else form
+    return found
 
 
 class _Lazy(dict):
