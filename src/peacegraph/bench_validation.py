@@ -10,7 +10,8 @@ floor are each the fastest of bench_floors.FLOOR_RUNS.
 
 The engine's time depends on the order it is handed the statements in: a plain graph hands
 them subject by subject, the stage predicate by predicate (peacegraph.validate._UnionView),
-which at 1M it validates in a median of 17.7 s against 21.2 s in the order of a set. Beyond that,
+which at 1M it validates in a median of 17.7 s against 21.2 s in the order of a set, and 16.0 s
+with each predicate's statements in the order their objects were made. Beyond that,
 when the engine alone takes more than 3× the floor no change to peacegraph's own code can bring
 the stage within the 3× of issue 14: only a faster engine, or less for it to check.
 

@@ -12,7 +12,7 @@ fixture and on the shipped graph, valid and broken):
 
 - ``"turbo"`` (the default): pyshacl-turbo, pyshacl's semantics and report compiled to Rust,
   SHACL-SPARQL evaluated by Oxigraph's SPARQL engine; measured here on synthetic corpora,
-  about 1.4 s at 100k triples (pyshacl: 16 s) and 17-19 s at 1M (pyshacl: about 200 s). A
+  about 1.3 s at 100k triples (pyshacl: 16 s) and 16-18 s at 1M (pyshacl: about 200 s). A
   Dataset is read in place, graph by graph, rather than merged into a copy;
 - ``"pyshacl"``: the pure-Python reference implementation.
 """
