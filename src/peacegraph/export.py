@@ -107,8 +107,8 @@ class _Spellings:
             iri = str.__str__(term)
             found = self.iri_nt.get(iri)
             if found is None:
-                found, self.ttl[found] = self.terms.iri_forms(iri)
-                self.iri_nt[iri] = found
+                found, ttl = self.terms.iri_forms(iri)
+                self.iri_nt[iri], self.ttl[found] = found, ttl
             return found
         if kind is Literal and term._datatype is None:
             # a plain or language-tagged string (most literals): both forms from the lexical
